@@ -1,0 +1,104 @@
+"""Reading a Job (and its pods) into the owner's phase and conditions, purely."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..api.common import Phase
+from ..conditions import FALSE, TRUE, UNKNOWN, Cond, merge
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    phase: Phase
+    reason: str
+    message: str
+    start_time: str | None = None
+    completion_time: str | None = None
+
+
+def _condition(job_status: Mapping[str, Any], type_: str) -> Mapping[str, Any] | None:
+    for cond in job_status.get("conditions") or ():
+        if cond.get("type") == type_ and cond.get("status") == TRUE:
+            return dict(cond)
+    return None
+
+
+def job_outcome(job: Mapping[str, Any]) -> JobOutcome:
+    """Where a Job stands, as one of Pending, Running, Suspended, Succeeded, Failed."""
+    status = job.get("status") or {}
+    start, end = status.get("startTime"), status.get("completionTime")
+    if _condition(status, "Complete"):
+        return JobOutcome(Phase.SUCCEEDED, "JobComplete", "the workload finished", start, end)
+    failed = _condition(status, "Failed")
+    if failed:
+        reason = str(failed.get("reason") or "JobFailed")
+        return JobOutcome(
+            Phase.FAILED,
+            reason,
+            str(failed.get("message") or ""),
+            start,
+            failed.get("lastTransitionTime"),
+        )
+    if _condition(status, "Suspended") or (job.get("spec") or {}).get("suspend"):
+        return JobOutcome(Phase.SUSPENDED, "JobSuspended", "the Job is suspended", start)
+    if status.get("active") or status.get("ready") or start:
+        return JobOutcome(Phase.RUNNING, "JobRunning", "the workload is running", start)
+    return JobOutcome(Phase.PENDING, "JobPending", "waiting for the workload's pod to start")
+
+
+def pod_failure(pods: Sequence[Mapping[str, Any]]) -> str | None:
+    """The exit reason of the last failed container, e.g. `exit code 3 (Error): ...`."""
+    for pod in reversed(pods):
+        for cs in (pod.get("status") or {}).get("containerStatuses") or ():
+            term = (cs.get("state") or {}).get("terminated") or (cs.get("lastState") or {}).get(
+                "terminated"
+            )
+            if term and term.get("exitCode", 0) != 0:
+                detail = (term.get("message") or "").strip()
+                head = f"exit code {term.get('exitCode')} ({term.get('reason') or 'Error'})"
+                return f"{head}: {detail[-600:]}" if detail else head
+    return None
+
+
+def bounded_conditions(outcome: JobOutcome) -> list[Cond]:
+    """Succeeded / Failed / Suspended for a run-to-completion resource."""
+    phase = outcome.phase
+    succeeded = {Phase.SUCCEEDED: TRUE, Phase.FAILED: FALSE}.get(phase, UNKNOWN)
+    failed = TRUE if phase == Phase.FAILED else (FALSE if phase == Phase.SUCCEEDED else UNKNOWN)
+    suspended = TRUE if phase == Phase.SUSPENDED else FALSE
+    return [
+        Cond("Succeeded", succeeded, outcome.reason, outcome.message),
+        Cond("Failed", failed, outcome.reason, outcome.message),
+        Cond("Suspended", suspended, "JobSuspended" if suspended == TRUE else "NotSuspended"),
+    ]
+
+
+def bounded_status(
+    current: Mapping[str, Any] | None,
+    generation: int,
+    job_name: str,
+    outcome: JobOutcome,
+    failure: str | None = None,
+) -> dict[str, Any]:
+    """The operator-owned status of a resource that runs one Job to completion."""
+    message = failure or outcome.message
+    outcome = JobOutcome(
+        outcome.phase, outcome.reason, message, outcome.start_time, outcome.completion_time
+    )
+    desired: dict[str, Any] = {
+        "observedGeneration": generation,
+        "phase": outcome.phase.value,
+        "jobName": job_name,
+        "message": message,
+        "conditions": merge(
+            (current or {}).get("conditions"), bounded_conditions(outcome), generation
+        ),
+    }
+    if outcome.start_time:
+        desired["startTime"] = outcome.start_time
+    if outcome.completion_time:
+        desired["completionTime"] = outcome.completion_time
+    return desired

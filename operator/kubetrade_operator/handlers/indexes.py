@@ -1,0 +1,59 @@
+"""In-memory indexes kopf keeps from its watches, so handlers need no GETs.
+
+Handlers are level-triggered: each event of a resource or of one of its Jobs
+recomputes the resource's status from both, read from these indexes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from ..api import GROUP, VERSION
+
+MANAGED = {"app.kubernetes.io/managed-by": "kubetrade"}
+
+
+def snapshot(body: kopf.Body) -> dict[str, Any]:
+    """The parts of a body the handlers read, detached from kopf's live view."""
+    meta = body.metadata
+    return {
+        "metadata": {
+            "name": meta.name,
+            "namespace": meta.namespace,
+            "uid": meta.uid,
+            "generation": meta.get("generation", 1),
+        },
+        "spec": dict(body.spec),
+        "status": dict(body.status),
+    }
+
+
+@kopf.index("batch", "v1", "jobs", labels=MANAGED)
+def kubetrade_jobs(
+    *, namespace: str | None, name: str, body: kopf.Body, **_: Any
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Our Jobs by (namespace, name)."""
+    return {
+        (str(namespace), name): {
+            "spec": {"suspend": body.spec.get("suspend")},
+            "status": dict(body.status),
+        }
+    }
+
+
+@kopf.index(GROUP, VERSION, "datasets")
+def datasets(
+    *, namespace: str | None, name: str, body: kopf.Body, **_: Any
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Datasets by (namespace, name)."""
+    return {(str(namespace), name): snapshot(body)}
+
+
+def latest(
+    index: kopf.Index[tuple[str, str], dict[str, Any]], key: tuple[str, str]
+) -> dict[str, Any] | None:
+    """The one value stored under `key`, if any."""
+    store = index.get(key)
+    return next(iter(store), None) if store else None

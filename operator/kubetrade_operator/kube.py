@@ -1,0 +1,93 @@
+"""The one module that talks to the Kubernetes API outside kopf.
+
+It creates children idempotently (an existing child with the same
+deterministic name counts as made), patches the status of our own resources,
+and reads the pods of a failed Job for the reason it failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from lightkube import AsyncClient, codecs
+from lightkube.core.exceptions import ApiError
+from lightkube.generic_resource import create_namespaced_resource
+from lightkube.resources.batch_v1 import Job
+from lightkube.resources.core_v1 import Pod
+from lightkube.types import CascadeType, PatchType
+
+from .api import GROUP, KINDS, VERSION
+
+log = logging.getLogger(__name__)
+FIELD_MANAGER = "kubetrade-operator"
+
+# Generic lightkube resources for our kinds, so dicts become typed requests.
+RESOURCES = {k.kind: create_namespaced_resource(GROUP, VERSION, k.kind, k.plural) for k in KINDS}
+
+_client: AsyncClient | None = None
+
+
+def client() -> AsyncClient:
+    """The shared client, built lazily from the kubeconfig or in-cluster config."""
+    global _client  # noqa: PLW0603 - one connection pool for the whole process
+    if _client is None:
+        _client = AsyncClient(field_manager=FIELD_MANAGER)
+    return _client
+
+
+async def close() -> None:
+    """Close the shared client's connections."""
+    global _client  # noqa: PLW0603
+    if _client is not None:
+        await _client.close()
+        _client = None
+
+
+async def ensure(manifest: Mapping[str, Any]) -> bool:
+    """Create `manifest` unless an object of that name exists; True if it was created.
+
+    Children are never updated in place: a Job's pod template is immutable, and
+    a new generation of the owner gets children with new names.
+    """
+    try:
+        await client().create(codecs.from_dict(dict(manifest)))
+    except ApiError as err:
+        if err.status.code == 409:
+            return False
+        raise
+    return True
+
+
+async def patch_status(kind: str, name: str, namespace: str, status: Mapping[str, Any]) -> None:
+    """Merge-patch the status subresource of one of our resources."""
+    res = RESOURCES[kind]
+    await client().patch(
+        res.Status, name, {"status": dict(status)}, namespace=namespace, patch_type=PatchType.MERGE
+    )
+
+
+async def delete_job(namespace: str, name: str) -> None:
+    """Delete a Job and, in the background, its pods; a missing Job is fine."""
+    try:
+        await client().delete(Job, name, namespace=namespace, cascade=CascadeType.BACKGROUND)
+    except ApiError as err:
+        if err.status.code != 404:
+            raise
+
+
+async def set_job_suspend(namespace: str, name: str, suspend: bool) -> None:
+    """Suspend or resume a Job (the Job controller stops or starts its pods)."""
+    await client().patch(
+        Job, name, {"spec": {"suspend": suspend}}, namespace=namespace, patch_type=PatchType.MERGE
+    )
+
+
+async def job_pods(namespace: str, job_name: str) -> list[dict[str, Any]]:
+    """The pods a Job made, as plain dicts (newest last)."""
+    pods = [
+        p.to_dict()
+        async for p in client().list(Pod, namespace=namespace, labels={"job-name": job_name})
+    ]
+    return sorted(pods, key=lambda p: p.get("metadata", {}).get("creationTimestamp", ""))

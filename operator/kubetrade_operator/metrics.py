@@ -1,0 +1,52 @@
+"""Prometheus metrics of the operator: reconcile counts, errors and durations."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from prometheus_client import Counter, Histogram, start_http_server
+
+RECONCILES = Counter(
+    "kubetrade_reconcile_total", "Reconciles by kind and result", ["kind", "result"]
+)
+ERRORS = Counter("kubetrade_reconcile_errors_total", "Reconciles that raised, by kind", ["kind"])
+DURATION = Histogram(
+    "kubetrade_reconcile_duration_seconds",
+    "Time spent in one reconcile, by kind",
+    ["kind"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+CHILDREN_CREATED = Counter(
+    "kubetrade_children_created_total", "Child objects created", ["kind", "child"]
+)
+
+
+@contextmanager
+def reconciling(kind: str) -> Iterator[None]:
+    """Count and time one reconcile; an exception counts as an error and propagates."""
+    start = time.perf_counter()
+    try:
+        yield
+    except Exception:
+        ERRORS.labels(kind).inc()
+        RECONCILES.labels(kind, "error").inc()
+        raise
+    else:
+        RECONCILES.labels(kind, "ok").inc()
+    finally:
+        DURATION.labels(kind).observe(time.perf_counter() - start)
+
+
+_serving: set[int] = set()
+
+
+def serve(port: int) -> None:
+    """Expose /metrics on all interfaces (a ServiceMonitor scrapes it in-cluster).
+
+    Idempotent per port: tests start the operator several times in one process.
+    """
+    if port and port not in _serving:
+        start_http_server(port)
+        _serving.add(port)

@@ -1,0 +1,37 @@
+"""Operator settings, typed and read from the environment (prefix `KUBETRADE_`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class OperatorSettings(BaseSettings):
+    """What an installation configures; the Helm chart sets these as env vars."""
+
+    model_config = SettingsConfigDict(env_prefix="KUBETRADE_", frozen=True, extra="ignore")
+
+    namespace: str | None = None
+    """Watch only this namespace; all namespaces when unset."""
+    workload_image: str = "ghcr.io/kubetrade/workload:0.1.0"
+    workload_gpu_image: str = "ghcr.io/kubetrade/workload-gpu:0.1.0"
+    image_pull_policy: str = "IfNotPresent"
+    artifact_root: str = "file:///var/lib/kubetrade/artifacts"
+    """Where workloads publish artifacts when a resource names no URI."""
+    artifact_pvc: str | None = "kubetrade-artifacts"
+    """PersistentVolumeClaim mounted at the artifact root when it is a file:// URI."""
+    workload_service_account: str | None = None
+    """ServiceAccount for workload pods (the chart's narrow one); the namespace default when unset."""
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    """Prometheus endpoint port; 0 turns it off."""
+    max_workers: Annotated[int, Field(ge=1, le=1000)] = 100
+    """Resources reconciled concurrently."""
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> OperatorSettings:
+    """The process-wide settings, read once."""
+    return OperatorSettings()

@@ -1,0 +1,55 @@
+"""Run the kubetrade operator in-process with kopf's KopfRunner, as a fixture."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from kopf.testing import KopfRunner
+
+from kubetrade_operator.settings import get_settings
+
+OPERATOR_ARGS = ["run", "-A", "--standalone", "-m", "kubetrade_operator.handlers"]
+
+
+def free_port() -> int:
+    """A free loopback TCP port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_operator(kubeconfig: Path, env: dict[str, str] | None = None) -> Iterator[KopfRunner]:
+    """The operator, watching all namespaces, until the block ends.
+
+    Settings are read from the environment once per process, so the cache is
+    cleared around each run; the block fails the test if the operator crashed.
+    """
+    overrides = {"KUBECONFIG": str(kubeconfig), "KUBETRADE_METRICS_PORT": "0", **(env or {})}
+    saved = {k: os.environ.get(k) for k in overrides}
+    os.environ.update(overrides)
+    get_settings.cache_clear()
+    try:
+        with KopfRunner(OPERATOR_ARGS, timeout=60) as runner:
+            yield runner
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
+    assert runner.exception is None, runner.output[-4000:]
+    assert runner.exit_code == 0, runner.output[-4000:]
+
+
+@pytest.fixture
+def operator(kubeconfig: Path, crds: None) -> Iterator[KopfRunner]:
+    """The operator running for one test, with the CRDs installed."""
+    with running_operator(kubeconfig) as runner:
+        yield runner

@@ -1,0 +1,179 @@
+"""What a training workload needs: the algorithm, its typed hyperparameters,
+the environment it learns in, checkpoints and stopping rules."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import Field, model_validator
+
+from .base import Fraction, Frozen, cel, validations
+from .costs import CostConfig
+
+LearningRate = Annotated[float, Field(gt=0.0, le=1.0)]
+Gamma = Annotated[float, Field(gt=0.0, le=1.0)]
+
+
+class Algorithm(StrEnum):
+    PPO = "PPO"
+    A2C = "A2C"
+    SAC = "SAC"
+    TD3 = "TD3"
+    CNN_LSTM = "CNN_LSTM"
+    HYBRID = "HYBRID"
+
+
+class PPOParams(Frozen):
+    learning_rate: LearningRate = 3e-4
+    n_steps: Annotated[int, Field(ge=8, le=65536)] = 2048
+    batch_size: Annotated[int, Field(ge=8, le=65536)] = 64
+    n_epochs: Annotated[int, Field(ge=1, le=100)] = 10
+    gamma: Gamma = 0.99
+    gae_lambda: Fraction = 0.95
+    clip_range: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2
+    ent_coef: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+
+
+class A2CParams(Frozen):
+    learning_rate: LearningRate = 7e-4
+    n_steps: Annotated[int, Field(ge=1, le=65536)] = 5
+    gamma: Gamma = 0.99
+    gae_lambda: Fraction = 1.0
+    ent_coef: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+
+
+class OffPolicyParams(Frozen):
+    """SAC and TD3 share these."""
+
+    learning_rate: LearningRate = 3e-4
+    buffer_size: Annotated[int, Field(ge=1000, le=10_000_000)] = 1_000_000
+    batch_size: Annotated[int, Field(ge=8, le=65536)] = 256
+    tau: Annotated[float, Field(gt=0.0, le=1.0)] = 0.005
+    gamma: Gamma = 0.99
+    learning_starts: Annotated[int, Field(ge=0)] = 100
+
+
+class CnnLstmParams(Frozen):
+    hidden_size: Annotated[int, Field(ge=4, le=4096)] = 64
+    layers: Annotated[int, Field(ge=1, le=8)] = 2
+    kernel_size: Annotated[int, Field(ge=1, le=64)] = 3
+    dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
+    epochs: Annotated[int, Field(ge=1, le=10000)] = 50
+    learning_rate: LearningRate = 1e-3
+    patience: Annotated[int, Field(ge=1, le=1000)] = 5
+    """Epochs without a better validation loss before stopping."""
+
+
+class HybridParams(Frozen):
+    """How the forecaster and the RL policy combine."""
+
+    model_config = Frozen.model_config | {
+        "json_schema_extra": validations(
+            cel(
+                "self.cnnWeight + self.rlWeight >= 0.999999 && self.cnnWeight + self.rlWeight <= 1.000001",
+                "hybrid.cnnWeight + hybrid.rlWeight must sum to 1",
+            ),
+            cel(
+                "!(self.rlAlgorithm in ['CNN_LSTM', 'HYBRID'])",
+                "hybrid.rlAlgorithm must be an RL algorithm",
+                ".rlAlgorithm",
+            ),
+        )
+    }
+
+    cnn_weight: Fraction = 0.3
+    rl_weight: Fraction = 0.7
+    rl_algorithm: Algorithm = Algorithm.PPO
+
+    @model_validator(mode="after")
+    def _weights(self) -> Self:
+        if abs(self.cnn_weight + self.rl_weight - 1.0) > 1e-6:
+            raise ValueError("hybrid.cnnWeight + hybrid.rlWeight must sum to 1")
+        if self.rl_algorithm in (Algorithm.CNN_LSTM, Algorithm.HYBRID):
+            raise ValueError("hybrid.rlAlgorithm must be an RL algorithm")
+        return self
+
+
+class Reward(StrEnum):
+    LOG_RETURN = "log_return"
+    DIFFERENTIAL_SHARPE = "differential_sharpe"
+    DRAWDOWN_PENALTY = "drawdown_penalty"
+
+
+class ActionSpace(StrEnum):
+    CONTINUOUS = "continuous"
+    DISCRETE = "discrete"
+
+
+class EnvironmentConfig(Frozen):
+    window: Annotated[int, Field(ge=1, le=1000)] = 30
+    action_space: ActionSpace = ActionSpace.CONTINUOUS
+    reward: Reward = Reward.LOG_RETURN
+    initial_cash: Annotated[float, Field(gt=0.0)] = 100_000.0
+    max_position_weight: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    costs: CostConfig = CostConfig()
+
+
+class Device(StrEnum):
+    AUTO = "auto"
+    CPU = "cpu"
+    CUDA = "cuda"
+
+
+# Which hyperparameter block each algorithm may carry; HYBRID takes its RL
+# block and the forecaster's.
+_PARAM_OWNERS: dict[str, tuple[str, ...]] = {
+    "ppo": ("PPO", "HYBRID"),
+    "a2c": ("A2C", "HYBRID"),
+    "sac": ("SAC", "HYBRID"),
+    "td3": ("TD3", "HYBRID"),
+    "cnnLstm": ("CNN_LSTM", "HYBRID"),
+    "hybrid": ("HYBRID",),
+}
+
+
+def _param_rule(block: str, owners: tuple[str, ...]) -> dict[str, str]:
+    allowed = ", ".join(f"'{a}'" for a in owners)
+    return cel(
+        f"!has(self.{block}) || self.algorithm in [{allowed}]",
+        f"{block} may only be set when algorithm is one of {', '.join(owners)}",
+        f".{block}",
+    )
+
+
+class TrainingConfig(Frozen):
+    """Everything the training workload needs for one run."""
+
+    model_config = Frozen.model_config | {
+        "json_schema_extra": validations(
+            *(_param_rule(block, owners) for block, owners in _PARAM_OWNERS.items()),
+            cel("self.algorithm != 'HYBRID' || has(self.hybrid)", "hybrid is required when algorithm is HYBRID", ".hybrid"),
+        )
+    }
+
+    algorithm: Algorithm = Algorithm.PPO
+    total_timesteps: Annotated[int, Field(ge=1, le=10_000_000_000)] = 100_000
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    device: Device = Device.AUTO
+    ppo: PPOParams | None = None
+    a2c: A2CParams | None = None
+    sac: OffPolicyParams | None = None
+    td3: OffPolicyParams | None = None
+    cnn_lstm: CnnLstmParams | None = None
+    hybrid: HybridParams | None = None
+    environment: EnvironmentConfig = EnvironmentConfig()
+    checkpoint_every: Annotated[int, Field(ge=1)] = 10_000
+    """Steps between checkpoints."""
+    early_stopping_patience: Annotated[int, Field(ge=1, le=1000)] | None = None
+    """Evaluations without a better validation Sharpe before stopping."""
+
+    @model_validator(mode="after")
+    def _algorithm_params(self) -> Self:
+        for block, owners in _PARAM_OWNERS.items():
+            set_here = getattr(self, "cnn_lstm" if block == "cnnLstm" else block) is not None
+            if set_here and self.algorithm not in owners:
+                raise ValueError(f"{block} may only be set when algorithm is one of {', '.join(owners)}")
+        if self.algorithm == Algorithm.HYBRID and self.hybrid is None:
+            raise ValueError("hybrid is required when algorithm is HYBRID")
+        return self

@@ -1,0 +1,1 @@
+"""Market data: sources, splits and publishing a Dataset."""
