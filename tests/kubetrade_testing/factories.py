@@ -25,18 +25,34 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 def manifest(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
     """A kubetrade resource of `kind` with `spec`."""
-    return {"apiVersion": f"{GROUP}/{VERSION}", "kind": kind, "metadata": {"name": name}, "spec": spec}
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": kind,
+        "metadata": {"name": name},
+        "spec": spec,
+    }
 
 
 def dataset(name: str = "ds", **spec: Any) -> dict[str, Any]:
     """A small synthetic Dataset; keyword arguments merge into the spec."""
-    base = {"source": {"type": "synthetic", "symbols": ["AAA", "BBB"], "start": "2021-01-01", "end": "2021-06-01"}}
+    base = {
+        "source": {
+            "type": "synthetic",
+            "symbols": ["AAA", "BBB"],
+            "start": "2021-01-01",
+            "end": "2021-06-01",
+        }
+    }
     return manifest("Dataset", name, _merge(base, spec))
 
 
 def training_run(name: str = "tr", dataset_name: str = "ds", **spec: Any) -> dict[str, Any]:
     """A PPO TrainingRun on `dataset_name`."""
-    return manifest("TrainingRun", name, _merge({"datasetRef": {"name": dataset_name}, "algorithm": "PPO"}, spec))
+    return manifest(
+        "TrainingRun",
+        name,
+        _merge({"datasetRef": {"name": dataset_name}, "algorithm": "PPO"}, spec),
+    )
 
 
 def model(name: str = "m", dataset_name: str = "ds", **spec: Any) -> dict[str, Any]:

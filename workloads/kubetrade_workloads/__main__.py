@@ -27,12 +27,18 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run one workload, return the exit code."""
     parser = argparse.ArgumentParser(prog="python -m kubetrade_workloads")
     parser.add_argument("command", choices=["data", "train", "evaluate", "trade"])
-    parser.add_argument("--config", type=Path, default=Path(os.environ.get("KUBETRADE_CONFIG", "/etc/kubetrade/config.json")))
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path(os.environ.get("KUBETRADE_CONFIG", "/etc/kubetrade/config.json")),
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     handler = COMMANDS.get(args.command)
     if handler is None:
-        print(f"error: the {args.command} workload is not available in this version", file=sys.stderr)
+        print(
+            f"error: the {args.command} workload is not available in this version", file=sys.stderr
+        )
         return 2
     try:
         return handler(args.config)

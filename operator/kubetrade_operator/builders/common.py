@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kubetrade_workloads import storage
 from kubetrade_workloads.config.base import Frozen
 
 from ..api.common import API_VERSION, PodTemplate, Resources
@@ -21,7 +22,8 @@ from ..settings import OperatorSettings
 CONFIG_DIR = "/etc/kubetrade"
 CONFIG_FILE = f"{CONFIG_DIR}/config.json"
 CREDENTIALS_DIR = "/etc/kubetrade/credentials"
-ARTIFACTS_DIR = "/var/lib/kubetrade/artifacts"
+# The canonical artifact mount; workloads resolve it (see kubetrade_workloads.storage).
+ARTIFACTS_DIR = storage.ARTIFACTS_DIR
 # Job names become a label value on their pods, so they must fit in 63 characters.
 MAX_NAME = 63
 
@@ -154,7 +156,10 @@ def pod_spec(
     if credentials_secret:
         mounts.append({"name": "credentials", "mountPath": CREDENTIALS_DIR, "readOnly": True})
         volumes.append({"name": "credentials", "secret": {"secretName": credentials_secret}})
-    env = [{"name": "KUBETRADE_CONFIG", "value": CONFIG_FILE}]
+    env = [
+        {"name": "KUBETRADE_CONFIG", "value": CONFIG_FILE},
+        {"name": storage.ENV, "value": ARTIFACTS_DIR},
+    ]
     env += [{"name": k, "value": v} for k, v in sorted((template.env or {}).items())]
     container: dict[str, Any] = {
         "name": "workload",

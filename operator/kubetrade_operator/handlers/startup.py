@@ -21,9 +21,12 @@ async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix="kubetrade.io")
     # kopf's own "handler succeeded" Events would double the API writes.
     settings.posting.level = logging.WARNING
-    settings.batching.worker_limit = ours.max_workers
+    settings.queueing.worker_limit = ours.max_workers
     settings.watching.server_timeout = 300
     settings.networking.request_timeout = 60
+    # lightkube's HTTP layer logs every request at INFO: noise, and CPU at scale.
+    for name in ("httpx", "httpx2", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     metrics.serve(ours.metrics_port)
 
 
@@ -31,3 +34,14 @@ async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
 async def close_client(**_: Any) -> None:
     """Release the API connections on shutdown."""
     await kube.close()
+
+
+@kopf.on.login()
+def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    """In a pod, the ServiceAccount; elsewhere, $KUBECONFIG read as it is now.
+
+    kopf's default login goes through a client library, and the official one
+    reads $KUBECONFIG once at import time; ours reads it at start-up and keeps
+    the operator image free of that library.
+    """
+    return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)

@@ -15,12 +15,16 @@ from typing import Any
 import fsspec
 import pandas as pd
 
+from .. import storage
+
 MANIFEST = "manifest.json"
 
 
-def write_dataset(uri: str, splits: dict[str, pd.DataFrame], extra: dict[str, Any]) -> dict[str, Any]:
+def write_dataset(
+    uri: str, splits: dict[str, pd.DataFrame], extra: dict[str, Any]
+) -> dict[str, Any]:
     """Write each split and the manifest under `uri`; return the manifest."""
-    fs, root = fsspec.core.url_to_fs(uri)
+    fs, root = fsspec.core.url_to_fs(storage.resolve(uri))
     fs.makedirs(root, exist_ok=True)
     files: dict[str, Any] = {}
     for name, frame in splits.items():

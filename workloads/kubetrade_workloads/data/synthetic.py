@@ -22,7 +22,9 @@ _STAY = 0.98  # chance a regime lasts another bar
 
 def _index(source: SourceConfig) -> pd.DatetimeIndex:
     end = source.end or source.start + dt.timedelta(days=3 * 365)
-    return pd.date_range(source.start, end, freq=_FREQ[Interval(source.interval).value], tz="UTC", inclusive="left")
+    return pd.date_range(
+        source.start, end, freq=_FREQ[Interval(source.interval).value], tz="UTC", inclusive="left"
+    )
 
 
 def generate(source: SourceConfig) -> pd.DataFrame:
@@ -43,7 +45,11 @@ def generate(source: SourceConfig) -> pd.DataFrame:
     beta = rng.uniform(0.5, 1.2, k)
     shocks = beta * market[:, None] + np.sqrt(1 - np.minimum(beta, 0.95) ** 2)[None, :] * idio
     jumps = (rng.random((n, k)) < 0.002) * rng.normal(0, 0.08, (n, k))
-    log_ret = (drift[:, None] - 0.5 * vol[:, None] ** 2) * dt_year + vol[:, None] * np.sqrt(dt_year) * shocks + jumps
+    log_ret = (
+        (drift[:, None] - 0.5 * vol[:, None] ** 2) * dt_year
+        + vol[:, None] * np.sqrt(dt_year) * shocks
+        + jumps
+    )
     close = rng.uniform(20, 400, k) * np.exp(np.cumsum(log_ret, axis=0))
     open_ = np.vstack([close[:1], close[:-1]]) * np.exp(rng.normal(0, 0.002, (n, k)))
     spread = np.abs(rng.normal(0, vol[:, None] * np.sqrt(dt_year) * 0.5, (n, k)))

@@ -1,0 +1,158 @@
+"""Fields every kubetrade kind shares: how its pods run and how its status reads."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, WithJsonSchema
+
+from kubetrade_workloads.config.base import Frozen, ObjectName
+
+GROUP = "kubetrade.io"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+# `kubectl get kubetrade` lists every kind.
+CATEGORY = "kubetrade"
+
+# The pattern Kubernetes publishes for resource.Quantity.
+_QUANTITY = (
+    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))"
+    r"(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+)
+
+
+def _quantity(value: str | int) -> str | int:
+    # The schema's pattern only binds the API server; this binds local runs too.
+    if isinstance(value, str) and not re.fullmatch(_QUANTITY, value):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity such as 500m or 2Gi")
+    return value
+
+
+# A resource quantity ("500m", "2Gi", 1) as Kubernetes accepts it: int or string.
+Quantity = Annotated[
+    str | int,
+    AfterValidator(_quantity),
+    WithJsonSchema(
+        {
+            "x-kubernetes-int-or-string": True,
+            "anyOf": [{"type": "integer"}, {"type": "string"}],
+            "pattern": _QUANTITY,
+        }
+    ),
+]
+
+
+class LocalObjectRef(Frozen):
+    name: ObjectName
+
+
+class ResourceList(Frozen):
+    cpu: Quantity | None = None
+    memory: Quantity | None = None
+
+
+class Resources(Frozen):
+    """Compute for the workload's container. No requests are set unless given."""
+
+    requests: ResourceList | None = None
+    limits: ResourceList | None = None
+    gpu: Annotated[int, Field(ge=0, le=16)] = 0
+    """`nvidia.com/gpu` to request and limit; 0 runs on the CPU."""
+
+
+class TolerationOperator(StrEnum):
+    EXISTS = "Exists"
+    EQUAL = "Equal"
+
+
+class TaintEffect(StrEnum):
+    NO_SCHEDULE = "NoSchedule"
+    PREFER_NO_SCHEDULE = "PreferNoSchedule"
+    NO_EXECUTE = "NoExecute"
+
+
+class Toleration(Frozen):
+    key: Annotated[str, Field(max_length=316)] | None = None
+    operator: TolerationOperator = TolerationOperator.EQUAL
+    value: Annotated[str, Field(max_length=63)] | None = None
+    effect: TaintEffect | None = None
+    toleration_seconds: int | None = None
+
+
+class PodTemplate(Frozen):
+    """How the workload's pods run: image, compute and placement."""
+
+    image: Annotated[str, Field(min_length=1, max_length=512)] | None = None
+    """Container image; the operator's configured workload image when unset."""
+    resources: Resources = Resources()
+    node_selector: dict[str, Annotated[str, Field(max_length=63)]] | None = None
+    tolerations: Annotated[list[Toleration], Field(max_length=32)] | None = None
+    service_account_name: ObjectName | None = None
+    env: dict[str, Annotated[str, Field(max_length=4096)]] | None = None
+    """Extra environment variables for the workload container."""
+
+
+class JobPolicy(Frozen):
+    """Run-to-completion controls, as on a Kubernetes Job."""
+
+    backoff_limit: Annotated[int, Field(ge=0, le=100)] = 2
+    active_deadline_seconds: Annotated[int, Field(ge=1, le=30 * 86400)] | None = None
+    ttl_seconds_after_finished: Annotated[int, Field(ge=0, le=365 * 86400)] | None = None
+    """Delete the finished Job (not the resource) after this many seconds."""
+
+
+class ConditionStatus(StrEnum):
+    TRUE = "True"
+    FALSE = "False"
+    UNKNOWN = "Unknown"
+
+
+class Condition(Frozen):
+    """A Kubernetes API convention condition."""
+
+    type: Annotated[str, Field(max_length=316)]
+    status: ConditionStatus
+    reason: Annotated[
+        str, Field(max_length=1024, pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
+    ]
+    message: Annotated[str, Field(max_length=32768)] = ""
+    last_transition_time: str
+    observed_generation: Annotated[int, Field(ge=0)] | None = None
+
+
+class Phase(StrEnum):
+    PENDING = "Pending"
+    RUNNING = "Running"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    SUSPENDED = "Suspended"
+    READY = "Ready"
+    REJECTED = "Rejected"
+    EVALUATING = "Evaluating"
+    HALTED = "Halted"
+    STOPPED = "Stopped"
+
+
+class CommonStatus(Frozen):
+    """Status fields the operator owns on every kind."""
+
+    observed_generation: int | None = None
+    phase: Phase | None = None
+    conditions: (
+        Annotated[
+            list[Condition],
+            Field(
+                json_schema_extra={
+                    "x-kubernetes-list-type": "map",
+                    "x-kubernetes-list-map-keys": ["type"],
+                }
+            ),
+        ]
+        | None
+    ) = None
+    message: str | None = None
+    job_name: str | None = None
+    start_time: str | None = None
+    completion_time: str | None = None

@@ -1,0 +1,90 @@
+"""The four kinds: names, schema models and printer columns in one table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from .dataset import DatasetSpec, DatasetStatus
+from .model import ModelSpec, ModelStatus
+from .trading_session import TradingSessionSpec, TradingSessionStatus
+from .training_run import TrainingRunSpec, TrainingRunStatus
+
+
+@dataclass(frozen=True)
+class PrinterColumn:
+    name: str
+    json_path: str
+    type: str = "string"
+
+
+@dataclass(frozen=True)
+class Kind:
+    kind: str
+    plural: str
+    short_name: str
+    spec: type[BaseModel]
+    status: type[BaseModel]
+    columns: tuple[PrinterColumn, ...]
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+
+_PHASE = PrinterColumn("Phase", ".status.phase")
+
+DATASET = Kind(
+    "Dataset",
+    "datasets",
+    "ds",
+    DatasetSpec,
+    DatasetStatus,
+    (
+        _PHASE,
+        PrinterColumn("Rows", ".status.rows", "integer"),
+        PrinterColumn("Source", ".spec.source.type"),
+    ),
+)
+TRAINING_RUN = Kind(
+    "TrainingRun",
+    "trainingruns",
+    "tr",
+    TrainingRunSpec,
+    TrainingRunStatus,
+    (
+        _PHASE,
+        PrinterColumn("Algorithm", ".spec.algorithm"),
+        PrinterColumn("Progress", ".status.progress.percent", "number"),
+        PrinterColumn("Reward", ".status.progress.meanReward", "number"),
+    ),
+)
+MODEL = Kind(
+    "Model",
+    "models",
+    "ktm",
+    ModelSpec,
+    ModelStatus,
+    (
+        _PHASE,
+        PrinterColumn("Sharpe", ".status.metrics.sharpe", "number"),
+        PrinterColumn("MaxDD", ".status.metrics.maxDrawdown", "number"),
+    ),
+)
+TRADING_SESSION = Kind(
+    "TradingSession",
+    "tradingsessions",
+    "ts",
+    TradingSessionSpec,
+    TradingSessionStatus,
+    (
+        _PHASE,
+        PrinterColumn("Mode", ".spec.mode"),
+        PrinterColumn("Equity", ".status.trading.equity", "number"),
+        PrinterColumn("PnL", ".status.trading.totalPnl", "number"),
+        PrinterColumn("Drawdown", ".status.trading.drawdown", "number"),
+    ),
+)
+
+KINDS: tuple[Kind, ...] = (DATASET, TRAINING_RUN, MODEL, TRADING_SESSION)

@@ -1,0 +1,36 @@
+"""Model: a trained policy, evaluated on held-out data and promoted by gates."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from kubetrade_workloads.config import EvaluationConfig
+from kubetrade_workloads.config.base import Frozen
+
+from .common import CommonStatus, JobPolicy, LocalObjectRef, PodTemplate
+
+
+class ModelSpec(EvaluationConfig):
+    artifact_uri: Annotated[str, Field(min_length=1, max_length=2048)]
+    """Where the policy file and model card live."""
+    dataset_ref: LocalObjectRef
+    """The Dataset whose test split (and folds) the model is evaluated on."""
+    training_run_ref: LocalObjectRef | None = None
+    suspend: bool = False
+    template: PodTemplate = PodTemplate()
+    job: JobPolicy = JobPolicy()
+
+
+class GateResult(Frozen):
+    name: str
+    passed: bool
+    message: str = ""
+
+
+class ModelStatus(CommonStatus):
+    metrics: dict[str, float] | None = None
+    benchmark_metrics: dict[str, float] | None = None
+    gates: list[GateResult] | None = None
+    dataset_checksum: str | None = None

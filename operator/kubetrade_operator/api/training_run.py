@@ -1,0 +1,49 @@
+"""TrainingRun: train a policy on a Dataset and publish it as a Model."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from kubetrade_workloads.config import TrainingConfig
+from kubetrade_workloads.config.base import Frozen
+
+from .common import CommonStatus, JobPolicy, LocalObjectRef, PodTemplate
+
+
+class TrainingRunSpec(TrainingConfig):
+    dataset_ref: LocalObjectRef
+    """The Dataset to train on; it must be Succeeded."""
+    model_name: (
+        Annotated[
+            str, Field(min_length=1, max_length=253, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+        ]
+        | None
+    ) = None
+    """The Model to create or update on success; the run's name when unset."""
+    resume_from: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
+    """`latest` or a checkpoint URI to continue from."""
+    artifact_uri: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
+    suspend: bool = False
+    template: PodTemplate = PodTemplate()
+    job: JobPolicy = JobPolicy()
+
+
+class TrainingProgress(Frozen):
+    """Written by the training pod, at a bounded rate."""
+
+    steps: int | None = None
+    total_steps: int | None = None
+    percent: float | None = None
+    mean_reward: float | None = None
+    loss: float | None = None
+    eta_seconds: float | None = None
+    updated_at: str | None = None
+
+
+class TrainingRunStatus(CommonStatus):
+    progress: TrainingProgress | None = None
+    model_name: str | None = None
+    checkpoint_uri: str | None = None
+    metrics: dict[str, float] | None = None
