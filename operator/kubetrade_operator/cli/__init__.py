@@ -1,0 +1,1 @@
+"""`trading-cli`: one command line for kubetrade, locally or against a cluster."""

@@ -1,0 +1,30 @@
+"""The `trading-cli` entry point: each command group lives in its own module.
+
+Heavy libraries (pandas, torch) are imported inside the commands that need
+them, so `trading-cli --help` and shell completion stay instant.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from .. import __version__
+from . import cluster, data
+
+app = typer.Typer(
+    name="trading-cli",
+    help="kubetrade: RL trading workloads on Kubernetes, from one command line.",
+    no_args_is_help=True,
+)
+app.add_typer(data.app, name="data")
+app.add_typer(cluster.app, name="operator")
+
+
+@app.command()
+def version() -> None:
+    """Print the kubetrade version."""
+    typer.echo(__version__)
+
+
+if __name__ == "__main__":
+    app()
