@@ -9,14 +9,18 @@ import os
 import sys
 from pathlib import Path
 
+from . import owner_status
 from .config import DataJob
 
 
 def _data(config: Path) -> int:
     from .data import job  # heavy imports (pandas, pyarrow) only for the command that needs them
 
-    manifest = job.run(DataJob.model_validate_json(config.read_text()))
-    print(json.dumps({"rows": manifest["rows"], "checksum": manifest["checksum"]}))
+    work = DataJob.model_validate_json(config.read_text())
+    manifest = job.run(work)
+    summary = job.summary(work, manifest)
+    owner_status.report(work.owner, summary)
+    print(json.dumps(summary))
     return 0
 
 

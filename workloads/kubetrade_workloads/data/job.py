@@ -8,6 +8,7 @@ operator drives end to end: synthetic or file bars, splits, publish.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pandas as pd
 
@@ -35,7 +36,7 @@ def load_bars(job: DataJob) -> pd.DataFrame:
     raise DataError(f"source.type {source.type!r} is not available in this version")
 
 
-def run(job: DataJob) -> dict[str, object]:
+def run(job: DataJob) -> dict[str, Any]:
     """Build and publish the dataset; return its manifest."""
     bars = load_bars(job)
     if bars.empty:
@@ -43,3 +44,19 @@ def run(job: DataJob) -> dict[str, object]:
     parts = splits.split_by_ratio(bars, job.data.splits)
     log.info("publishing %d rows in %d splits to %s", len(bars), len(parts), job.output_uri)
     return publish.write_dataset(job.output_uri, parts, {"source": job.data.source.to_wire()})
+
+
+def summary(job: DataJob, manifest: dict[str, Any]) -> dict[str, Any]:
+    """The Dataset status fields the data pod reports from its manifest."""
+    out: dict[str, Any] = {
+        "rows": int(manifest["rows"]),
+        "symbols": list(manifest["symbols"]),
+        "manifestUri": job.output_uri.rstrip("/") + "/manifest.json",
+        "checksum": manifest["checksum"],
+    }
+    if "features" in manifest:
+        out["features"] = len(manifest["features"])
+    quality = manifest.get("quality")
+    if isinstance(quality, dict):
+        out["quality"] = {k: float(v) for k, v in quality.items() if isinstance(v, int | float)}
+    return out
