@@ -60,6 +60,11 @@ async def ensure(manifest: Mapping[str, Any]) -> bool:
     return True
 
 
+async def apply(manifest: Mapping[str, Any]) -> None:
+    """Server-side apply one of our resources (create or update the fields we own)."""
+    await client().apply(codecs.from_dict(dict(manifest)), field_manager=FIELD_MANAGER, force=True)
+
+
 async def patch_status(kind: str, name: str, namespace: str, status: Mapping[str, Any]) -> None:
     """Merge-patch the status subresource of one of our resources."""
     res = RESOURCES[kind]

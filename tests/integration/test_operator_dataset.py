@@ -144,7 +144,7 @@ def test_other_kinds_get_conditions_and_observed_generation(
     create(lightkube_client, trading_session("paper"), namespace)
     for kind, name, types in (
         ("TrainingRun", "run", {"Succeeded", "Failed", "Suspended"}),
-        ("Model", "mdl", {"Ready", "Evaluated", "Suspended"}),
+        ("Model", "mdl", {"Ready", "Evaluated", "Failed", "Suspended"}),
         ("TradingSession", "paper", {"Ready", "RiskBreached", "Reconciled", "Suspended"}),
     ):
         status = wait_until(
@@ -156,6 +156,8 @@ def test_other_kinds_get_conditions_and_observed_generation(
         assert status["phase"] == "Pending"
     run = condition(get(lightkube_client, "TrainingRun", "run", namespace), "Succeeded")
     assert run is not None and (run["status"], run["reason"]) == ("Unknown", "DatasetNotFound")
+    ready = condition(get(lightkube_client, "Model", "mdl", namespace), "Ready")
+    assert ready is not None and (ready["status"], ready["reason"]) == ("Unknown", "DatasetNotFound")
 
 
 def test_metrics_endpoint_counts_reconciles(

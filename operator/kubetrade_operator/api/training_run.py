@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from kubetrade_workloads.config import TrainingConfig
+from kubetrade_workloads.config import EvaluationConfig, TrainingConfig
 from kubetrade_workloads.config.base import Frozen
 
 from .common import CommonStatus, JobPolicy, LocalObjectRef, PodTemplate
@@ -25,6 +25,9 @@ class TrainingRunSpec(TrainingConfig):
     resume_from: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
     """`latest` or a checkpoint URI to continue from."""
     artifact_uri: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
+    """Where the policy and its model card go; under the artifact root when unset."""
+    evaluation: EvaluationConfig | None = None
+    """Benchmark, costs and promotion gates of the Model the run creates."""
     suspend: bool = False
     template: PodTemplate = PodTemplate()
     job: JobPolicy = JobPolicy()

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubetrade_workloads import storage
+from kubetrade_workloads.config import OwnerRef
 from kubetrade_workloads.config.base import Frozen
 
-from ..api.common import API_VERSION, PodTemplate, Resources
+from ..api.common import API_VERSION, JobPolicy, PodTemplate, Resources
 from ..settings import OperatorSettings
 
 CONFIG_DIR = "/etc/kubetrade"
@@ -82,6 +83,17 @@ def labels(owner: Owner, component: str, rev: str | None = None) -> dict[str, st
     if rev:
         out["kubetrade.io/revision"] = rev
     return out
+
+
+def owner_ref(owner: Owner) -> OwnerRef:
+    """The owner as a workload config names it, for the pod's status reports."""
+    return OwnerRef(
+        api_version=API_VERSION,
+        kind=owner.kind,
+        name=owner.name,
+        namespace=owner.namespace,
+        uid=owner.uid,
+    )
 
 
 def owner_reference(owner: Owner) -> dict[str, Any]:
@@ -191,3 +203,49 @@ def pod_spec(
     if template.tolerations:
         spec["tolerations"] = [t.to_wire() for t in template.tolerations]
     return spec
+
+
+def job_children(
+    owner: Owner,
+    component: str,
+    spec: Frozen,
+    config: Frozen,
+    *,
+    template: PodTemplate,
+    policy: JobPolicy,
+    suspend: bool,
+    settings: OperatorSettings,
+    credentials_secret: str | None = None,
+) -> list[dict[str, Any]]:
+    """The ConfigMap with `config` and the Job that runs `component` on it, in creation order.
+
+    Both are named `<owner>-<component>-<revision of spec>`.
+    """
+    rev = revision(spec)
+    name = child_name(owner, component, rev)
+    job_spec: dict[str, Any] = {
+        "backoffLimit": policy.backoff_limit,
+        "suspend": suspend,
+        "template": {
+            "metadata": {"labels": labels(owner, component, rev)},
+            "spec": pod_spec(
+                owner, name, component, template, settings, credentials_secret=credentials_secret
+            ),
+        },
+    }
+    if policy.active_deadline_seconds is not None:
+        job_spec["activeDeadlineSeconds"] = policy.active_deadline_seconds
+    if policy.ttl_seconds_after_finished is not None:
+        job_spec["ttlSecondsAfterFinished"] = policy.ttl_seconds_after_finished
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": metadata(owner, name, component, rev),
+        "spec": job_spec,
+    }
+    return [config_map(owner, name, component, rev, config), job]
+
+
+def artifact_uri(settings: OperatorSettings, *parts: str) -> str:
+    """A location under the configured artifact root."""
+    return "/".join([settings.artifact_root.rstrip("/"), *parts])

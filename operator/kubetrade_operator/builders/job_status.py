@@ -63,14 +63,14 @@ def pod_failure(pods: Sequence[Mapping[str, Any]]) -> str | None:
     return None
 
 
-def bounded_conditions(outcome: JobOutcome) -> list[Cond]:
-    """Succeeded / Failed / Suspended for a run-to-completion resource."""
+def bounded_conditions(outcome: JobOutcome, success: str = "Succeeded") -> list[Cond]:
+    """`success` (Succeeded, or Evaluated for a Model) / Failed / Suspended."""
     phase = outcome.phase
     succeeded = {Phase.SUCCEEDED: TRUE, Phase.FAILED: FALSE}.get(phase, UNKNOWN)
     failed = TRUE if phase == Phase.FAILED else (FALSE if phase == Phase.SUCCEEDED else UNKNOWN)
     suspended = TRUE if phase == Phase.SUSPENDED else FALSE
     return [
-        Cond("Succeeded", succeeded, outcome.reason, outcome.message),
+        Cond(success, succeeded, outcome.reason, outcome.message),
         Cond("Failed", failed, outcome.reason, outcome.message),
         Cond("Suspended", suspended, "JobSuspended" if suspended == TRUE else "NotSuspended"),
     ]
@@ -82,6 +82,7 @@ def bounded_status(
     job_name: str,
     outcome: JobOutcome,
     failure: str | None = None,
+    success: str = "Succeeded",
 ) -> dict[str, Any]:
     """The operator-owned status of a resource that runs one Job to completion."""
     message = failure or outcome.message
@@ -94,7 +95,7 @@ def bounded_status(
         "jobName": job_name,
         "message": message,
         "conditions": merge(
-            (current or {}).get("conditions"), bounded_conditions(outcome), generation
+            (current or {}).get("conditions"), bounded_conditions(outcome, success), generation
         ),
     }
     if outcome.start_time:
@@ -102,3 +103,25 @@ def bounded_status(
     if outcome.completion_time:
         desired["completionTime"] = outcome.completion_time
     return desired
+
+
+def waiting(reason: str, message: str) -> JobOutcome:
+    """Pending on something other than the Job (a Dataset not ready yet)."""
+    return JobOutcome(Phase.PENDING, reason, message)
+
+
+def invalid_spec(loc: tuple[int | str, ...], msg: str) -> JobOutcome:
+    """A spec the API server let through but the model rejects (an older CRD)."""
+    return JobOutcome(Phase.FAILED, "InvalidSpec", f"spec.{'.'.join(str(p) for p in loc)}: {msg}")
+
+
+def dataset_blocker(dataset: Mapping[str, Any] | None, name: str) -> JobOutcome | None:
+    """Why a run on Dataset `name` cannot start yet, or None when it can."""
+    if dataset is None:
+        return waiting("DatasetNotFound", f"Dataset {name!r} does not exist")
+    phase = (dataset.get("status") or {}).get("phase")
+    if phase == Phase.FAILED.value:
+        return waiting("DatasetFailed", f"Dataset {name!r} failed; fix it to continue")
+    if phase != Phase.SUCCEEDED.value:
+        return waiting("WaitingForDataset", f"Dataset {name!r} has not succeeded yet")
+    return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
-from . import cluster, data
+from . import cluster, config, data
 
 app = typer.Typer(
     name="trading-cli",
@@ -18,6 +18,7 @@ app = typer.Typer(
 )
 app.add_typer(data.app, name="data")
 app.add_typer(cluster.app, name="operator")
+app.command("config")(config.config)
 
 
 @app.command()

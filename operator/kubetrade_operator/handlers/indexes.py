@@ -51,6 +51,22 @@ def datasets(
     return {(str(namespace), name): snapshot(body)}
 
 
+@kopf.index(GROUP, VERSION, "trainingruns")
+def trainingruns(
+    *, namespace: str | None, name: str, body: kopf.Body, **_: Any
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """TrainingRuns by (namespace, name)."""
+    return {(str(namespace), name): snapshot(body)}
+
+
+@kopf.index(GROUP, VERSION, "models")
+def models(
+    *, namespace: str | None, name: str, body: kopf.Body, **_: Any
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Models by (namespace, name)."""
+    return {(str(namespace), name): snapshot(body)}
+
+
 def latest(
     index: kopf.Index[tuple[str, str], dict[str, Any]], key: tuple[str, str]
 ) -> dict[str, Any] | None:

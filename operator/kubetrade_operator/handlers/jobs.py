@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import kopf
 
-from . import dataset
+from . import dataset, model, training_run
 from .indexes import MANAGED, latest
 
+# Owner kind → (the index holding it, its reconcile function).
+OWNERS: dict[str, tuple[str, Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]]] = {
+    "Dataset": ("datasets", dataset.reconcile),
+    "TrainingRun": ("trainingruns", training_run.reconcile),
+    "Model": ("models", model.reconcile),
+}
 
-@kopf.on.event("batch", "v1", "jobs", labels={**MANAGED, "kubetrade.io/dataset": kopf.PRESENT})
-async def dataset_job_event(
+
+@kopf.on.event("batch", "v1", "jobs", labels=MANAGED)
+async def job_event(
     *, event: kopf.RawEvent, namespace: str | None, body: kopf.Body, **kwargs: Any
 ) -> None:
-    """Recompute the owning Dataset's status from its Job."""
+    """Recompute the owning resource's status from its Job."""
     if event["type"] == "DELETED":
         return
-    owner = next(
-        (o for o in body.metadata.get("ownerReferences", []) if o.get("kind") == "Dataset"), None
-    )
-    if owner is None:
-        return
-    parent = latest(kwargs["datasets"], (str(namespace), owner["name"]))
-    if parent is not None:
-        await dataset.reconcile(parent, kwargs["kubetrade_jobs"])
+    for ref in body.metadata.get("ownerReferences", []):
+        owner = OWNERS.get(ref.get("kind"))
+        if owner is None:
+            continue
+        index, reconcile = owner
+        parent = latest(kwargs[index], (str(namespace), ref["name"]))
+        if parent is not None:
+            await reconcile(parent, kwargs)

@@ -1,4 +1,4 @@
-"""Model: evaluation Jobs arrive with the training issue; until then it waits."""
+"""Model → evaluation Job once its Dataset succeeded; gates decide Ready or Rejected."""
 
 from __future__ import annotations
 
@@ -6,20 +6,80 @@ from typing import Any
 
 import kopf
 
-from ..api import GROUP, MODEL, VERSION
-from .indexes import snapshot
-from .pending import write_waiting
+from .. import metrics
+from ..api import GROUP, MODEL, VERSION, ModelSpec
+from ..api.common import Phase
+from ..builders.common import Owner
+from ..builders.dataset import manifest_uri
+from ..builders.job_status import JobOutcome, bounded_status, dataset_blocker
+from ..builders.model import build_evaluation_children, job_name, not_ready, promotion
+from ..conditions import merge
+from ..settings import get_settings
+from .indexes import latest, snapshot
+from .job_owner import follow_job, parse, write_status
+
+KIND = MODEL.kind
+EVALUATED = "Evaluated"
 
 
 @kopf.on.event(GROUP, VERSION, MODEL.plural)
-async def model_event(*, event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
-    """Write conditions and observedGeneration."""
-    if event["type"] == "DELETED":
+async def model_event(*, event: kopf.RawEvent, body: kopf.Body, **kwargs: Any) -> None:
+    """Reconcile a Model on every change of it."""
+    if event["type"] == "DELETED" or body.metadata.get("deletionTimestamp"):
         return
-    await write_waiting(
-        MODEL.kind,
-        snapshot(body),
-        ("Ready", "Evaluated"),
-        "EvaluationNotAvailable",
-        "this operator version does not evaluate models yet",
-    )
+    await reconcile(snapshot(body), kwargs)
+
+
+async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
+    """Evaluate this revision of the model and judge it by the spec's gates."""
+    with metrics.reconciling(KIND):
+        owner, status = Owner.from_body(KIND, body), body["status"]
+        spec = parse(ModelSpec, body)
+        if isinstance(spec, JobOutcome):
+            return await _write(owner, status, status.get("jobName") or "", spec, None)
+        dataset = latest(indexes["datasets"], (owner.namespace, spec.dataset_ref.name))
+        blocked = dataset_blocker(dataset, spec.dataset_ref.name)
+        if blocked is not None or dataset is None:
+            if not status.get("jobName"):
+                return await _write(
+                    owner, status, "", blocked or JobOutcome(Phase.PENDING, "", ""), None
+                )
+            if dataset is None:
+                return
+        settings = get_settings()
+        name = job_name(owner, spec)
+        followed = await follow_job(
+            KIND,
+            owner,
+            status,
+            name,
+            lambda: build_evaluation_children(
+                owner, spec, manifest_uri(dataset, settings), settings
+            ),
+            spec.suspend,
+            indexes["kubetrade_jobs"],
+        )
+        if followed is not None:
+            outcome, failure = followed
+            await _write(owner, status, name, outcome, failure, spec)
+
+
+async def _write(
+    owner: Owner,
+    status: dict[str, Any],
+    job: str,
+    outcome: JobOutcome,
+    failure: str | None,
+    spec: ModelSpec | None = None,
+) -> None:
+    desired = bounded_status(status, owner.generation, job, outcome, failure, success=EVALUATED)
+    if outcome.phase == Phase.SUCCEEDED and spec is not None:
+        phase, ready, gates = promotion(spec, status)
+        desired.update(phase=phase.value, message=ready.message, gates=gates)
+    elif outcome.phase == Phase.RUNNING:
+        desired["phase"] = Phase.EVALUATING.value
+        ready = not_ready("Evaluating", "the evaluation Job is running")
+    else:
+        ready = not_ready(outcome.reason, outcome.message)
+    desired["conditions"] = merge(desired["conditions"], [ready], owner.generation)
+    await write_status(KIND, owner, status, desired)

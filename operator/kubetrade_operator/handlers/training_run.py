@@ -1,4 +1,4 @@
-"""TrainingRun: waits for its Dataset; training Jobs arrive with the training issue."""
+"""TrainingRun → training Job once its Dataset succeeded; on success, its Model."""
 
 from __future__ import annotations
 
@@ -6,25 +6,62 @@ from typing import Any
 
 import kopf
 
-from ..api import GROUP, TRAINING_RUN, VERSION
+from .. import kube, metrics
+from ..api import GROUP, TRAINING_RUN, VERSION, TrainingRunSpec
+from ..api.common import Phase
+from ..builders.common import Owner
+from ..builders.dataset import manifest_uri
+from ..builders.job_status import JobOutcome, bounded_status, dataset_blocker
+from ..builders.training_run import build_model, build_training_children, job_name, model_name
+from ..settings import get_settings
 from .indexes import latest, snapshot
-from .pending import write_waiting
+from .job_owner import follow_job, parse, write_outcome, write_status
+
+KIND = TRAINING_RUN.kind
 
 
 @kopf.on.event(GROUP, VERSION, TRAINING_RUN.plural)
 async def training_run_event(*, event: kopf.RawEvent, body: kopf.Body, **kwargs: Any) -> None:
-    """Write conditions and observedGeneration; say what the run waits for."""
-    if event["type"] == "DELETED":
-        return
-    ref = body.spec.get("datasetRef", {}).get("name", "")
-    ds = latest(kwargs["datasets"], (str(body.metadata.namespace), ref))
-    if ds is None:
-        reason, message = "DatasetNotFound", f"Dataset {ref!r} does not exist"
-    elif ds["status"].get("phase") != "Succeeded":
-        reason, message = "WaitingForDataset", f"Dataset {ref!r} has not succeeded yet"
-    else:
-        reason, message = (
-            "TrainerNotAvailable",
-            "this operator version does not run training Jobs yet",
+    """Reconcile a TrainingRun on every change of it."""
+    if event["type"] == "DELETED" or body.metadata.get("deletionTimestamp"):
+        return  # garbage collection removes the Job, which stops training
+    await reconcile(snapshot(body), kwargs)
+
+
+async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
+    """Wait for the Dataset, run this revision's Job, publish the Model."""
+    with metrics.reconciling(KIND):
+        owner, status = Owner.from_body(KIND, body), body["status"]
+        spec = parse(TrainingRunSpec, body)
+        if isinstance(spec, JobOutcome):
+            return await write_outcome(KIND, owner, status, spec)
+        dataset = latest(indexes["datasets"], (owner.namespace, spec.dataset_ref.name))
+        blocked = dataset_blocker(dataset, spec.dataset_ref.name)
+        if blocked is not None or dataset is None:
+            if not status.get("jobName"):  # a run already started keeps going
+                return await write_outcome(
+                    KIND, owner, status, blocked or JobOutcome(Phase.PENDING, "", "")
+                )
+            if dataset is None:
+                return
+        settings = get_settings()
+        name = job_name(owner, spec)
+        followed = await follow_job(
+            KIND,
+            owner,
+            status,
+            name,
+            lambda: build_training_children(owner, spec, manifest_uri(dataset, settings), settings),
+            spec.suspend,
+            indexes["kubetrade_jobs"],
         )
-    await write_waiting(TRAINING_RUN.kind, snapshot(body), ("Succeeded", "Failed"), reason, message)
+        if followed is None:
+            return
+        outcome, failure = followed
+        desired = bounded_status(status, owner.generation, name, outcome, failure)
+        if outcome.phase == Phase.SUCCEEDED:
+            if status.get("modelName") != model_name(owner, spec):
+                checksum = (dataset.get("status") or {}).get("checksum")
+                await kube.apply(build_model(owner, spec, settings, checksum))
+            desired["modelName"] = model_name(owner, spec)
+        await write_status(KIND, owner, status, desired)

@@ -4,7 +4,7 @@ from .base import Frozen
 from .costs import CostConfig
 from .data import DataConfig, SourceConfig, SplitConfig
 from .evaluation import EvaluationConfig, Gates
-from .jobs import DataJob, OwnerRef
+from .jobs import DataJob, EvalJob, OwnerRef, TrainJob
 from .risk import RiskConfig, RiskLimits, RiskProfile
 from .trading import Mode, SecretRef, TradingConfig
 from .training import Algorithm, TrainingConfig
@@ -14,6 +14,7 @@ __all__ = [
     "CostConfig",
     "DataConfig",
     "DataJob",
+    "EvalJob",
     "EvaluationConfig",
     "Frozen",
     "Gates",
@@ -26,5 +27,6 @@ __all__ = [
     "SourceConfig",
     "SplitConfig",
     "TradingConfig",
+    "TrainJob",
     "TrainingConfig",
 ]

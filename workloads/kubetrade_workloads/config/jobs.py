@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from .base import Frozen
 from .data import DataConfig
+from .evaluation import EvaluationConfig
+from .training import TrainingConfig
 
 
 class OwnerRef(Frozen):
@@ -24,3 +26,25 @@ class DataJob(Frozen):
     owner: OwnerRef
     output_uri: str
     data: DataConfig
+
+
+class TrainJob(Frozen):
+    owner: OwnerRef
+    dataset_uri: str
+    """The dataset's manifest URI (or its folder)."""
+    output_uri: str
+    """Where checkpoints, TensorBoard logs, the policy and its model card go."""
+    resume_from: str | None = None
+    """`latest` or a checkpoint URI."""
+    training: TrainingConfig
+
+
+class EvalJob(Frozen):
+    owner: OwnerRef
+    dataset_uri: str
+    model_uri: str
+    """Folder holding the policy file and its model card."""
+    output_uri: str
+    """Where the evaluation report goes."""
+    evaluation: EvaluationConfig
+

@@ -1,0 +1,93 @@
+"""TrainingRun → the training Job, and on success the Model it names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubetrade_workloads.config import EvaluationConfig, TrainingConfig, TrainJob
+
+from ..api import API_VERSION, TrainingRunSpec
+from ..settings import OperatorSettings
+from .common import Owner, artifact_uri, child_name, job_children, owner_ref, revision, shorten
+
+COMPONENT = "train"
+
+
+def model_name(owner: Owner, spec: TrainingRunSpec) -> str:
+    """The Model the run publishes: `spec.modelName`, else the run's own name."""
+    return spec.model_name or owner.name
+
+
+def output_uri(owner: Owner, spec: TrainingRunSpec, settings: OperatorSettings) -> str:
+    """Where this revision's policy, checkpoints and logs go."""
+    return spec.artifact_uri or artifact_uri(
+        settings,
+        owner.namespace,
+        "models",
+        model_name(owner, spec),
+        f"{owner.name}-{revision(spec)}",
+    )
+
+
+def job_name(owner: Owner, spec: TrainingRunSpec) -> str:
+    """The deterministic name of the training Job for this spec."""
+    return child_name(owner, COMPONENT, revision(spec))
+
+
+def build_training_children(
+    owner: Owner, spec: TrainingRunSpec, dataset_uri: str, settings: OperatorSettings
+) -> list[dict[str, Any]]:
+    """The ConfigMap with the TrainJob config and the (GPU, when asked) Job."""
+    training = TrainingConfig.model_validate(
+        spec.model_dump(include=set(TrainingConfig.model_fields))
+    )
+    config = TrainJob(
+        owner=owner_ref(owner),
+        dataset_uri=dataset_uri,
+        output_uri=output_uri(owner, spec, settings),
+        resume_from=spec.resume_from,
+        training=training,
+    )
+    return job_children(
+        owner,
+        COMPONENT,
+        spec,
+        config,
+        template=spec.template,
+        policy=spec.job,
+        suspend=spec.suspend,
+        settings=settings,
+    )
+
+
+def build_model(
+    owner: Owner, spec: TrainingRunSpec, settings: OperatorSettings, dataset_checksum: str | None
+) -> dict[str, Any]:
+    """The Model a successful run creates or updates, with lineage labels.
+
+    No ownerReference: deleting a finished run must not delete the model that
+    came out of it (and may be trading).
+    """
+    labels = {
+        "app.kubernetes.io/managed-by": "kubetrade",
+        "kubetrade.io/trainingrun": shorten(owner.name),
+        "kubetrade.io/dataset": shorten(spec.dataset_ref.name),
+    }
+    annotations = {"kubetrade.io/dataset-checksum": dataset_checksum} if dataset_checksum else {}
+    evaluation = (spec.evaluation or EvaluationConfig()).to_wire()
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "Model",
+        "metadata": {
+            "name": model_name(owner, spec),
+            "namespace": owner.namespace,
+            "labels": labels,
+            "annotations": annotations,
+        },
+        "spec": {
+            **evaluation,
+            "artifactUri": output_uri(owner, spec, settings),
+            "datasetRef": {"name": spec.dataset_ref.name},
+            "trainingRunRef": {"name": owner.name},
+        },
+    }

@@ -1,0 +1,82 @@
+"""What every resource that runs one Job to completion shares: make this
+revision's children once, follow the Job, write status only when it changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import kopf
+from pydantic import BaseModel, ValidationError
+
+from .. import kube, metrics
+from ..api.common import Phase
+from ..builders.common import Owner
+from ..builders.job_status import JobOutcome, bounded_status, invalid_spec, job_outcome, pod_failure
+from ..conditions import status_diff
+from .indexes import latest
+
+PENDING = JobOutcome(Phase.PENDING, "JobCreated", "waiting for the workload's pod to start")
+
+
+async def follow_job(
+    kind: str,
+    owner: Owner,
+    status: dict[str, Any],
+    job_name: str,
+    children: Callable[[], list[dict[str, Any]]],
+    suspend: bool,
+    jobs: kopf.Index[Any, Any],
+) -> tuple[JobOutcome, str | None] | None:
+    """This revision's Job made if missing, its suspension in step; its outcome.
+
+    None when the Job was made earlier and has since gone (TTL after it
+    finished): the recorded outcome stands and nothing is re-run.
+    """
+    job = latest(jobs, (owner.namespace, job_name))
+    if job is None and status.get("jobName") == job_name:
+        return None
+    if job is None:
+        for child in children():
+            if await kube.ensure(child):
+                metrics.CHILDREN_CREATED.labels(kind, child["kind"]).inc()
+        previous = status.get("jobName")
+        if previous and previous != job_name:
+            await kube.delete_job(owner.namespace, previous)  # a new revision replaces the old
+        return PENDING, None
+    if bool(job["spec"].get("suspend")) != suspend:
+        await kube.set_job_suspend(owner.namespace, job_name, suspend)
+    outcome = job_outcome(job)
+    failure = None
+    if outcome.phase == Phase.FAILED and status.get("phase") != Phase.FAILED.value:
+        failure = pod_failure(await kube.job_pods(owner.namespace, job_name))
+    return outcome, failure
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse(model: type[M], body: dict[str, Any]) -> M | JobOutcome:
+    """The typed spec, or a Failed outcome naming the first invalid field."""
+    try:
+        return model.model_validate(body["spec"])
+    except ValidationError as err:
+        first = err.errors()[0]
+        return invalid_spec(tuple(first["loc"]), first["msg"])
+
+
+async def write_status(
+    kind: str, owner: Owner, current: dict[str, Any], desired: dict[str, Any]
+) -> None:
+    """Patch the fields of `desired` that differ from `current`, if any."""
+    changed = status_diff(current, desired)
+    if changed:
+        await kube.patch_status(kind, owner.name, owner.namespace, changed)
+
+
+async def write_outcome(
+    kind: str, owner: Owner, status: dict[str, Any], outcome: JobOutcome
+) -> None:
+    """Status for an outcome reached without a Job (invalid spec, waiting)."""
+    desired = bounded_status(status, owner.generation, status.get("jobName") or "", outcome)
+    await write_status(kind, owner, status, desired)

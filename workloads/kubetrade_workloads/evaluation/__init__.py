@@ -1,0 +1,1 @@
+"""Model evaluation: backtest a policy on held-out data and judge it by gates."""
