@@ -14,7 +14,7 @@ from ..conditions import FALSE, TRUE, UNKNOWN, Cond
 from ..settings import OperatorSettings
 from .common import Owner, child_name, job_children, owner_ref, revision
 
-COMPONENT = "eval"
+COMPONENT = "evaluate"
 
 
 def job_name(owner: Owner, spec: ModelSpec) -> str:
