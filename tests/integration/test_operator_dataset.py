@@ -9,14 +9,24 @@ from typing import Any
 
 import pytest
 from kopf.testing import KopfRunner
-from kubetrade_testing.cluster import wait_until
-from kubetrade_testing.factories import RESOURCES, condition, create, dataset, get, model, trading_session, training_run
-from kubetrade_testing.operator import free_port, running_operator
 from lightkube import Client
 from lightkube.core.exceptions import ApiError
 from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import ConfigMap
 from lightkube.types import PatchType
+
+from kubetrade_testing.cluster import wait_until
+from kubetrade_testing.factories import (
+    RESOURCES,
+    condition,
+    create,
+    dataset,
+    get,
+    model,
+    trading_session,
+    training_run,
+)
+from kubetrade_testing.operator import free_port, running_operator
 
 pytestmark = pytest.mark.integration
 

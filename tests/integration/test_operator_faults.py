@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 from kopf.testing import KopfRunner
+from lightkube import Client
+
 from kubetrade_testing.cluster import wait_until
 from kubetrade_testing.crds import install_crds, load_crds
 from kubetrade_testing.factories import condition, create, dataset, get
-from lightkube import Client
 
 pytestmark = pytest.mark.integration
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from kopf.testing import KopfRunner
 
+from kubetrade_dev.api_objects import build_decoders
 from kubetrade_operator.settings import get_settings
 
 OPERATOR_ARGS = ["run", "-A", "--standalone", "-m", "kubetrade_operator.handlers"]
@@ -30,6 +31,9 @@ def running_operator(kubeconfig: Path, env: dict[str, str] | None = None) -> Ite
     Settings are read from the environment once per process, so the cache is
     cleared around each run; the block fails the test if the operator crashed.
     """
+    # msgspec builds a model's decoder on first use; two threads doing it at
+    # once can crash the interpreter, so build them before kopf's thread starts.
+    build_decoders()
     overrides = {"KUBECONFIG": str(kubeconfig), "KUBETRADE_METRICS_PORT": "0", **(env or {})}
     saved = {k: os.environ.get(k) for k in overrides}
     os.environ.update(overrides)

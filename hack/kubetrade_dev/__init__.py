@@ -1,0 +1,1 @@
+"""Development tooling for kubetrade: a local control plane and a local node."""

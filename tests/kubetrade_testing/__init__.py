@@ -1,0 +1,1 @@
+"""Shared test helpers and pytest fixtures for kubetrade's test suites."""
