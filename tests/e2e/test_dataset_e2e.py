@@ -67,6 +67,6 @@ def test_a_workload_that_exits_non_zero_marks_the_dataset_failed_with_the_reason
     ds = get(lightkube_client, "Dataset", "broken", namespace)
     failed = condition(ds, "Failed")
     assert failed is not None
-    assert failed["message"].startswith("exit code 1 (Error)")
+    assert failed["message"].startswith("exit code 1 (Error)"), failed
     assert "bars.csv" in failed["message"]
     assert ds["status"]["phase"] == "Failed"

@@ -132,7 +132,7 @@ class Phase(StrEnum):
     REJECTED = "Rejected"
     EVALUATING = "Evaluating"
     HALTED = "Halted"
-    STOPPED = "Stopped"
+    SUSPENDING = "Suspending"
 
 
 class CommonStatus(Frozen):

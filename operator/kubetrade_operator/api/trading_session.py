@@ -39,6 +39,11 @@ class TradingState(Frozen):
     trading_state: str | None = None
     """ACTIVE, REDUCING or HALTED."""
     breaker_state: str | None = None
+    reconciled: bool | None = None
+    """False when positions in the store and at the broker disagree (the trader halts)."""
+    reconcile_message: str | None = None
+    flat: bool | None = None
+    """True once the trader has flattened every position after `suspend`."""
 
 
 class TradingSessionStatus(CommonStatus):

@@ -9,7 +9,8 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
-from . import cluster, config, data
+from . import analyze, cluster, config, data, report, train
+from .backtest import backtest
 
 app = typer.Typer(
     name="trading-cli",
@@ -19,6 +20,10 @@ app = typer.Typer(
 app.add_typer(data.app, name="data")
 app.add_typer(cluster.app, name="operator")
 app.command("config")(config.config)
+app.add_typer(analyze.app, name="analyze")
+app.command("report")(report.report)
+app.command("backtest")(backtest)
+app.add_typer(train.app, name="train")
 
 
 @app.command()

@@ -19,6 +19,8 @@ def snapshot(body: kopf.Body) -> dict[str, Any]:
     """The parts of a body the handlers read, detached from kopf's live view."""
     meta = body.metadata
     return {
+        "apiVersion": body.get("apiVersion"),
+        "kind": body.get("kind"),
         "metadata": {
             "name": meta.name,
             "namespace": meta.namespace,
@@ -65,6 +67,52 @@ def models(
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """Models by (namespace, name)."""
     return {(str(namespace), name): snapshot(body)}
+
+
+@kopf.index("apps", "v1", "deployments", labels=MANAGED)
+def kubetrade_deployments(
+    *, namespace: str | None, name: str, body: kopf.Body, **_: Any
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Our Deployments by (namespace, name)."""
+    return {
+        (str(namespace), name): {
+            "metadata": {"labels": dict(body.metadata.labels)},
+            "spec": {"replicas": body.spec.get("replicas")},
+            "status": dict(body.status),
+        }
+    }
+
+
+@kopf.index(GROUP, VERSION, "tradingsessions")
+def tradingsessions(
+    *, namespace: str | None, name: str, body: kopf.Body, **_: Any
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """TradingSessions by (namespace, name)."""
+    return {(str(namespace), name): snapshot(body)}
+
+
+@kopf.index(GROUP, VERSION, "trainingruns")
+def trainingruns_by_dataset(
+    *, namespace: str | None, body: kopf.Body, **_: Any
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """TrainingRuns by the Dataset they wait for."""
+    return {(str(namespace), str(body.spec.get("datasetRef", {}).get("name"))): snapshot(body)}
+
+
+@kopf.index(GROUP, VERSION, "models")
+def models_by_dataset(
+    *, namespace: str | None, body: kopf.Body, **_: Any
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Models by the Dataset they are evaluated on."""
+    return {(str(namespace), str(body.spec.get("datasetRef", {}).get("name"))): snapshot(body)}
+
+
+@kopf.index(GROUP, VERSION, "tradingsessions")
+def sessions_by_model(
+    *, namespace: str | None, body: kopf.Body, **_: Any
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """TradingSessions by the Model they trade."""
+    return {(str(namespace), str(body.spec.get("modelRef", {}).get("name"))): snapshot(body)}
 
 
 def latest(

@@ -48,8 +48,12 @@ async def follow_job(
         await kube.set_job_suspend(owner.namespace, job_name, suspend)
     outcome = job_outcome(job)
     failure = None
-    if outcome.phase == Phase.FAILED and status.get("phase") != Phase.FAILED.value:
-        failure = pod_failure(await kube.job_pods(owner.namespace, job_name))
+    if outcome.phase == Phase.FAILED:
+        # Read the pods once; later reconciles keep the reason found then.
+        if status.get("phase") == Phase.FAILED.value and status.get("jobName") == job_name:
+            failure = status.get("message")
+        else:
+            failure = pod_failure(await kube.job_pods(owner.namespace, job_name))
     return outcome, failure
 
 

@@ -1,4 +1,4 @@
-"""Job changes flow back into the status of the resource that owns the Job."""
+"""Job and Deployment changes flow back into the status of the resource that owns them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import kopf
 
-from . import dataset, model, training_run
+from . import dataset, model, trading_session, training_run
 from .indexes import MANAGED, latest
 
 # Owner kind → (the index holding it, its reconcile function).
@@ -15,14 +15,16 @@ OWNERS: dict[str, tuple[str, Callable[[dict[str, Any], dict[str, Any]], Awaitabl
     "Dataset": ("datasets", dataset.reconcile),
     "TrainingRun": ("trainingruns", training_run.reconcile),
     "Model": ("models", model.reconcile),
+    "TradingSession": ("tradingsessions", trading_session.reconcile),
 }
 
 
 @kopf.on.event("batch", "v1", "jobs", labels=MANAGED)
-async def job_event(
+@kopf.on.event("apps", "v1", "deployments", labels=MANAGED)
+async def child_event(
     *, event: kopf.RawEvent, namespace: str | None, body: kopf.Body, **kwargs: Any
 ) -> None:
-    """Recompute the owning resource's status from its Job."""
+    """Recompute the owning resource's status from its Job or Deployment."""
     if event["type"] == "DELETED":
         return
     for ref in body.metadata.get("ownerReferences", []):

@@ -1,25 +1,123 @@
-"""TradingSession: traders arrive with the trading issue; until then it waits."""
+"""TradingSession → one trader Deployment once its Model is Ready; the trader's
+reports → phase, conditions and Events."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import kopf
 
-from ..api import GROUP, TRADING_SESSION, VERSION
-from .indexes import snapshot
-from .pending import write_waiting
+from .. import kube, metrics
+from ..api import GROUP, TRADING_SESSION, VERSION, TradingSessionSpec
+from ..api.common import Phase
+from ..builders.common import Owner
+from ..builders.dataset import manifest_uri
+from ..builders.job_status import JobOutcome
+from ..builders.trading_session import (
+    build_trading_children,
+    deployment_name,
+    model_blocker,
+    session_state,
+    trader_revision,
+)
+from ..conditions import FALSE, UNKNOWN, Cond, find, merge
+from ..settings import get_settings
+from .indexes import latest, snapshot
+from .job_owner import parse, write_status
+
+KIND = TRADING_SESSION.kind
 
 
 @kopf.on.event(GROUP, VERSION, TRADING_SESSION.plural)
-async def trading_session_event(*, event: kopf.RawEvent, body: kopf.Body, **_: Any) -> None:
-    """Write conditions and observedGeneration."""
-    if event["type"] == "DELETED":
-        return
-    await write_waiting(
-        TRADING_SESSION.kind,
-        snapshot(body),
-        ("Ready", "RiskBreached", "Reconciled"),
-        "TraderNotAvailable",
-        "this operator version does not run traders yet",
+async def trading_session_event(*, event: kopf.RawEvent, body: kopf.Body, **kwargs: Any) -> None:
+    """Reconcile a TradingSession on every change of it."""
+    if event["type"] == "DELETED" or body.metadata.get("deletionTimestamp"):
+        return  # garbage collection removes the Deployment; the trader stops
+    await reconcile(snapshot(body), kwargs)
+
+
+async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
+    """Wait for a Ready Model, keep one trader at this revision, mirror its state."""
+    with metrics.reconciling(KIND):
+        owner, status = Owner.from_body(KIND, body), body["status"]
+        spec = parse(TradingSessionSpec, body)
+        if isinstance(spec, JobOutcome):
+            return await _waiting(owner, status, Cond("Ready", FALSE, spec.reason, spec.message))
+        model = latest(indexes["models"], (owner.namespace, spec.model_ref.name))
+        blocked = model_blocker(model, spec.model_ref.name)
+        if model is None or (blocked is not None and not status.get("deploymentName")):
+            return await _waiting(owner, status, blocked or Cond("Ready", UNKNOWN, "ModelNotFound"))
+        settings = get_settings()
+        dataset = latest(
+            indexes["datasets"], (owner.namespace, model["spec"]["datasetRef"]["name"])
+        )
+        name = deployment_name(owner)
+        deployment = latest(indexes["kubetrade_deployments"], (owner.namespace, name))
+        phase, conds, replicas = session_state(spec, status, deployment, dt.datetime.now(dt.UTC))
+        await _ensure_trader(owner, spec, model, dataset, deployment, replicas, settings)
+        desired = {
+            "observedGeneration": owner.generation,
+            "phase": phase.value,
+            "deploymentName": name,
+            "message": conds[0].message,
+            "conditions": merge(status.get("conditions"), conds, owner.generation),
+        }
+        _announce_breach(body, status, conds)
+        await write_status(KIND, owner, status, desired)
+
+
+async def _ensure_trader(
+    owner: Owner,
+    spec: TradingSessionSpec,
+    model: dict[str, Any],
+    dataset: dict[str, Any] | None,
+    deployment: dict[str, Any] | None,
+    replicas: int,
+    settings: Any,
+) -> None:
+    """Create the ConfigMap; apply the Deployment when its revision or scale differ."""
+    rev = trader_revision(spec)
+    if deployment is not None:
+        labels = deployment["metadata"]["labels"]
+        if (
+            labels.get("kubetrade.io/revision") == rev
+            and deployment["spec"].get("replicas") == replicas
+        ):
+            return
+    dataset_uri = manifest_uri(dataset, settings) if dataset else None
+    cm, manifest = build_trading_children(
+        owner, spec, model["spec"]["artifactUri"], dataset_uri, settings, replicas
     )
+    if await kube.ensure(cm):
+        metrics.CHILDREN_CREATED.labels(KIND, "ConfigMap").inc()
+    await kube.apply(manifest)
+
+
+def _announce_breach(body: dict[str, Any], status: dict[str, Any], conds: list[Cond]) -> None:
+    """A Kubernetes Event when the risk manager starts reducing or halts."""
+    breach = next(c for c in conds if c.type == "RiskBreached")
+    before = find(status.get("conditions"), "RiskBreached")
+    if breach.status == "True" and (before is None or before.get("status") != "True"):
+        trading = status.get("trading") or {}
+        kopf.warn(
+            kopf.Body(body),  # type: ignore[arg-type]  # a snapshot is a raw body
+            reason="RiskBreached",
+            message=f"trading state {trading.get('tradingState')}",
+        )
+
+
+async def _waiting(owner: Owner, status: dict[str, Any], ready: Cond) -> None:
+    conds = [
+        ready,
+        Cond("RiskBreached", UNKNOWN, "NotTrading"),
+        Cond("Reconciled", UNKNOWN, "NotTrading"),
+        Cond("Suspended", FALSE, "NotSuspended"),
+    ]
+    desired = {
+        "observedGeneration": owner.generation,
+        "phase": Phase.PENDING.value,
+        "message": ready.message,
+        "conditions": merge(status.get("conditions"), conds, owner.generation),
+    }
+    await write_status(KIND, owner, status, desired)

@@ -4,7 +4,7 @@ from .base import Frozen
 from .costs import CostConfig
 from .data import DataConfig, SourceConfig, SplitConfig
 from .evaluation import EvaluationConfig, Gates
-from .jobs import DataJob, EvalJob, OwnerRef, TrainJob
+from .jobs import DataJob, EvalJob, OwnerRef, TradeJob, TrainJob
 from .risk import RiskConfig, RiskLimits, RiskProfile
 from .trading import Mode, SecretRef, TradingConfig
 from .training import Algorithm, TrainingConfig
@@ -26,6 +26,7 @@ __all__ = [
     "SecretRef",
     "SourceConfig",
     "SplitConfig",
+    "TradeJob",
     "TradingConfig",
     "TrainJob",
     "TrainingConfig",

@@ -1,0 +1,181 @@
+"""TradingSession → a ConfigMap and a single-replica Deployment running one trader;
+the trader's reports → phase and conditions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from kubetrade_workloads.config import TradeJob, TradingConfig
+
+from ..api import TradingSessionSpec
+from ..api.common import Phase
+from ..conditions import FALSE, TRUE, UNKNOWN, Cond, find
+from ..settings import OperatorSettings
+from .common import (
+    Owner,
+    child_name,
+    config_map,
+    labels,
+    metadata,
+    owner_ref,
+    pod_spec,
+    revision,
+    shorten,
+)
+
+COMPONENT = "trade"
+# Risk edits reach the running trader through the API within seconds, and
+# suspend is the kill switch: neither may restart the trader.
+LIVE_FIELDS = frozenset({"suspend", "risk"})
+HALTING = ("REDUCING", "HALTED")
+FLATTEN_GRACE_SECONDS = 120.0
+
+
+def trader_revision(spec: TradingSessionSpec) -> str:
+    """Changes to model, broker, feed or pod roll the trader; risk and suspend do not."""
+    return revision(spec, ignore=LIVE_FIELDS)
+
+
+def deployment_name(owner: Owner) -> str:
+    """One Deployment per session, whatever its revision."""
+    return shorten(f"{owner.name}-trader")
+
+
+def lease_name(owner: Owner) -> str:
+    """The coordination Lease the trader must hold before it trades."""
+    return shorten(f"{owner.name}-trader")
+
+
+def build_trading_children(
+    owner: Owner,
+    spec: TradingSessionSpec,
+    model_uri: str,
+    dataset_uri: str | None,
+    settings: OperatorSettings,
+    replicas: int,
+) -> list[dict[str, Any]]:
+    """The trader's ConfigMap (per revision) and its Deployment (Recreate, ≤ 1 replica)."""
+    rev = trader_revision(spec)
+    cm_name = child_name(owner, COMPONENT, rev)
+    trading = TradingConfig.model_validate(spec.model_dump(include=set(TradingConfig.model_fields)))
+    config = TradeJob(
+        owner=owner_ref(owner),
+        model_uri=model_uri,
+        dataset_uri=dataset_uri,
+        session_id=f"{owner.namespace}/{owner.name}",
+        trading=trading,
+    )
+    secret = spec.credentials_secret_ref.name if spec.credentials_secret_ref else None
+    pod = pod_spec(
+        owner,
+        cm_name,
+        COMPONENT,
+        spec.template,
+        settings,
+        credentials_secret=secret,
+        restart_policy="Always",
+    )
+    pod["containers"][0]["env"].append({"name": "KUBETRADE_LEASE", "value": lease_name(owner)})
+    selector = {
+        "app.kubernetes.io/instance": shorten(owner.name),
+        "app.kubernetes.io/component": COMPONENT,
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata(owner, deployment_name(owner), COMPONENT, rev),
+        "spec": {
+            "replicas": replicas,
+            # Recreate: the old trader is gone before the new one starts; the
+            # Lease guards the gap a slow kubelet could leave.
+            "strategy": {"type": "Recreate"},
+            "selector": {
+                "matchLabels": {**selector, "kubetrade.io/tradingsession": shorten(owner.name)}
+            },
+            "template": {"metadata": {"labels": labels(owner, COMPONENT, rev)}, "spec": pod},
+        },
+    }
+    return [config_map(owner, cm_name, COMPONENT, rev, config), deployment]
+
+
+def flattening_for(status: Mapping[str, Any], now: dt.datetime) -> float:
+    """Seconds since the operator asked the trader to flatten (0 when it has not)."""
+    cond = find(status.get("conditions"), "Suspended")
+    if cond is None or cond.get("reason") != "Flattening":
+        return 0.0
+    since = dt.datetime.fromisoformat(str(cond["lastTransitionTime"]).replace("Z", "+00:00"))
+    return (now - since).total_seconds()
+
+
+def session_state(
+    spec: TradingSessionSpec,
+    status: Mapping[str, Any],
+    deployment: Mapping[str, Any] | None,
+    now: dt.datetime,
+) -> tuple[Phase, list[Cond], int]:
+    """Phase, conditions and the replicas the Deployment should have.
+
+    Suspending is two steps: the trader (watching its own spec) flattens and
+    reports `flat`, then the operator scales it to zero; a trader that never
+    reports is scaled down after FLATTEN_GRACE_SECONDS with a loud reason.
+    """
+    trading = status.get("trading") or {}
+    available = int(((deployment or {}).get("status") or {}).get("availableReplicas") or 0)
+    state = trading.get("tradingState")
+    breached = Cond(
+        "RiskBreached", TRUE if state in HALTING else FALSE, f"Trader{(state or 'Unknown').title()}"
+    )
+    reconciled = trading.get("reconciled")
+    message = str(trading.get("reconcileMessage") or "")
+    if reconciled is None:
+        recon = Cond("Reconciled", UNKNOWN, "NotReported", message)
+    elif reconciled:
+        recon = Cond("Reconciled", TRUE, "PositionsMatch", message)
+    else:
+        recon = Cond("Reconciled", FALSE, "PositionsMismatch", message)
+    if spec.suspend:
+        ready = Cond("Ready", FALSE, "Suspended", "spec.suspend is true: the trader is stopped")
+        if bool(trading.get("flat")) or available == 0:
+            suspended = Cond(
+                "Suspended", TRUE, "Flattened", "positions flattened, trader scaled to zero"
+            )
+            return Phase.SUSPENDED, [ready, breached, recon, suspended], 0
+        if flattening_for(status, now) > FLATTEN_GRACE_SECONDS:
+            message = "the trader did not report flat positions in time: scaled to zero, positions may remain open"
+            suspended = Cond("Suspended", TRUE, "FlattenTimedOut", message)
+            return Phase.SUSPENDED, [ready, breached, recon, suspended], 0
+        suspended = Cond("Suspended", FALSE, "Flattening", "the trader is closing every position")
+        return Phase.SUSPENDING, [ready, breached, recon, suspended], 1
+    suspended = Cond("Suspended", FALSE, "NotSuspended")
+    if available < 1:
+        ready = Cond(
+            "Ready", FALSE, "TraderStarting", "waiting for the trader pod to become available"
+        )
+        return Phase.PENDING, [ready, breached, recon, suspended], 1
+    if state == "HALTED" or reconciled is False:
+        ready = Cond(
+            "Ready", FALSE, "TraderHalted", recon.message or "the risk manager halted trading"
+        )
+        return Phase.HALTED, [ready, breached, recon, suspended], 1
+    return (
+        Phase.RUNNING,
+        [Cond("Ready", TRUE, "TraderRunning", "the trader is trading"), breached, recon, suspended],
+        1,
+    )
+
+
+def model_blocker(model: Mapping[str, Any] | None, name: str) -> Cond | None:
+    """Why the session cannot start trading its Model yet."""
+    if model is None:
+        return Cond("Ready", UNKNOWN, "ModelNotFound", f"Model {name!r} does not exist")
+    phase = (model.get("status") or {}).get("phase")
+    if phase != Phase.READY.value:
+        return Cond(
+            "Ready",
+            FALSE,
+            "ModelNotReady",
+            f"Model {name!r} is {phase or 'not evaluated'}, not Ready",
+        )
+    return None

@@ -1,0 +1,86 @@
+import datetime as dt
+import json
+from typing import Any
+
+from kubetrade_operator.api import TradingSessionSpec
+from kubetrade_operator.api.common import Phase
+from kubetrade_operator.builders.common import Owner
+from kubetrade_operator.builders.trading_session import (
+    FLATTEN_GRACE_SECONDS,
+    build_trading_children,
+    model_blocker,
+    session_state,
+    trader_revision,
+)
+from kubetrade_operator.conditions import Cond, merge
+from kubetrade_operator.settings import OperatorSettings
+
+OWNER = Owner("TradingSession", "paper", "desk", "uid-s", 3)
+NOW = dt.datetime(2026, 1, 2, 12, 0, tzinfo=dt.UTC)
+
+
+def _spec(**extra: Any) -> TradingSessionSpec:
+    return TradingSessionSpec.model_validate({"modelRef": {"name": "ppo"}, **extra})
+
+
+def _by_type(conds: list[Cond]) -> dict[str, Cond]:
+    return {c.type: c for c in conds}
+
+
+def test_one_trader_deployment_with_recreate_and_the_trade_config() -> None:
+    cm, deployment = build_trading_children(OWNER, _spec(), "file:///m", "file:///d/manifest.json", OperatorSettings(), 1)
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["restartPolicy"] == "Always"
+    assert pod["containers"][0]["command"][3] == "trade"
+    assert {"name": "KUBETRADE_LEASE", "value": "paper-trader"} in pod["containers"][0]["env"]
+    config = json.loads(cm["data"]["config.json"])
+    assert config["sessionId"] == "desk/paper" and config["modelUri"] == "file:///m"
+    assert config["trading"]["mode"] == "paper"
+
+
+def test_risk_and_suspend_edits_do_not_roll_the_trader_but_a_broker_change_does() -> None:
+    base = trader_revision(_spec())
+    assert trader_revision(_spec(risk={"profile": "conservative"})) == base
+    assert trader_revision(_spec(suspend=True)) == base
+    assert trader_revision(_spec(broker={"type": "ccxt", "exchange": "kraken"})) != base
+    assert trader_revision(_spec(modelRef={"name": "other"})) != base
+
+
+def test_running_halted_and_breached_states() -> None:
+    deployment = {"status": {"availableReplicas": 1}}
+    phase, conds, replicas = session_state(_spec(), {}, deployment, NOW)
+    assert (phase, replicas) == (Phase.RUNNING, 1)
+    assert _by_type(conds)["Ready"].status == "True" and _by_type(conds)["RiskBreached"].status == "False"
+    halted = {"trading": {"tradingState": "HALTED"}}
+    phase, conds, _ = session_state(_spec(), halted, deployment, NOW)
+    assert phase == Phase.HALTED and _by_type(conds)["RiskBreached"].status == "True"
+    mismatch = {"trading": {"tradingState": "ACTIVE", "reconciled": False, "reconcileMessage": "AAPL 10 vs 12"}}
+    phase, conds, _ = session_state(_spec(), mismatch, deployment, NOW)
+    assert phase == Phase.HALTED
+    assert (_by_type(conds)["Reconciled"].status, _by_type(conds)["Reconciled"].message) == ("False", "AAPL 10 vs 12")
+    phase, _, _ = session_state(_spec(), {}, None, NOW)
+    assert phase == Phase.PENDING
+
+
+def test_suspend_flattens_first_then_scales_to_zero() -> None:
+    running = {"status": {"availableReplicas": 1}}
+    phase, conds, replicas = session_state(_spec(suspend=True), {}, running, NOW)
+    assert (phase, replicas, _by_type(conds)["Suspended"].reason) == (Phase.SUSPENDING, 1, "Flattening")
+    flat = {"trading": {"flat": True}}
+    phase, conds, replicas = session_state(_spec(suspend=True), flat, running, NOW)
+    assert (phase, replicas, _by_type(conds)["Suspended"].status) == (Phase.SUSPENDED, 0, "True")
+
+
+def test_a_trader_that_never_reports_flat_is_scaled_down_after_the_grace() -> None:
+    started = NOW - dt.timedelta(seconds=FLATTEN_GRACE_SECONDS + 1)
+    conds = merge(None, [Cond("Suspended", "False", "Flattening")], 1, at=started.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    phase, out, replicas = session_state(_spec(suspend=True), {"conditions": conds}, {"status": {"availableReplicas": 1}}, NOW)
+    assert (phase, replicas, _by_type(out)["Suspended"].reason) == (Phase.SUSPENDED, 0, "FlattenTimedOut")
+
+
+def test_model_blockers() -> None:
+    assert model_blocker(None, "m").reason == "ModelNotFound"  # type: ignore[union-attr]
+    assert model_blocker({"status": {"phase": "Rejected"}}, "m").reason == "ModelNotReady"  # type: ignore[union-attr]
+    assert model_blocker({"status": {"phase": "Ready"}}, "m") is None
