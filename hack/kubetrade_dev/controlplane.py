@@ -463,12 +463,12 @@ def _cmd_up(state_dir: Path, timeout: float) -> int:
         print("already up (nothing to do)")
         print(_usage_hint(st, None))
         return 0
-    bin_dir = find_bin_dir()
     began = time.monotonic()
-    cp = ControlPlane(state_dir, bin_dir, start_timeout=timeout, die_with_parent=False)
     try:
+        bin_dir = find_bin_dir()
+        cp = ControlPlane(state_dir, bin_dir, start_timeout=timeout, die_with_parent=False)
         cp.start()
-    except StartupError as exc:
+    except (RuntimeError, OSError) as exc:  # StartupError is a RuntimeError
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"up in {time.monotonic() - began:.1f}s")
@@ -478,6 +478,9 @@ def _cmd_up(state_dir: Path, timeout: float) -> int:
 
 def _cmd_down(state_dir: Path) -> int:
     stopped = stop_recorded(state_dir.resolve())
+    # Every `up` starts from an empty cluster, so the data (a 64 MB etcd WAL)
+    # is of no further use; logs and certificates stay for a post-mortem.
+    shutil.rmtree(state_dir / "etcd", ignore_errors=True)
     print(f"stopped: {', '.join(stopped)}" if stopped else "nothing running")
     return 0
 

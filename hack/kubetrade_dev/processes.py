@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # psutil ships no type hints and types-psutil is not a dev dependency.
-import psutil  # type: ignore[import-untyped]
+import psutil
 
 _PR_SET_PDEATHSIG = 1
 

@@ -3,19 +3,19 @@ rely on (garbage collector, namespace, Deployment/ReplicaSet, Job) do their work
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import textwrap
-import warnings
+import time
 from pathlib import Path
 from typing import Any
 
-import psutil  # type: ignore[import-untyped]
+import psutil
 import pytest
 from kopf.testing import KopfRunner
 from kubernetes import client as k8s
@@ -32,6 +32,7 @@ from lightkube.resources.core_v1 import ConfigMap, Namespace, Pod
 from kubetrade_dev import processes
 from kubetrade_dev.controlplane import REPO_ROOT, ControlPlane, Ports, StartupError, free_ports
 from kubetrade_testing.cluster import Cluster, wait_until
+from kubetrade_testing.operator import collect_kopf_leftovers
 
 pytestmark = pytest.mark.integration
 
@@ -105,6 +106,22 @@ def test_kubectl_sees_admin_identity_and_context(control_plane: Cluster) -> None
     assert "system:masters" in review["status"]["userInfo"]["groups"]
 
 
+def test_helm_accepts_kubeconfig(control_plane: Cluster) -> None:
+    helm = control_plane.bin_dir / "helm"
+    if not helm.exists():
+        pytest.skip("helm is not built")
+    result = subprocess.run(
+        [str(helm), "list", "--all-namespaces", "--output", "json"],
+        env=control_plane.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert isinstance(json.loads(result.stdout), list)
+
+
 def test_kubernetes_client_accepts_kubeconfig(kubeconfig: Path) -> None:
     api = k8s_config.new_client_from_config(config_file=str(kubeconfig))  # type: ignore[no-untyped-call]
     try:
@@ -175,17 +192,7 @@ def test_kopf_operator_runs_against_cluster(
         wait_until(seen, timeout=60, what="kopf to annotate the ConfigMap")
     assert runner.exception is None
     assert runner.exit_code == 0
-    _collect_kopf_leftovers()
-
-
-def _collect_kopf_leftovers() -> None:
-    # KopfRunner closes its event loop right after cancelling the watch streams,
-    # and now and then a connection's transport is not closed yet. Its
-    # ResourceWarning would then fail whichever later test the garbage collector
-    # happens to run in (warnings are errors); collect it here instead.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
+    collect_kopf_leftovers()
 
 
 # --- controllers ---------------------------------------------------------------------
@@ -318,6 +325,20 @@ def test_stop_leaves_no_process_and_no_port(control_plane: Cluster, tmp_path: Pa
     assert not any(_alive(p) for p in pids)
     assert all(_refused(p) for p in ports)
     assert not (tmp_path / "cp" / "pids.json").exists()
+
+
+def test_terminate_kills_what_ignores_sigterm(tmp_path: Path) -> None:
+    stubborn = processes.spawn(
+        "stubborn",
+        ["sh", "-c", "trap '' TERM; echo trapped; while :; do sleep 0.1; done"],
+        tmp_path / "stubborn.log",
+    )
+    wait_until(lambda: "trapped" in processes.log_tail(stubborn.log), timeout=10, interval=0.02)
+    began = time.monotonic()
+    processes.terminate([stubborn], timeout=0.5)
+    assert time.monotonic() - began >= 0.5
+    assert not stubborn.is_running()
+    assert stubborn.popen is not None and stubborn.popen.returncode == -signal.SIGKILL
 
 
 def test_startup_failure_reports_the_log_and_cleans_up(tmp_path: Path) -> None:
