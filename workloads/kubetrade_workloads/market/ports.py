@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -57,6 +57,9 @@ class PortfolioView:
     prices: Mapping[str, float]
     peak_equity: float
     day_start_equity: float
+    time: dt.datetime | None = None
+    """The clock's now when the view was taken (simulated in a backtest); the risk
+    manager times cool-downs and its events by it."""
 
 
 @dataclass(frozen=True)
@@ -70,4 +73,21 @@ class RiskDecision:
 class RiskGate(Protocol):
     def check(self, order: Order, view: PortfolioView) -> RiskDecision:
         """Judge one order before it reaches the broker."""
+        ...
+
+
+@runtime_checkable
+class RiskObserver(Protocol):
+    """A gate that also wants every bar's marks and every fill (the RiskManager does).
+
+    Engines and traders call `on_bar` once per bar, after marking to market and
+    before the strategy decides, and `on_fill` for each fill as it is booked.
+    """
+
+    def on_bar(self, view: PortfolioView) -> None:
+        """Take one bar's marks: prices for risk estimates, breakers, limits."""
+        ...
+
+    def on_fill(self, fill: Fill) -> None:
+        """Book one fill (closed trades feed the consecutive-losses breaker)."""
         ...

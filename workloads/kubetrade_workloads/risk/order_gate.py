@@ -1,0 +1,194 @@
+"""The arithmetic behind the risk manager's ACTIVE state: sizing, how much of
+an order fits under the limits, and the holdings' VaR.
+
+Weights are fractions of equity at the view's prices. VaR is parametric
+(normal, zero mean) from the per-bar sample covariance of recent returns,
+scaled to one day by sqrt(bars_per_day); with too little history the VaR
+limit is not enforced (the manager records a VarUnavailable event), while
+the position and exposure limits always are.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from statistics import NormalDist
+
+import numpy as np
+
+from ..config.risk import SizingMethod
+from ..market.ports import PortfolioView
+from ..market.types import Order
+from . import sizing
+from .events import Trigger
+from .history import Matrix, PriceHistory
+from .limits import crosses, gross_exposure, mark, max_scale_for_cap, max_scale_quadratic, shrinks
+from .profile import EffectiveRisk
+
+_EPS = 1e-12
+# Float tolerance on limit comparisons: an order resized to exactly the limit
+# must not read as a breach of it a moment later.
+_MARGIN = 1e-9
+
+
+class OrderGate:
+    """Sizing and limit arithmetic over a price history; holds no trading state."""
+
+    def __init__(
+        self,
+        history: PriceHistory,
+        bars_per_day: float,
+        periods_per_year: float,
+        min_history: int,
+        quantity_step: float,
+    ) -> None:
+        self._history = history
+        self._bars_per_day = bars_per_day
+        self._periods_per_year = periods_per_year
+        self._min_history = min_history
+        self._step = quantity_step
+        self._blind: set[tuple[str, ...]] = set()
+        self._notes: list[str] = []
+
+    def take_notes(self) -> list[str]:
+        """Messages about limits that could not be enforced since the last call."""
+        out, self._notes = self._notes, []
+        return out
+
+    def fit(
+        self, order: Order, view: PortfolioView, current: float, risk: EffectiveRisk
+    ) -> tuple[float, str]:
+        """The largest quantity of `order` within every limit, and the binding limit."""
+        delta = order.signed_quantity
+        if shrinks(current, delta):
+            return order.quantity, ""
+        price = view.prices.get(order.symbol) or order.limit_price
+        if price is None or not price > 0.0:
+            return 0.0, f"no price for {order.symbol}, so its size cannot be judged"
+        if view.equity <= 0.0:
+            return 0.0, "equity is not positive"
+        room = risk.max_gross_exposure - gross_exposure(
+            view.positions, view.prices, view.equity, exclude=order.symbol
+        )
+        bounds = [
+            (
+                max_scale_for_cap(current, delta, risk.max_position_weight * view.equity / price),
+                f"limit maxPositionWeight={risk.max_position_weight:g}",
+            ),
+            (
+                max_scale_for_cap(current, delta, room * view.equity / price),
+                f"limit maxGrossExposure={risk.max_gross_exposure:g}",
+            ),
+        ]
+        var_scale = self._var_scale(order.symbol, delta * price / view.equity, view, risk)
+        if var_scale is not None:
+            bounds.append((var_scale, f"limit maxVar={risk.max_var:g}"))
+        scale, why = min(bounds, key=lambda b: b[0])
+        if crosses(current, delta):
+            scale = max(scale, abs(current) / abs(delta))  # closing is always allowed
+        if scale >= 1.0:
+            return order.quantity, ""
+        quantity = max(scale, 0.0) * order.quantity
+        if self._step > 0.0:
+            quantity = math.floor(quantity / self._step) * self._step
+        return (quantity if quantity > _EPS else 0.0), why
+
+    def holdings_var(self, view: PortfolioView, risk: EffectiveRisk) -> float | None:
+        """One-day VaR of the current holdings as a fraction of equity (None: unknown)."""
+        held = sorted(s for s, p in view.positions.items() if abs(p.quantity) > _EPS)
+        if not held:
+            return 0.0
+        if view.equity <= 0.0:
+            return None
+        cov = self._covariance(held)
+        if cov is None:
+            return None
+        w = self._weights(view, held)
+        z = NormalDist().inv_cdf(risk.var_confidence)
+        return z * math.sqrt(max(float(w @ cov @ w), 0.0) * self._bars_per_day)
+
+    def levels(
+        self, view: PortfolioView, var: float | None, risk: EffectiveRisk
+    ) -> list[tuple[Trigger, str | None]]:
+        """The level triggers (gross exposure, VaR) with a detail when breached."""
+        gross = (
+            gross_exposure(view.positions, view.prices, view.equity)
+            if view.equity > 0.0
+            else math.inf
+        )
+        over_gross = gross > risk.max_gross_exposure * (1.0 + _MARGIN)
+        over_var = var is not None and var > risk.max_var * (1.0 + _MARGIN)
+        return [
+            (
+                Trigger.GROSS_EXPOSURE,
+                f"gross exposure {gross:.2f} above {risk.max_gross_exposure:g}"
+                if over_gross
+                else None,
+            ),
+            (Trigger.VAR, f"VaR {var:.2%} above {risk.max_var:.2%}" if over_var else None),
+        ]
+
+    def target_weight(self, symbol: str, signal: float, risk: EffectiveRisk) -> float:
+        """Signed weight for a signal in [-1, 1], capped at the position limit.
+
+        Until `min_history` returns of the symbol exist, every method falls
+        back to the fixed fraction: volatility and edge estimates from a
+        handful of bars would size positions on noise.
+        """
+        signal = min(max(signal, -1.0), 1.0)
+        if signal == 0.0:
+            return 0.0
+        returns = self._history.returns([symbol])[:, 0]
+        weight = risk.fraction
+        if risk.sizing_method != SizingMethod.FIXED_FRACTION and returns.size >= self._min_history:
+            if risk.sizing_method == SizingMethod.VOLATILITY_TARGET:
+                vol = float(returns.std(ddof=1)) * math.sqrt(self._periods_per_year)
+                weight = sizing.volatility_target(risk.target_volatility, vol)
+            else:
+                edge = sizing.kelly(
+                    float(returns.mean()), float(returns.var(ddof=1)), risk.kelly_fraction
+                )
+                weight = max(math.copysign(1.0, signal) * edge, 0.0)
+        return signal * min(weight, risk.max_position_weight)
+
+    def _var_scale(
+        self, symbol: str, step: float, view: PortfolioView, risk: EffectiveRisk
+    ) -> float | None:
+        # Largest t with z^2 (w + t d)'Σ(w + t d) bars_per_day <= maxVar^2.
+        symbols = sorted(
+            {s for s, p in view.positions.items() if abs(p.quantity) > _EPS} | {symbol}
+        )
+        cov = self._covariance(symbols)
+        if cov is None:
+            return None
+        w = self._weights(view, symbols)
+        i = symbols.index(symbol)
+        z = NormalDist().inv_cdf(risk.var_confidence)
+        budget = (risk.max_var / z) ** 2 / self._bars_per_day
+        cw = cov @ w
+        return max_scale_quadratic(
+            step * step * float(cov[i, i]), 2.0 * step * float(cw[i]), float(w @ cw) - budget
+        )
+
+    def _covariance(self, symbols: Sequence[str]) -> Matrix | None:
+        cov = self._history.covariance(symbols, self._min_history)
+        key = tuple(symbols)
+        # One note per set of symbols going blind, not one per order.
+        if cov is None and key not in self._blind:
+            self._blind.add(key)
+            self._notes.append(
+                f"VaR limit not enforced: fewer than {self._min_history} bars of history "
+                f"for {', '.join(symbols)}"
+            )
+        elif cov is not None:
+            self._blind.discard(key)
+        return cov
+
+    @staticmethod
+    def _weights(view: PortfolioView, symbols: Sequence[str]) -> Matrix:
+        out = np.zeros(len(symbols))
+        for i, s in enumerate(symbols):
+            pos = view.positions.get(s)
+            if pos is not None:
+                out[i] = pos.quantity * mark(pos, view.prices) / view.equity
+        return out

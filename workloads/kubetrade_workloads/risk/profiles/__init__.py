@@ -1,0 +1,1 @@
+"""Risk profile templates (YAML data, shipped with the package)."""
