@@ -33,14 +33,30 @@ class SourceConfig(Frozen):
 
     model_config = Frozen.model_config | {
         "json_schema_extra": validations(
-            cel("self.type != 'file' || has(self.uri)", "source.uri is required when source.type is file", ".uri"),
-            cel("self.type != 'ccxt' || has(self.exchange)", "source.exchange is required when source.type is ccxt", ".exchange"),
-            cel("!has(self.end) || self.start < self.end", "source.end must be after source.start", ".end"),
+            cel(
+                "self.type != 'file' || has(self.uri)",
+                "source.uri is required when source.type is file",
+                ".uri",
+            ),
+            cel(
+                "self.type != 'ccxt' || has(self.exchange)",
+                "source.exchange is required when source.type is ccxt",
+                ".exchange",
+            ),
+            cel(
+                "!has(self.end) || self.start < self.end",
+                "source.end must be after source.start",
+                ".end",
+            ),
         )
     }
 
     type: SourceType = SourceType.SYNTHETIC
-    symbols: Annotated[list[Symbol], Field(min_length=1, max_length=200)] = ["SYN-A", "SYN-B", "SYN-C"]
+    symbols: Annotated[list[Symbol], Field(min_length=1, max_length=200)] = [
+        "SYN-A",
+        "SYN-B",
+        "SYN-C",
+    ]
     interval: Interval = Interval.DAY
     start: dt.date = dt.date(2020, 1, 1)
     end: dt.date | None = None
@@ -72,6 +88,11 @@ class OutlierAction(StrEnum):
 
 
 class CleaningConfig(Frozen):
+    """How bars are repaired. `calendar` is an exchange code (XNYS, XLON, ...),
+    `24/7`, or `auto`: 24/7 for crypto pairs (BASE/QUOTE, or Yahoo's BTC-USD),
+    XNYS otherwise.
+    Returns whose robust z-score exceeds `outlierZ` are clipped, dropped or kept."""
+
     fill_method: FillMethod = FillMethod.FORWARD
     fill_limit: Annotated[int, Field(ge=0, le=1000)] = 5
     outlier_z: Annotated[float, Field(gt=0.0, le=100.0)] = 10.0
@@ -85,8 +106,32 @@ class Normalization(StrEnum):
     NONE = "none"
 
 
+class FeatureGroup(StrEnum):
+    TREND = "trend"
+    MOMENTUM = "momentum"
+    VOLATILITY = "volatility"
+    VOLUME = "volume"
+    RETURNS = "returns"
+    STATISTICS = "statistics"
+    CALENDAR = "calendar"
+    REGIME = "regime"
+
+
 class FeatureConfig(Frozen):
-    indicators: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=500)] | None = None
+    """Which features are made, how they are selected and normalised.
+
+    The candidates are every feature of `groups` plus each name in `indicators`;
+    with neither set, every group. Selection, on the training split, then drops
+    near-constant features (variance at or below `varianceThreshold` times the
+    feature's mean square: scale-free) and, of each pair correlated above
+    `correlationThreshold`, the later one. `window` is the rolling-statistics
+    window. Normalisation statistics come from the training split.
+    """
+
+    groups: Annotated[list[FeatureGroup], Field(min_length=1, max_length=8)] | None = None
+    indicators: (
+        Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=500)] | None
+    ) = None
     window: Annotated[int, Field(ge=1, le=1000)] = 30
     variance_threshold: Annotated[float, Field(ge=0.0)] = 1e-8
     correlation_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.95
@@ -94,6 +139,9 @@ class FeatureConfig(Frozen):
 
 
 class ValidationConfig(Frozen):
+    """Thresholds a dataset must meet, per symbol; a miss fails the Dataset.
+    Staleness is measured from a symbol's last bar to `source.end` (or now)."""
+
     min_completeness: Fraction = 0.95
     max_gap_ratio: Fraction = 0.05
     max_outlier_ratio: Fraction = 0.01
@@ -106,6 +154,10 @@ class FoldMode(StrEnum):
 
 
 class WalkForwardConfig(Frozen):
+    """Walk-forward folds over train plus validation, cut into `folds + 1` equal
+    blocks: fold k tests on block k and trains on every block before it
+    (expanding) or on the one block before it (rolling)."""
+
     folds: Annotated[int, Field(ge=2, le=50)] = 5
     mode: FoldMode = FoldMode.EXPANDING
 
@@ -113,25 +165,54 @@ class WalkForwardConfig(Frozen):
 _SPLIT_SUM = "self.train + self.validation + self.test >= 0.999999 && self.train + self.validation + self.test <= 1.000001"
 
 
+_DATES_TOGETHER = "has(self.trainEnd) == has(self.validationEnd)"
+_DATES_ORDERED = (
+    "!has(self.trainEnd) || !has(self.validationEnd) || self.trainEnd < self.validationEnd"
+)
+
+
 class SplitConfig(Frozen):
-    """Chronological splits by ratio; ratios must sum to one."""
+    """Chronological splits, by ratio (ratios sum to one) or by date.
+
+    With `trainEnd` and `validationEnd` set, train holds bars up to the end of
+    the `trainEnd` day (UTC), validation the bars after it up to the end of the
+    `validationEnd` day, test the rest; the ratios are then ignored. `embargo`
+    bars are dropped after each boundary. Walk-forward folds cover train plus
+    validation, so the test split stays unseen.
+    """
 
     model_config = Frozen.model_config | {
         "json_schema_extra": validations(
             cel(_SPLIT_SUM, "splits.train + splits.validation + splits.test must sum to 1"),
+            cel(
+                _DATES_TOGETHER,
+                "splits.trainEnd and splits.validationEnd must be set together",
+                ".validationEnd",
+            ),
+            cel(
+                _DATES_ORDERED,
+                "splits.validationEnd must be after splits.trainEnd",
+                ".validationEnd",
+            ),
         )
     }
 
     train: Annotated[float, Field(gt=0.0, le=1.0)] = 0.7
     validation: Fraction = 0.15
     test: Fraction = 0.15
+    train_end: dt.date | None = None
+    validation_end: dt.date | None = None
     embargo: Annotated[int, Field(ge=0, le=10000)] = 0
     walk_forward: WalkForwardConfig | None = None
 
     @model_validator(mode="after")
-    def _sums_to_one(self) -> Self:
+    def _cross_fields(self) -> Self:
         if abs(self.train + self.validation + self.test - 1.0) > 1e-6:
             raise ValueError("splits.train + splits.validation + splits.test must sum to 1")
+        if (self.train_end is None) != (self.validation_end is None):
+            raise ValueError("splits.trainEnd and splits.validationEnd must be set together")
+        if self.train_end and self.validation_end and self.train_end >= self.validation_end:
+            raise ValueError("splits.validationEnd must be after splits.trainEnd")
         return self
 
 

@@ -1,8 +1,9 @@
 """The data workload: build one dataset from its config and publish it.
 
-The full pipeline (cleaning, 50+ features, validation, walk-forward folds and
-the network sources) is the data issue's; this is the minimal path the
-operator drives end to end: synthetic or file bars, splits, publish.
+load_bars -> pipeline.build (clean, validate, features, split, select,
+normalise, folds) -> publish. Any failure raises before the manifest is
+written, so a failed Job leaves no dataset behind; its message, one line,
+becomes the Dataset's Failed reason.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..config import DataJob
-from ..config.data import SourceType
-from . import publish, splits, synthetic
+from . import cache, pipeline, publish, sources
 
 log = logging.getLogger(__name__)
 
@@ -24,26 +24,31 @@ class DataError(RuntimeError):
 
 
 def load_bars(job: DataJob) -> pd.DataFrame:
-    """Bars from the configured source."""
-    source = job.data.source
-    if source.type == SourceType.SYNTHETIC:
-        return synthetic.generate(source)
-    if source.type == SourceType.FILE and source.uri:
-        reader = pd.read_parquet if source.uri.endswith(".parquet") else pd.read_csv
-        bars = reader(source.uri)
-        bars["timestamp"] = pd.to_datetime(bars["timestamp"], utc=True)
-        return bars[bars["symbol"].isin(source.symbols)].reset_index(drop=True)
-    raise DataError(f"source.type {source.type!r} is not available in this version")
+    """Bars from the configured source, through the Redis bar cache when enabled.
+
+    Credentials come from the Secret mounted at /etc/kubetrade/credentials (or
+    the environment); a source failure becomes a DataError naming the source
+    and the symbol.
+    """
+    config = job.data.source
+    try:
+        credentials = sources.load_credentials()
+        source = sources.get_source(config, credentials)
+        source = cache.cached(source, job.data.cache, credentials.get(cache.URL_KEY))
+        return source.fetch(config.symbols, config.interval, config.start, config.end)
+    except sources.SourceError as err:
+        raise DataError(str(err)) from err
 
 
 def run(job: DataJob) -> dict[str, Any]:
-    """Build and publish the dataset; return its manifest."""
+    """Build and publish the dataset; return its manifest (with its `checksum`)."""
     bars = load_bars(job)
     if bars.empty:
         raise DataError(f"source returned no bars for symbols {list(job.data.source.symbols)}")
-    parts = splits.split_by_ratio(bars, job.data.splits)
-    log.info("publishing %d rows in %d splits to %s", len(bars), len(parts), job.output_uri)
-    return publish.write_dataset(job.output_uri, parts, {"source": job.data.source.to_wire()})
+    dataset = pipeline.build(bars, job.data)
+    rows = sum(len(part) for part in dataset.splits.values())
+    log.info("publishing %d rows in %d splits to %s", rows, len(dataset.splits), job.output_uri)
+    return publish.write_dataset(job.output_uri, dataset.splits, dataset.manifest)
 
 
 def summary(job: DataJob, manifest: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,70 @@
+"""Normalisation with statistics from the training split only, applied to all.
+
+Validation and test rows are scaled by what was known when training ended, as
+a live model's inputs will be; so min-max scaled values outside training's
+range fall outside [0, 1], as they should. One shift and scale per feature,
+pooled over symbols, so a model card can carry them to a trading session.
+Category codes (the regime) are left as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ...config.data import Normalization
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    """Per feature (shift, scale): value -> (value - shift) / scale."""
+
+    method: Normalization
+    stats: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @classmethod
+    def fit(
+        cls,
+        train: pd.DataFrame,
+        names: Iterable[str],
+        method: Normalization,
+        skip: Iterable[str] = (),
+    ) -> Normalizer:
+        """Statistics of `names` over the rows of `train`."""
+        method = Normalization(method)
+        if method == Normalization.NONE:
+            return cls(method)
+        fitted = [n for n in names if n not in set(skip)]
+        values = train.loc[:, fitted].to_numpy(dtype=np.float64)
+        if method == Normalization.ZSCORE:
+            shift, scale = values.mean(axis=0), values.std(axis=0)
+        else:
+            shift, scale = values.min(axis=0), values.max(axis=0) - values.min(axis=0)
+        # A constant column would divide by zero; it is only shifted.
+        scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        return cls(
+            method, {n: (float(a), float(b)) for n, a, b in zip(fitted, shift, scale, strict=True)}
+        )
+
+    def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """`frame` with its fitted feature columns normalised; other columns untouched."""
+        if not self.stats:
+            return frame
+        names = list(self.stats)
+        shift = np.array([self.stats[n][0] for n in names])
+        scale = np.array([self.stats[n][1] for n in names])
+        values = (frame[names].to_numpy(dtype=np.float64) - shift) / scale
+        out = frame.copy()
+        out[names] = values.astype(np.float32)
+        return out
+
+    def as_dict(self) -> dict[str, object]:
+        """The record the manifest and a model card keep."""
+        keys = ("mean", "std") if self.method == Normalization.ZSCORE else ("min", "range")
+        return {
+            "method": str(self.method),
+            "stats": {n: dict(zip(keys, v, strict=True)) for n, v in self.stats.items()},
+        }
