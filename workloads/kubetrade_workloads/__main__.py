@@ -24,7 +24,38 @@ def _data(config: Path) -> int:
     return 0
 
 
-COMMANDS = {"data": _data}
+def _train(config: Path) -> int:
+    from .config import TrainJob
+    from .training import job  # torch and stable-baselines3 load only for training pods
+
+    work = TrainJob.model_validate_json(config.read_text())
+    if work.resume_from is None:
+        # A retried pod continues where the last one stopped: the output URI is
+        # per spec revision, so the checkpoints found there are this run's.
+        work = work.model_copy(update={"resume_from": "latest"})
+    result = job.run(work)  # reports progress, then metrics and checkpointUri, to the owner
+    print(json.dumps(job.summary(work, result)))
+    return 0
+
+
+def _trade(config: Path) -> int:
+    import threading
+
+    from .config import TradeJob
+    from .trading import job
+
+    work = TradeJob.model_validate_json(config.read_text())
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per lease renewal
+    stop = threading.Event()
+    job.install_sigterm(stop)
+    outcome = job.run(work, job.Runtime(stop=stop))
+    print(json.dumps({"code": outcome.code, "reason": outcome.reason, "bars": outcome.bars}))
+    if outcome.code:
+        print(f"error: {outcome.reason}", file=sys.stderr)
+    return outcome.code
+
+
+COMMANDS = {"data": _data, "train": _train, "trade": _trade}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -63,6 +63,9 @@ class CnnLstmParams(Frozen):
     learning_rate: LearningRate = 1e-3
     patience: Annotated[int, Field(ge=1, le=1000)] = 5
     """Epochs without a better validation loss before stopping."""
+    batch_size: Annotated[int, Field(ge=1, le=65536)] = 256
+    mixed_precision: bool = True
+    """Train in float16 with loss scaling on a GPU; always float32 on a CPU."""
 
 
 class HybridParams(Frozen):
@@ -107,12 +110,29 @@ class ActionSpace(StrEnum):
 
 
 class EnvironmentConfig(Frozen):
+    """The trading environment an agent learns in (and a policy is run as).
+
+    Continuous actions are target weights in [-1, 1] per symbol, scaled by
+    `maxPositionWeight` (negative targets mean flat unless `costs.allowShort`);
+    discrete actions pick sell / hold / buy per symbol. Gross exposure never
+    exceeds equity (no borrowing).
+    """
+
     window: Annotated[int, Field(ge=1, le=1000)] = 30
+    """Bars of features in each observation, the current bar included."""
     action_space: ActionSpace = ActionSpace.CONTINUOUS
     reward: Reward = Reward.LOG_RETURN
     initial_cash: Annotated[float, Field(gt=0.0)] = 100_000.0
     max_position_weight: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
     costs: CostConfig = CostConfig()
+    episode_length: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    """Steps per episode, from a random start; the whole split when unset."""
+    num_envs: Annotated[int, Field(ge=1, le=1024)] = 1
+    """Environments stepped together in one batched (numpy) VecEnv."""
+    sharpe_eta: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.01
+    """Adaptation rate of the differential Sharpe reward's moving moments."""
+    drawdown_weight: Annotated[float, Field(ge=0.0, le=1000.0)] = 1.0
+    """With the drawdown_penalty reward: cost per unit of new drawdown."""
 
 
 class Device(StrEnum):
@@ -133,6 +153,18 @@ _PARAM_OWNERS: dict[str, tuple[str, ...]] = {
 }
 
 
+# SAC and TD3 act in continuous spaces only; the rule also covers HYBRID's RL part.
+_CONTINUOUS_ONLY = (Algorithm.SAC, Algorithm.TD3)
+_CONTINUOUS_RULE = (
+    "!has(self.environment) || !has(self.environment.actionSpace)"
+    " || self.environment.actionSpace == 'continuous'"
+    " || !(self.algorithm in ['SAC', 'TD3']"
+    " || (self.algorithm == 'HYBRID' && has(self.hybrid) && has(self.hybrid.rlAlgorithm)"
+    " && self.hybrid.rlAlgorithm in ['SAC', 'TD3']))"
+)
+_CONTINUOUS_MESSAGE = "SAC and TD3 need environment.actionSpace continuous"
+
+
 def _param_rule(block: str, owners: tuple[str, ...]) -> dict[str, str]:
     allowed = ", ".join(f"'{a}'" for a in owners)
     return cel(
@@ -148,7 +180,12 @@ class TrainingConfig(Frozen):
     model_config = Frozen.model_config | {
         "json_schema_extra": validations(
             *(_param_rule(block, owners) for block, owners in _PARAM_OWNERS.items()),
-            cel("self.algorithm != 'HYBRID' || has(self.hybrid)", "hybrid is required when algorithm is HYBRID", ".hybrid"),
+            cel(
+                "self.algorithm != 'HYBRID' || has(self.hybrid)",
+                "hybrid is required when algorithm is HYBRID",
+                ".hybrid",
+            ),
+            cel(_CONTINUOUS_RULE, _CONTINUOUS_MESSAGE, ".environment.actionSpace"),
         )
     }
 
@@ -167,13 +204,33 @@ class TrainingConfig(Frozen):
     """Steps between checkpoints."""
     early_stopping_patience: Annotated[int, Field(ge=1, le=1000)] | None = None
     """Evaluations without a better validation Sharpe before stopping."""
+    eval_every: Annotated[int, Field(ge=1)] | None = None
+    """Steps between validation evaluations; `checkpointEvery` when unset."""
+    save_best: bool = False
+    """Publish the policy with the best validation Sharpe rather than the last one."""
 
     @model_validator(mode="after")
     def _algorithm_params(self) -> Self:
         for block, owners in _PARAM_OWNERS.items():
             set_here = getattr(self, "cnn_lstm" if block == "cnnLstm" else block) is not None
             if set_here and self.algorithm not in owners:
-                raise ValueError(f"{block} may only be set when algorithm is one of {', '.join(owners)}")
+                raise ValueError(
+                    f"{block} may only be set when algorithm is one of {', '.join(owners)}"
+                )
         if self.algorithm == Algorithm.HYBRID and self.hybrid is None:
             raise ValueError("hybrid is required when algorithm is HYBRID")
+        if (
+            self.rl_algorithm in _CONTINUOUS_ONLY
+            and self.environment.action_space != ActionSpace.CONTINUOUS
+        ):
+            raise ValueError(_CONTINUOUS_MESSAGE)
         return self
+
+    @property
+    def rl_algorithm(self) -> Algorithm | None:
+        """The stable-baselines3 algorithm this run trains (HYBRID's RL part), if any."""
+        if self.algorithm == Algorithm.HYBRID:
+            return Algorithm(self.hybrid.rl_algorithm) if self.hybrid else None
+        if self.algorithm == Algorithm.CNN_LSTM:
+            return None
+        return Algorithm(self.algorithm)

@@ -1,0 +1,132 @@
+"""Training progress: steps, percent, mean reward, loss and ETA, at a bounded rate.
+
+Training loops call `update` as often as they like (every environment step);
+the reporter patches the owner's `status.progress` at most every `interval`
+seconds, so a fast run cannot flood the API server, and hands a local `sink`
+(the CLI's progress bar) a fresh value at most every `sink_interval`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .. import owner_status
+from ..config.jobs import OwnerRef
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress reading."""
+
+    steps: int
+    total_steps: int
+    mean_reward: float | None = None
+    loss: float | None = None
+    eta_seconds: float | None = None
+
+    @property
+    def percent(self) -> float:
+        """Share of the run done, 0-100."""
+        return round(100.0 * min(self.steps / max(self.total_steps, 1), 1.0), 2)
+
+    def to_status(self) -> dict[str, Any]:
+        """The `status.progress` fields of a TrainingRun (finite numbers only)."""
+        out: dict[str, Any] = {
+            "steps": self.steps,
+            "totalSteps": self.total_steps,
+            "percent": self.percent,
+            "updatedAt": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        optional = {
+            "meanReward": self.mean_reward,
+            "loss": self.loss,
+            "etaSeconds": self.eta_seconds,
+        }
+        out.update(
+            {k: round(v, 6) for k, v in optional.items() if v is not None and math.isfinite(v)}
+        )
+        return out
+
+
+def finite_metrics(metrics: Mapping[str, float]) -> dict[str, float]:
+    """Metrics a status can carry: JSON has no NaN or infinity, so those are left out."""
+    return {k: float(v) for k, v in metrics.items() if math.isfinite(v)}
+
+
+class ProgressReporter:
+    """Rate-limited progress for one run: to the owner resource, and to a local sink."""
+
+    def __init__(
+        self,
+        owner: OwnerRef | None,
+        total_steps: int,
+        *,
+        interval: float = 5.0,
+        sink: Callable[[Progress], None] | None = None,
+        sink_interval: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.owner, self.total_steps, self.interval = owner, total_steps, interval
+        self.sink, self.sink_interval, self.clock = sink, sink_interval, clock
+        self._started = clock()
+        self._first_steps: int | None = None
+        self._reported = -math.inf
+        self._sunk = -math.inf
+        self.last: Progress | None = None
+        self.reports = 0
+        """Status patches sent so far."""
+
+    def _eta(self, steps: int, now: float) -> float | None:
+        if self._first_steps is None:
+            self._first_steps, self._started = steps, now
+            return None
+        done, elapsed = steps - self._first_steps, now - self._started
+        if done <= 0 or elapsed <= 0:
+            return None
+        return max(self.total_steps - steps, 0) * elapsed / done
+
+    def update(
+        self,
+        steps: int,
+        mean_reward: float | None = None,
+        loss: float | None = None,
+        *,
+        force: bool = False,
+    ) -> None:
+        """Record progress; report it when the rate limits allow (always with `force`)."""
+        now = self.clock()
+        to_owner = force or now - self._reported >= self.interval
+        to_sink = self.sink is not None and (force or now - self._sunk >= self.sink_interval)
+        if not (to_owner or to_sink):
+            return
+        progress = Progress(steps, self.total_steps, mean_reward, loss, self._eta(steps, now))
+        self.last = progress
+        if to_sink and self.sink is not None:
+            self._sunk = now
+            self.sink(progress)
+        if to_owner and self.owner is not None:
+            self._reported = now
+            self.reports += 1
+            owner_status.report(self.owner, {"progress": progress.to_status()})
+
+    def finish(self, steps: int, metrics: Mapping[str, float], checkpoint_uri: str | None) -> None:
+        """The final report: progress at its last value, the metrics and the last checkpoint."""
+        last = self.last or Progress(steps, self.total_steps)
+        done = Progress(steps, self.total_steps, last.mean_reward, last.loss, 0.0)
+        self.last = done
+        if self.sink is not None:
+            self.sink(done)
+        if self.owner is not None:
+            fields: dict[str, Any] = {
+                "progress": done.to_status(),
+                "metrics": finite_metrics(metrics),
+            }
+            if checkpoint_uri:
+                fields["checkpointUri"] = checkpoint_uri
+            self.reports += 1
+            owner_status.report(self.owner, fields)
