@@ -167,6 +167,23 @@ INVALID: tuple[Case, ...] = (
         "a2c-params-on-td3", TRAINING_RUN, spec(TRAINING_RUN, algorithm="TD3", a2c={}), "spec.a2c"
     ),
     Case(
+        "sac-with-discrete-actions",
+        TRAINING_RUN,
+        spec(TRAINING_RUN, algorithm="SAC", environment={"actionSpace": "discrete"}),
+        "spec.environment.actionSpace",
+    ),
+    Case(
+        "hybrid-td3-with-discrete-actions",
+        TRAINING_RUN,
+        spec(
+            TRAINING_RUN,
+            algorithm="HYBRID",
+            hybrid={"rlAlgorithm": "TD3"},
+            environment={"actionSpace": "discrete"},
+        ),
+        "spec.environment.actionSpace",
+    ),
+    Case(
         "unknown-hyperparameter",
         TRAINING_RUN,
         spec(TRAINING_RUN, ppo={"learningRate": 0.001, "learningRat": 0.01}),
@@ -225,6 +242,18 @@ INVALID: tuple[Case, ...] = (
         "spec.risk.limits.varConfidence",
     ),
     Case(
+        "risk-daily-loss-above-drawdown",
+        TRADING_SESSION,
+        spec(TRADING_SESSION, risk={"limits": {"maxDailyLoss": 0.3, "maxDrawdown": 0.2}}),
+        "spec.risk.limits.maxDailyLoss",
+    ),
+    Case(
+        "risk-position-weight-above-gross-exposure",
+        TRADING_SESSION,
+        spec(TRADING_SESSION, risk={"limits": {"maxPositionWeight": 0.8, "maxGrossExposure": 0.5}}),
+        "spec.risk.limits.maxPositionWeight",
+    ),
+    Case(
         "negative-backoff-limit",
         DATASET,
         spec(DATASET, job={"backoffLimit": -1}),
@@ -249,6 +278,24 @@ INVALID: tuple[Case, ...] = (
         "spec.source.interval",
     ),
     Case(
+        "split-dates-out-of-order",
+        DATASET,
+        spec(DATASET, splits={"trainEnd": "2023-06-30", "validationEnd": "2023-01-31"}),
+        "spec.splits.validationEnd",
+    ),
+    Case(
+        "split-train-end-alone",
+        DATASET,
+        spec(DATASET, splits={"trainEnd": "2023-06-30"}),
+        "spec.splits.validationEnd",
+    ),
+    Case(
+        "unknown-feature-group",
+        DATASET,
+        spec(DATASET, features={"groups": ["trend", "astrology"]}),
+        "spec.features.groups[1]",
+    ),
+    Case(
         "unknown-mode",
         TRADING_SESSION,
         spec(TRADING_SESSION, mode="yolo"),
@@ -262,6 +309,17 @@ VALID: tuple[tuple[str, Kind, Spec], ...] = (
     ("training-run-minimal", TRAINING_RUN, minimal_spec(TRAINING_RUN)),
     ("model-minimal", MODEL, minimal_spec(MODEL)),
     ("trading-session-minimal", TRADING_SESSION, minimal_spec(TRADING_SESSION)),
+    (
+        "training-run-ppo-discrete-batched",
+        TRAINING_RUN,
+        spec(
+            TRAINING_RUN,
+            algorithm="PPO",
+            environment={"actionSpace": "discrete", "numEnvs": 8, "episodeLength": 1000},
+            saveBest=True,
+            evalEvery=5000,
+        ),
+    ),
     (
         "dataset-integer-splits-file-source",
         DATASET,
@@ -281,6 +339,20 @@ VALID: tuple[tuple[str, Kind, Spec], ...] = (
             hybrid={"cnnWeight": 0.25, "rlWeight": 0.75, "rlAlgorithm": "SAC"},
             sac={"bufferSize": 10000},
             cnnLstm={"hiddenSize": 32},
+        ),
+    ),
+    (
+        "dataset-split-by-date-walk-forward",
+        DATASET,
+        spec(
+            DATASET,
+            splits={
+                "trainEnd": "2022-12-31",
+                "validationEnd": "2023-06-30",
+                "embargo": 5,
+                "walkForward": {"folds": 4, "mode": "rolling"},
+            },
+            features={"groups": ["trend", "regime"], "indicators": ["rsi_14"]},
         ),
     ),
     ("training-run-a2c", TRAINING_RUN, spec(TRAINING_RUN, algorithm="A2C", a2c={"nSteps": 16})),

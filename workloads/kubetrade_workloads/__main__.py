@@ -38,6 +38,17 @@ def _train(config: Path) -> int:
     return 0
 
 
+def _evaluate(config: Path) -> int:
+    from .config import EvalJob
+    from .evaluation import job  # the backtest engine and the policy loader (torch)
+
+    work = EvalJob.model_validate_json(config.read_text())
+    status = job.run(work)
+    owner_status.report(work.owner, status)
+    print(json.dumps(status))
+    return 0
+
+
 def _trade(config: Path) -> int:
     import threading
 
@@ -55,7 +66,7 @@ def _trade(config: Path) -> int:
     return outcome.code
 
 
-COMMANDS = {"data": _data, "train": _train, "trade": _trade}
+COMMANDS = {"data": _data, "train": _train, "evaluate": _evaluate, "trade": _trade}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,8 +8,12 @@ from typing import Annotated, Self
 from pydantic import Field, model_validator
 
 from .base import Frozen, ObjectName, cel, validations
+from .costs import CostConfig
 from .data import Interval
 from .risk import RiskConfig
+
+# An http(s) endpoint: a proxy, a sandbox, or a local stand-in in tests.
+Endpoint = Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=2048)]
 
 
 class Mode(StrEnum):
@@ -44,6 +48,8 @@ class BrokerConfig(Frozen):
     type: BrokerType = BrokerType.SIM
     exchange: Annotated[str, Field(pattern=r"^[a-z0-9_]{2,32}$")] | None = None
     """ccxt exchange id, e.g. binance or kraken."""
+    url: Endpoint | None = None
+    """Trading API endpoint override (alpaca-py `url_override`; every ccxt API URL)."""
 
     @model_validator(mode="after")
     def _exchange(self) -> Self:
@@ -54,9 +60,46 @@ class BrokerConfig(Frozen):
 
 class StoreConfig(Frozen):
     url_secret_ref: SecretRef | None = None
-    """Secret whose `url` key holds a SQLAlchemy URL; SQLite on the pod's volume when unset."""
+    """Secret whose `url` key holds a SQLAlchemy URL (KUBETRADE_STORE_URL in the pod);
+    SQLite on the pod's volume when unset."""
     redis_secret_ref: SecretRef | None = None
-    """Secret whose `url` key holds a Redis URL for live snapshots and heartbeats."""
+    """Secret whose `url` key holds a Redis URL for live snapshots and heartbeats
+    (KUBETRADE_REDIS_URL in the pod)."""
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class SlackAlerts(Frozen):
+    webhook_secret_ref: SecretRef
+    """Secret whose `url` key holds the incoming-webhook URL (the pod gets it as
+    KUBETRADE_SLACK_WEBHOOK_URL)."""
+
+
+class EmailAlerts(Frozen):
+    smtp_host: Annotated[str, Field(min_length=1, max_length=253)]
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    starttls: bool = True
+    sender: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
+    recipients: Annotated[
+        list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]], Field(min_length=1, max_length=20)
+    ]
+    credentials_secret_ref: SecretRef | None = None
+    """Secret with `username` and `password` keys for SMTP AUTH (KUBETRADE_SMTP_USERNAME,
+    KUBETRADE_SMTP_PASSWORD in the pod)."""
+
+
+class AlertsConfig(Frozen):
+    """Where breaches, halts, errors and the daily summary are sent; nowhere by default."""
+
+    slack: SlackAlerts | None = None
+    email: EmailAlerts | None = None
+    min_severity: Severity = Severity.WARNING
+    """Alerts below this severity are not sent (the daily summary is `info`)."""
+    daily_summary: bool = True
 
 
 class TradingConfig(Frozen):
@@ -76,14 +119,20 @@ class TradingConfig(Frozen):
     credentials_secret_ref: SecretRef | None = None
     broker: BrokerConfig = BrokerConfig()
     feed: FeedType = FeedType.SYNTHETIC
+    feed_url: Endpoint | None = None
+    """Market-data endpoint override for the alpaca and ccxt feeds."""
     symbols: Annotated[list[Annotated[str, Field(max_length=32)]], Field(min_length=1, max_length=200)] | None = None
     """Symbols to trade; the model's symbols when unset."""
     interval: Interval = Interval.DAY
     bar_seconds: Annotated[float, Field(gt=0.0, le=86400.0)] | None = None
     """Wall-clock seconds between bars of the synthetic or replay feed (fast-forward)."""
     initial_cash: Annotated[float, Field(gt=0.0)] = 100_000.0
+    """Starting cash of the sim broker (alpaca and ccxt start from the account's cash)."""
+    costs: CostConfig = CostConfig()
+    """Commission and slippage of the sim broker; the shorting rule for every broker."""
     risk: RiskConfig = RiskConfig()
     store: StoreConfig = StoreConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
     @model_validator(mode="after")
     def _live(self) -> Self:
