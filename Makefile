@@ -9,10 +9,10 @@ STATE := .kubetrade
 KUBECONFIG_LOCAL := $(STATE)/cluster/kubeconfig
 export PYTHONPATH := $(CURDIR)/hack
 
-.PHONY: help setup binaries demo demo-stop test test-unit test-integration test-e2e lint format type crds chart bench cluster-up cluster-down clean
+.PHONY: help setup binaries demo demo-stop test test-unit test-integration test-e2e lint format type crds docs chart images kind-e2e bench cluster-up cluster-down clean
 
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,13 +52,25 @@ format: $(STAMP) ## Apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 
 type: $(STAMP) ## mypy --strict over the packages, dev tooling and test helpers
-	$(VENV)/bin/mypy operator/kubetrade_operator workloads/kubetrade_workloads hack/kubetrade_dev tests/kubetrade_testing
+	$(VENV)/bin/mypy operator/kubetrade_operator workloads/kubetrade_workloads hack/kubetrade_dev hack/gen_crd_docs.py hack/gen_argocd_cm.py hack/gen_kustomize.py tests/kubetrade_testing
 
-crds: $(STAMP) ## Render CRDs from the typed models into crds/ and the chart
+crds: $(STAMP) ## Render CRDs from the typed models into crds/ and the chart (then `make docs`)
 	$(PY) -m kubetrade_operator.api.render --out crds --chart charts/kubetrade/crds
+	@$(MAKE) --no-print-directory docs
+
+docs: setup ## Regenerate what is derived: CRD field references, the Kustomize base, the argocd-cm patch
+	$(PY) hack/gen_crd_docs.py
+	$(PY) hack/gen_kustomize.py
+	$(PY) hack/gen_argocd_cm.py
 
 chart: setup ## helm lint and template the chart
-	@HELM=$$(bash hack/build-control-plane.sh)/helm; $$HELM lint charts/kubetrade && $$HELM template kubetrade charts/kubetrade --kube-version 1.36.3 >/dev/null && echo "chart OK"
+	@HELM=$$(bash hack/build-control-plane.sh)/helm; $$HELM lint --strict charts/kubetrade && $$HELM template kubetrade charts/kubetrade --kube-version 1.36.3 >/dev/null && echo "chart OK"
+
+images: ## Build the operator, workload and workload-gpu images (needs Docker; REGISTRY, TAG)
+	@bash hack/images.sh
+
+kind-e2e: setup ## kind cluster + images + chart, then the in-cluster e2e suite (needs Docker and kind)
+	@bash hack/kind-e2e.sh
 
 bench: setup ## Operator benchmark against the local control plane (see docs/BENCHMARKS.md)
 	$(PY) benchmarks/operator_bench.py

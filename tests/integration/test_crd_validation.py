@@ -102,7 +102,9 @@ def test_minimal_resource_gets_nested_defaults(
         }
     if kind.kind == "TradingSession":
         assert (spec["mode"], spec["broker"]["type"]) == ("paper", "sim")
-        assert spec["risk"]["breakers"]["consecutiveLosses"] == 5
+        # Limits and breakers left unset come from the profile, at run time.
+        assert spec["risk"]["profile"] == "moderate"
+        assert "consecutiveLosses" not in spec["risk"]["breakers"]
 
 
 def test_status_subresource_keeps_declared_fields_and_prunes_others(
