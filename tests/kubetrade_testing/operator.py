@@ -6,7 +6,7 @@ import gc
 import os
 import socket
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,8 +27,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_operator(kubeconfig: Path, env: dict[str, str] | None = None) -> Iterator[KopfRunner]:
-    """The operator, watching all namespaces, until the block ends.
+def running_operator(
+    kubeconfig: Path,
+    env: dict[str, str] | None = None,
+    args: Sequence[str] = OPERATOR_ARGS,
+) -> Iterator[KopfRunner]:
+    """The operator, watching all namespaces, until the block ends (`args`: kopf's
+    command line, standalone by default).
 
     Settings are read from the environment once per process, so the cache is
     cleared around each run; the block fails the test if the operator crashed.
@@ -41,7 +46,7 @@ def running_operator(kubeconfig: Path, env: dict[str, str] | None = None) -> Ite
     os.environ.update(overrides)
     get_settings.cache_clear()
     try:
-        with KopfRunner(OPERATOR_ARGS, timeout=60) as runner:
+        with KopfRunner(list(args), timeout=60) as runner:
             yield runner
     finally:
         for key, value in saved.items():

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# make kind-e2e: a kind cluster, the images built and loaded into it, the chart
+# installed (two peered operator replicas), then the in-cluster end-to-end suite
+# (tests/e2e/test_in_cluster.py) against it. Needs Docker and kind; without them
+# it stops at once with a message saying so.
+#   KIND_CLUSTER=kubetrade-e2e KEEP_CLUSTER=1 bash hack/kind-e2e.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then
+  echo "make kind-e2e: needs a running Docker daemon, and \`docker info\` failed here." >&2
+  echo "  kind runs Kubernetes nodes as Docker containers; on machines without Docker use" >&2
+  echo "  \`make test-e2e\` (the local control plane and local node) instead." >&2
+  exit 2
+fi
+if ! command -v kind >/dev/null 2>&1; then
+  echo "make kind-e2e: kind is not on PATH; install it with \`go install sigs.k8s.io/kind@v0.31.0\`" >&2
+  exit 2
+fi
+
+BIN=$(bash hack/build-control-plane.sh)   # kubectl and helm
+export PATH="$BIN:$PATH"
+CLUSTER=${KIND_CLUSTER:-kubetrade-e2e}
+REGISTRY=${REGISTRY:-ghcr.io/kubetrade}
+TAG=${TAG:-e2e}
+NS=kubetrade-e2e
+KUBECONFIG_FILE=$(mktemp)
+export KUBECONFIG=$KUBECONFIG_FILE
+
+cleanup() {
+  if [ -z "${KEEP_CLUSTER:-}" ]; then kind delete cluster --name "$CLUSTER" || true; fi
+  rm -f "$KUBECONFIG_FILE"
+}
+trap cleanup EXIT
+
+if ! kind get clusters | grep -qx "$CLUSTER"; then
+  kind create cluster --name "$CLUSTER" --wait 180s
+fi
+kind export kubeconfig --name "$CLUSTER" --kubeconfig "$KUBECONFIG_FILE"
+
+# The GPU image is not needed on kind (no GPUs); build and load the other two.
+REGISTRY=$REGISTRY TAG=$TAG bash hack/images.sh operator workload
+for name in operator workload; do
+  kind load docker-image --name "$CLUSTER" "$REGISTRY/$name:$TAG"
+done
+
+kubectl create namespace "$NS" --dry-run=client -o yaml | kubectl apply -f -
+# Workload pods publish artifacts on this claim (kind's default StorageClass provides it).
+kubectl apply -n "$NS" -f - <<YAML
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: kubetrade-artifacts}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+YAML
+
+helm upgrade --install kubetrade charts/kubetrade -n kubetrade-system --create-namespace \
+  --set image.repository="$REGISTRY/operator" --set image.tag="$TAG" \
+  --set image.pullPolicy=Never --set workloadImagePullPolicy=Never \
+  --set workloadImage="$REGISTRY/workload:$TAG" \
+  --set replicaCount=2 --set "workloadNamespaces={$NS}" \
+  --wait --timeout 5m
+
+# The suite talks to this cluster only: the chart's operator and kind's kubelet do the work.
+KUBETRADE_KUBECONFIG=$KUBECONFIG_FILE KUBETRADE_E2E_NAMESPACE=$NS \
+  .venv/bin/python -m pytest -q -p no:cacheprovider tests/e2e/test_in_cluster.py
