@@ -83,7 +83,9 @@ def backtest(
         None, help="Dataset folder or URI (holding manifest.json); synthetic bars when omitted."
     ),
     split: str = typer.Option("all", help="Splits to run on: all, or names such as test."),
-    model: Path | None = typer.Option(None, help="Policy file of a trained model."),
+    model: Path | None = typer.Option(
+        None, help="A trained model's folder or URI (policy file and model card)."
+    ),
     strategy: str = typer.Option(
         "buy-and-hold", help="Baseline without --model: buy-and-hold, ma-crossover, momentum."
     ),
@@ -222,14 +224,15 @@ def _strategy(
         }
         params = choices.get(name, {})
         return baseline(name, **params)
-    try:  # the training workload provides the policy loader
-        from kubetrade_workloads.training.policy import load_policy  # type: ignore[import-not-found]
+    try:  # the training workload (torch, stable-baselines3) provides the loader
+        from kubetrade_workloads.training.policies import load_policy
     except ImportError as err:
         raise ValueError(
-            "loading a trained model needs the training workload, which this "
-            "installation lacks; use --strategy for a baseline"
+            f"loading a trained model needs the training workload ({err}); "
+            "install kubetrade[train], or use --strategy for a baseline"
         ) from err
-    adapter = PolicyStrategy(load_policy(str(model)))
+    uri = str(model) if "://" in str(model) else f"file://{model.resolve()}"
+    adapter = PolicyStrategy(load_policy(uri))
     adapter.require(history)  # names the features the dataset lacks
     return adapter
 

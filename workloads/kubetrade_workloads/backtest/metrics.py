@@ -1,0 +1,302 @@
+"""Performance metrics of a return series, defined as empyrical-reloaded and quantstats do.
+
+Inputs are simple per-bar returns. Each ratio is annualised with
+`periods_per_year`, which `periods_per_year(interval, market)` gives for our
+intervals: 252 trading days for equities (6.5-hour sessions intraday: 390
+one-minute bars, 7 hourly bars), 365 days of 24 hours for crypto.
+
+Definitions follow the reference libraries, and the tests check each against
+them to 1e-9; where a reference would return infinity or a made-up number we
+return NaN, meaning "undefined":
+
+- fewer than two returns: volatility, Sharpe, Sortino, alpha and beta are NaN;
+  no returns at all: every metric is NaN;
+- zero dispersion (a constant series): volatility is 0, Sharpe is NaN (never
+  infinite), Sortino is NaN when there is no downside, Calmar is NaN when there
+  is no drawdown, beta is NaN against a constant benchmark;
+- profit factor with no losing bar and win rate with no non-zero bar are NaN;
+- an annualised figure too large for a float (a huge gain over a few bars
+  annualised) is NaN, not infinite.
+
+Win rate, profit factor and expectancy count bars, not round-trip trades (as
+quantstats does): a three-day trade with two up days is two wins and a loss.
+`max_drawdown` is a negative fraction (empyrical's sign); durations count bars.
+Missing values (NaN) are ignored as empyrical does; infinite values raise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from enum import StrEnum
+
+import numpy as np
+
+from ..market.history import FloatArray
+
+ArrayLike = Sequence[float] | FloatArray
+
+_BARS_PER_DAY = {
+    "equities": {"1m": 390, "5m": 78, "15m": 26, "1h": 7, "1d": 1},
+    "crypto": {"1m": 1440, "5m": 288, "15m": 96, "1h": 24, "1d": 1},
+}
+_DAYS_PER_YEAR = {"equities": 252, "crypto": 365}
+
+
+class Market(StrEnum):
+    EQUITIES = "equities"
+    CRYPTO = "crypto"
+
+
+class MetricsError(ValueError):
+    """Input the metrics cannot use; the message says which."""
+
+
+def periods_per_year(interval: str, market: Market | str = Market.EQUITIES) -> float:
+    """Bars per year for an interval (1m, 5m, 15m, 1h, 1d) in a market."""
+    kind = Market(market).value
+    try:
+        per_day = _BARS_PER_DAY[kind][interval]
+    except KeyError:
+        raise MetricsError(
+            f"unknown interval {interval!r}; choose from {sorted(_BARS_PER_DAY[kind])}"
+        ) from None
+    return float(_DAYS_PER_YEAR[kind] * per_day)
+
+
+def clean_returns(values: ArrayLike) -> FloatArray:
+    """Returns as a flat float array without NaN; raises MetricsError on infinities."""
+    arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    if math.isfinite(float(arr.sum())):  # one pass, no copy: NaN and inf poison a sum
+        return arr
+    finite = np.isfinite(arr)
+    if np.isinf(arr).any():
+        raise MetricsError("returns contain infinite values")
+    return arr[finite]
+
+
+def _pair(returns: ArrayLike, benchmark: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    r = np.asarray(returns, dtype=np.float64).reshape(-1)
+    b = np.asarray(benchmark, dtype=np.float64).reshape(-1)
+    if r.shape != b.shape:
+        raise MetricsError(f"returns ({r.size}) and benchmark ({b.size}) differ in length")
+    if math.isfinite(float(r.sum()) + float(b.sum())):  # nothing missing: no copies
+        return r, b
+    if np.isinf(r).any() or np.isinf(b).any():
+        raise MetricsError("returns or benchmark contain infinite values")
+    keep = ~(np.isnan(r) | np.isnan(b))
+    return r[keep], b[keep]
+
+
+def _finite(value: float) -> float:
+    return value if math.isfinite(value) else math.nan
+
+
+def _constant(r: FloatArray) -> bool:
+    return bool(r.max() == r.min())
+
+
+def _std(r: FloatArray) -> float:
+    """Sample standard deviation (ddof=1), two passes, one temporary array."""
+    centred = r - np.mean(r)
+    return math.sqrt(float(centred @ centred) / (r.size - 1))
+
+
+def total_return(returns: ArrayLike) -> float:
+    """Compounded return over the whole series."""
+    r = clean_returns(returns)
+    if r.size == 0:
+        return math.nan
+    return float(np.prod(r + 1.0) - 1.0)
+
+
+def annual_return(returns: ArrayLike, periods_per_year: float) -> float:
+    """Compound annual growth rate; -1 once the equity is wiped out."""
+    r = clean_returns(returns)
+    if r.size == 0:
+        return math.nan
+    ending = float(np.prod(r + 1.0))
+    if ending <= 0:
+        return -1.0
+    try:
+        return _finite(ending ** (1.0 / (r.size / periods_per_year)) - 1.0)
+    except OverflowError:  # a few bars compounded over a year: too large to mean anything
+        return math.nan
+
+
+def annual_volatility(returns: ArrayLike, periods_per_year: float) -> float:
+    """Sample standard deviation (ddof=1) scaled by sqrt(periods per year); 0 if constant."""
+    r = clean_returns(returns)
+    if r.size < 2:
+        return math.nan
+    if _constant(r):
+        return 0.0
+    return _std(r) * math.sqrt(periods_per_year)
+
+
+def sharpe_ratio(returns: ArrayLike, periods_per_year: float, risk_free: float = 0.0) -> float:
+    """Mean excess return over its standard deviation, annualised; NaN when undefined."""
+    r = clean_returns(returns)
+    if r.size < 2:
+        return math.nan
+    excess = r - risk_free if risk_free else r
+    spread = _std(excess)
+    if _constant(excess) or spread == 0:  # == 0 also when tiny values underflow
+        return math.nan
+    return _finite(float(np.mean(excess)) / spread * math.sqrt(periods_per_year))
+
+
+def downside_risk(returns: ArrayLike, periods_per_year: float, required: float = 0.0) -> float:
+    """Root mean square of returns below `required`, annualised."""
+    r = clean_returns(returns)
+    if r.size == 0:
+        return math.nan
+    below = np.minimum(r - required if required else r, 0.0)
+    return math.sqrt(float(below @ below) / r.size) * math.sqrt(periods_per_year)
+
+
+def sortino_ratio(returns: ArrayLike, periods_per_year: float, required: float = 0.0) -> float:
+    """Annualised mean excess return over downside risk; NaN without downside."""
+    r = clean_returns(returns)
+    if r.size < 2:
+        return math.nan
+    risk = downside_risk(r, periods_per_year, required)
+    if risk == 0:
+        return math.nan
+    return _finite((float(np.mean(r)) - required) * periods_per_year / risk)
+
+
+def drawdown_series(returns: ArrayLike) -> FloatArray:
+    """Drawdown of each bar from the running peak (the starting equity counts as a peak)."""
+    r = clean_returns(returns)
+    wealth = np.empty(r.size + 1)  # in place: one buffer instead of six temporaries
+    wealth[0] = 100.0
+    grown = wealth[1:]
+    np.add(r, 1.0, out=grown)
+    np.cumprod(grown, out=grown)
+    grown *= 100.0
+    peak = np.fmax.accumulate(wealth)
+    np.subtract(wealth, peak, out=wealth)
+    wealth /= peak
+    drawdown: FloatArray = wealth[1:]
+    return drawdown
+
+
+def max_drawdown(returns: ArrayLike) -> float:
+    """The deepest drawdown, as a negative fraction (0 without one)."""
+    return drawdown_stats(returns)[0]
+
+
+def max_drawdown_duration(returns: ArrayLike) -> float:
+    """The longest run of bars spent below a previous peak (0 without a drawdown)."""
+    return drawdown_stats(returns)[1]
+
+
+def recovery_time(returns: ArrayLike) -> float:
+    """Bars from the trough of the deepest drawdown until equity regains its peak.
+
+    0 without a drawdown; NaN when the series ends before it recovers.
+    """
+    return drawdown_stats(returns)[2]
+
+
+def drawdown_stats(returns: ArrayLike) -> tuple[float, float, float]:
+    """Maximum drawdown, its longest duration and the recovery time, from one pass."""
+    r = clean_returns(returns)
+    if r.size == 0:
+        return math.nan, math.nan, math.nan
+    drawdown = drawdown_series(r)
+    trough = int(np.argmin(drawdown))
+    deepest = float(drawdown[trough])
+    if not deepest < 0:
+        return deepest, 0.0, 0.0
+    # Runs of bars under water: (first, last) pairs from the edges of the mask.
+    under = np.concatenate([[False], drawdown < 0, [False]])
+    edges = np.flatnonzero(np.diff(under.astype(np.int8)))
+    firsts, lasts = edges[::2], edges[1::2] - 1
+    duration = float(np.max(lasts - firsts + 1))
+    last = int(lasts[np.searchsorted(lasts, trough)])
+    recovery = math.nan if last == r.size - 1 else float(last - trough + 1)
+    return deepest, duration, recovery
+
+
+def calmar_ratio(returns: ArrayLike, periods_per_year: float) -> float:
+    """Annual return over the absolute maximum drawdown; NaN without a drawdown."""
+    r = clean_returns(returns)
+    if r.size == 0:
+        return math.nan
+    return calmar(annual_return(r, periods_per_year), drawdown_stats(r)[0])
+
+
+def calmar(annual: float, deepest: float) -> float:
+    """Calmar from an annual return and a (negative) maximum drawdown already computed."""
+    if not deepest < 0:
+        return math.nan
+    return _finite(annual / abs(deepest))
+
+
+def win_rate(returns: ArrayLike) -> float:
+    """Share of non-zero bars that gained; NaN when no bar moved."""
+    r = clean_returns(returns)
+    moved = np.count_nonzero(r)
+    if moved == 0:
+        return math.nan
+    return float(np.count_nonzero(r > 0) / moved)
+
+
+def profit_factor(returns: ArrayLike) -> float:
+    """Sum of gains over the absolute sum of losses; NaN without a loss."""
+    r = clean_returns(returns)
+    losses = -float(np.minimum(r, 0.0).sum())
+    if losses == 0:
+        return math.nan
+    return float(np.maximum(r, 0.0).sum()) / losses
+
+
+def expectancy(returns: ArrayLike) -> float:
+    """Expected return of a bar that moved: win rate x average win + loss rate x average loss."""
+    r = clean_returns(returns)
+    moved = np.count_nonzero(r)
+    if moved == 0:
+        return math.nan
+    return float(r.sum()) / moved  # zero bars add nothing to the sum
+
+
+def alpha_beta(
+    returns: ArrayLike, benchmark: ArrayLike, periods_per_year: float, risk_free: float = 0.0
+) -> tuple[float, float]:
+    """Annualised alpha and beta against a benchmark (bars where either is NaN are dropped)."""
+    r, b = _pair(returns, benchmark)
+    if r.size < 2:
+        return math.nan, math.nan
+    if risk_free:
+        r, b = r - risk_free, b - risk_free
+    residual = b - np.mean(b)
+    variance = float(residual @ residual) / r.size
+    if variance < 1e-30:
+        return math.nan, math.nan
+    beta = float(residual @ r) / r.size / variance
+    excess = float(np.mean(r)) - beta * float(np.mean(b))  # mean(r - beta * b)
+    with np.errstate(over="ignore"):  # overflow means undefined: NaN below
+        alpha = float(np.power(excess + 1.0, periods_per_year) - 1.0)
+    return _finite(alpha), beta
+
+
+def turnover(traded: ArrayLike, equity: ArrayLike, periods_per_year: float) -> float:
+    """Annualised turnover: traded notional over mean equity, per year of bars."""
+    notional = np.asarray(traded, dtype=np.float64).reshape(-1)
+    value = np.asarray(equity, dtype=np.float64).reshape(-1)
+    if value.size == 0 or notional.size != value.size:
+        return math.nan
+    mean_equity = float(np.mean(value))
+    if mean_equity <= 0:
+        return math.nan
+    return float(notional.sum() / mean_equity * periods_per_year / value.size)
+
+
+def exposure(gross: ArrayLike) -> float:
+    """Share of bars with any position open (gross exposure above zero)."""
+    g = np.asarray(gross, dtype=np.float64).reshape(-1)
+    if g.size == 0:
+        return math.nan
+    return float(np.count_nonzero(g > 0) / g.size)
