@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from kopf.testing import KopfRunner
+from lightkube import Client
+
 from kubetrade_dev.local_node import LocalNode
 from kubetrade_testing.cluster import Cluster
 from kubetrade_testing.factories import condition, create, dataset, get
-from lightkube import Client
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -20,14 +21,23 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 def kubectl(cluster: Cluster, *args: str, timeout: float = 180) -> str:
     """Run the kubectl built with the control plane; fail the test with its stderr."""
     done = subprocess.run(
-        [str(cluster.kubectl), *args], env=cluster.env(), capture_output=True, text=True, timeout=timeout, check=False
+        [str(cluster.kubectl), *args],
+        env=cluster.env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
 def test_example_dataset_succeeds_and_reports_its_data(
-    control_plane: Cluster, operator: KopfRunner, local_node: LocalNode, lightkube_client: Client, namespace: str
+    control_plane: Cluster,
+    operator: KopfRunner,
+    local_node: LocalNode,
+    lightkube_client: Client,
+    namespace: str,
 ) -> None:
     kubectl(control_plane, "apply", "-n", namespace, "-f", str(EXAMPLES / "dataset.yaml"))
     kubectl(
@@ -46,7 +56,9 @@ def test_example_dataset_succeeds_and_reports_its_data(
 
     # The manifest the pod published is where the status says, on the node's artifact volume.
     manifest_uri = status["manifestUri"]
-    assert manifest_uri.startswith(f"file:///var/lib/kubetrade/artifacts/{namespace}/datasets/synthetic-daily/")
+    assert manifest_uri.startswith(
+        f"file:///var/lib/kubetrade/artifacts/{namespace}/datasets/synthetic-daily/"
+    )
     local = Path(local_node.workdir) / "volumes" / namespace / "kubetrade-artifacts"
     manifest = json.loads((local / manifest_uri.split("/artifacts/", 1)[1]).read_text())
     assert manifest["rows"] == status["rows"]
@@ -56,9 +68,15 @@ def test_example_dataset_succeeds_and_reports_its_data(
 
 
 def test_a_workload_that_exits_non_zero_marks_the_dataset_failed_with_the_reason(
-    control_plane: Cluster, operator: KopfRunner, local_node: LocalNode, lightkube_client: Client, namespace: str
+    control_plane: Cluster,
+    operator: KopfRunner,
+    local_node: LocalNode,
+    lightkube_client: Client,
+    namespace: str,
 ) -> None:
-    broken = dataset("broken", source={"type": "file", "uri": "/nonexistent/bars.csv"}, job={"backoffLimit": 0})
+    broken = dataset(
+        "broken", source={"type": "file", "uri": "/nonexistent/bars.csv"}, job={"backoffLimit": 0}
+    )
     create(lightkube_client, broken, namespace)
     kubectl(
         control_plane, "wait", "-n", namespace, "--for=condition=Failed", "--timeout=150s",

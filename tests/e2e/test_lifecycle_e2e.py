@@ -7,15 +7,18 @@ from typing import Any
 
 import pytest
 from kopf.testing import KopfRunner
+from lightkube import Client
+
 from kubetrade_dev.local_node import LocalNode
 from kubetrade_testing.cluster import wait_until
 from kubetrade_testing.factories import condition, create, dataset, get, model, training_run
-from lightkube import Client
 
 pytestmark = pytest.mark.e2e
 
 
-def _phase(client: Client, kind: str, name: str, namespace: str, *done: str) -> dict[str, Any] | None:
+def _phase(
+    client: Client, kind: str, name: str, namespace: str, *done: str
+) -> dict[str, Any] | None:
     obj = get(client, kind, name, namespace)
     return obj if (obj.get("status") or {}).get("phase") in done else None
 
@@ -36,22 +39,30 @@ def test_a_trained_model_is_evaluated_and_promoted_or_rejected_by_its_gates(
     )
     # Created before the Dataset is done: the run waits, saying why.
     create(c, run, namespace)
-    waiting = wait_until(lambda: condition(get(c, "TrainingRun", "ppo", namespace), "Succeeded"), what="a condition")
+    waiting = wait_until(
+        lambda: condition(get(c, "TrainingRun", "ppo", namespace), "Succeeded"), what="a condition"
+    )
     assert waiting["reason"] in ("WaitingForDataset", "JobCreated", "JobRunning", "JobComplete")
 
     done = wait_until(
-        lambda: _phase(c, "TrainingRun", "ppo", namespace, "Succeeded", "Failed"), timeout=240, what="training"
+        lambda: _phase(c, "TrainingRun", "ppo", namespace, "Succeeded", "Failed"),
+        timeout=240,
+        what="training",
     )
     assert done["status"]["phase"] == "Succeeded", done["status"]
     assert done["status"]["modelName"] == "ppo-model"
     assert done["status"]["progress"]["steps"] >= 256
 
     mdl = wait_until(
-        lambda: _phase(c, "Model", "ppo-model", namespace, "Ready", "Rejected", "Failed"), timeout=240, what="evaluation"
+        lambda: _phase(c, "Model", "ppo-model", namespace, "Ready", "Rejected", "Failed"),
+        timeout=240,
+        what="evaluation",
     )
     assert mdl["status"]["phase"] == "Ready", mdl["status"]
     assert mdl["metadata"]["labels"]["kubetrade.io/trainingrun"] == "ppo"
-    assert "sharpe" in mdl["status"]["metrics"] and "totalReturn" in mdl["status"]["benchmarkMetrics"]
+    assert (
+        "sharpe" in mdl["status"]["metrics"] and "totalReturn" in mdl["status"]["benchmarkMetrics"]
+    )
     assert [g["name"] for g in mdl["status"]["gates"]] == ["minSharpe"]
 
     # The same policy judged by a gate it cannot pass.
@@ -63,7 +74,9 @@ def test_a_trained_model_is_evaluated_and_promoted_or_rejected_by_its_gates(
     )
     create(c, strict, namespace)
     rejected = wait_until(
-        lambda: _phase(c, "Model", "strict", namespace, "Ready", "Rejected", "Failed"), timeout=240, what="rejection"
+        lambda: _phase(c, "Model", "strict", namespace, "Ready", "Rejected", "Failed"),
+        timeout=240,
+        what="rejection",
     )
     assert rejected["status"]["phase"] == "Rejected", rejected["status"]
     ready = condition(rejected, "Ready")

@@ -43,9 +43,15 @@ def _status(client: Client, kind: str, name: str, ns: str) -> dict[str, Any]:
 def test_dataset_becomes_configmap_and_job_with_owner_and_initial_status(
     operator: KopfRunner, lightkube_client: Client, namespace: str
 ) -> None:
-    create(lightkube_client, dataset("prices", job={"backoffLimit": 4, "activeDeadlineSeconds": 120}), namespace)
+    create(
+        lightkube_client,
+        dataset("prices", job={"backoffLimit": 4, "activeDeadlineSeconds": 120}),
+        namespace,
+    )
 
-    job = wait_until(lambda: next(iter(_jobs(lightkube_client, namespace)), None), what="the Dataset's Job")
+    job = wait_until(
+        lambda: next(iter(_jobs(lightkube_client, namespace)), None), what="the Dataset's Job"
+    )
     assert job.metadata is not None and job.spec is not None
     owner = job.metadata.ownerReferences[0]
     assert (owner.kind, owner.name, owner.controller) == ("Dataset", "prices", True)
@@ -61,7 +67,9 @@ def test_dataset_becomes_configmap_and_job_with_owner_and_initial_status(
     assert config["data"]["source"]["symbols"] == ["AAA", "BBB"]
 
     status = wait_until(
-        lambda: (s := _status(lightkube_client, "Dataset", "prices", namespace)).get("conditions") and s,
+        lambda: (
+            (s := _status(lightkube_client, "Dataset", "prices", namespace)).get("conditions") and s
+        ),
         what="conditions on the Dataset",
     )
     assert status["observedGeneration"] == 1
@@ -78,7 +86,13 @@ def test_suspend_pauses_the_same_job_and_resume_continues_it(
     job = wait_until(lambda: next(iter(_jobs(lightkube_client, namespace)), None), what="the Job")
     assert job.metadata is not None
     res = RESOURCES["Dataset"]
-    lightkube_client.patch(res, "pausable", {"spec": {"suspend": True}}, namespace=namespace, patch_type=PatchType.MERGE)
+    lightkube_client.patch(
+        res,
+        "pausable",
+        {"spec": {"suspend": True}},
+        namespace=namespace,
+        patch_type=PatchType.MERGE,
+    )
 
     def suspended() -> bool:
         j = lightkube_client.get(Job, job.metadata.name, namespace=namespace)  # type: ignore[union-attr]
@@ -86,7 +100,9 @@ def test_suspend_pauses_the_same_job_and_resume_continues_it(
         return bool(j.spec and j.spec.suspend) and phase == "Suspended"
 
     wait_until(suspended, what="the Job suspended and the Dataset Suspended")
-    assert [j.metadata.name for j in _jobs(lightkube_client, namespace) if j.metadata] == [job.metadata.name]
+    assert [j.metadata.name for j in _jobs(lightkube_client, namespace) if j.metadata] == [
+        job.metadata.name
+    ]
     cond = condition(get(lightkube_client, "Dataset", "pausable", namespace), "Suspended")
     assert cond is not None and cond["status"] == "True"
 
@@ -95,21 +111,37 @@ def test_spec_change_replaces_the_job_and_delete_collects_it(
     operator: KopfRunner, lightkube_client: Client, namespace: str
 ) -> None:
     create(lightkube_client, dataset("evolving"), namespace)
-    first = wait_until(lambda: next(iter(_jobs(lightkube_client, namespace)), None), what="the first Job")
+    first = wait_until(
+        lambda: next(iter(_jobs(lightkube_client, namespace)), None), what="the first Job"
+    )
     assert first.metadata is not None
     res = RESOURCES["Dataset"]
     lightkube_client.patch(
-        res, "evolving", {"spec": {"source": {"seed": 99}}}, namespace=namespace, patch_type=PatchType.MERGE
+        res,
+        "evolving",
+        {"spec": {"source": {"seed": 99}}},
+        namespace=namespace,
+        patch_type=PatchType.MERGE,
     )
 
     def replaced() -> list[str] | None:
-        names = [j.metadata.name for j in _jobs(lightkube_client, namespace) if j.metadata and not j.metadata.deletionTimestamp]
+        names = [
+            j.metadata.name
+            for j in _jobs(lightkube_client, namespace)
+            if j.metadata and not j.metadata.deletionTimestamp
+        ]
         return names if names and first.metadata.name not in names else None  # type: ignore[union-attr]
 
     names = wait_until(replaced, what="the new revision's Job to replace the first")
     assert len(names) == 1
     status = wait_until(
-        lambda: (s := _status(lightkube_client, "Dataset", "evolving", namespace)).get("observedGeneration") == 2 and s,
+        lambda: (
+            (s := _status(lightkube_client, "Dataset", "evolving", namespace)).get(
+                "observedGeneration"
+            )
+            == 2
+            and s
+        ),
         what="observedGeneration 2",
     )
     assert status["jobName"] == names[0]
@@ -128,19 +160,31 @@ def test_restarting_the_operator_mid_reconcile_never_duplicates_a_job(
         create(lightkube_client, dataset(f"ds-{i:02d}"), namespace)
     with running_operator(kubeconfig):
         # Stop while the work is half done: some Jobs exist, some do not yet.
-        wait_until(lambda: len(_jobs(lightkube_client, namespace)) >= 5, timeout=60, interval=0.05, what="a few Jobs")
+        wait_until(
+            lambda: len(_jobs(lightkube_client, namespace)) >= 5,
+            timeout=60,
+            interval=0.05,
+            what="a few Jobs",
+        )
     made_before_restart = len(_jobs(lightkube_client, namespace))
     with running_operator(kubeconfig):
-        wait_until(lambda: len(_jobs(lightkube_client, namespace)) >= count, timeout=120, what="all Jobs")
+        wait_until(
+            lambda: len(_jobs(lightkube_client, namespace)) >= count, timeout=120, what="all Jobs"
+        )
 
         def all_recorded() -> bool:
             return all(
-                _status(lightkube_client, "Dataset", f"ds-{i:02d}", namespace).get("jobName") for i in range(count)
+                _status(lightkube_client, "Dataset", f"ds-{i:02d}", namespace).get("jobName")
+                for i in range(count)
             )
 
         wait_until(all_recorded, timeout=120, what="every Dataset's status to name its Job")
     jobs = _jobs(lightkube_client, namespace)
-    owners = [j.metadata.ownerReferences[0].name for j in jobs if j.metadata and j.metadata.ownerReferences]
+    owners = [
+        j.metadata.ownerReferences[0].name
+        for j in jobs
+        if j.metadata and j.metadata.ownerReferences
+    ]
     assert made_before_restart <= count
     assert len(jobs) == count
     assert sorted(owners) == [f"ds-{i:02d}" for i in range(count)]
@@ -158,7 +202,9 @@ def test_other_kinds_get_conditions_and_observed_generation(
         ("TradingSession", "paper", {"Ready", "RiskBreached", "Reconciled", "Suspended"}),
     ):
         status = wait_until(
-            lambda k=kind, n=name: (s := _status(lightkube_client, k, n, namespace)).get("conditions") and s,
+            lambda k=kind, n=name: (
+                (s := _status(lightkube_client, k, n, namespace)).get("conditions") and s
+            ),
             what=f"{kind} conditions",
         )
         assert status["observedGeneration"] == 1
@@ -167,7 +213,10 @@ def test_other_kinds_get_conditions_and_observed_generation(
     run = condition(get(lightkube_client, "TrainingRun", "run", namespace), "Succeeded")
     assert run is not None and (run["status"], run["reason"]) == ("Unknown", "DatasetNotFound")
     ready = condition(get(lightkube_client, "Model", "mdl", namespace), "Ready")
-    assert ready is not None and (ready["status"], ready["reason"]) == ("Unknown", "DatasetNotFound")
+    assert ready is not None and (ready["status"], ready["reason"]) == (
+        "Unknown",
+        "DatasetNotFound",
+    )
 
 
 def test_metrics_endpoint_counts_reconciles(

@@ -30,7 +30,8 @@ def lax_dataset_crd(lightkube_client: Client, crds: list[str]) -> Iterator[None]
     """The Dataset CRD without its CEL rules, as an older install might have it."""
     manifests = load_crds()
     lax = [
-        _strip_rules(copy.deepcopy(m)) if m["spec"]["names"]["kind"] == "Dataset" else m for m in manifests
+        _strip_rules(copy.deepcopy(m)) if m["spec"]["names"]["kind"] == "Dataset" else m
+        for m in manifests
     ]
     install_crds(lightkube_client, lax)
     try:
@@ -42,7 +43,11 @@ def lax_dataset_crd(lightkube_client: Client, crds: list[str]) -> Iterator[None]
 def test_a_spec_the_model_rejects_ends_failed_and_the_operator_keeps_going(
     lax_dataset_crd: None, operator: KopfRunner, lightkube_client: Client, namespace: str
 ) -> None:
-    create(lightkube_client, dataset("bad", splits={"train": 0.9, "validation": 0.2, "test": 0.1}), namespace)
+    create(
+        lightkube_client,
+        dataset("bad", splits={"train": 0.9, "validation": 0.2, "test": 0.1}),
+        namespace,
+    )
     create(lightkube_client, dataset("good"), namespace)
 
     def failed() -> dict[str, Any] | None:
@@ -53,7 +58,9 @@ def test_a_spec_the_model_rejects_ends_failed_and_the_operator_keeps_going(
     assert cond["reason"] == "InvalidSpec"
     assert "spec.splits" in cond["message"] and "sum to 1" in cond["message"]
     good = wait_until(
-        lambda: (get(lightkube_client, "Dataset", "good", namespace).get("status") or {}).get("jobName"),
+        lambda: (get(lightkube_client, "Dataset", "good", namespace).get("status") or {}).get(
+            "jobName"
+        ),
         what="the valid Dataset to get its Job",
     )
     assert good.startswith("good-data-")

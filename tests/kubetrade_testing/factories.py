@@ -73,7 +73,7 @@ def create(client: Client, obj: dict[str, Any], namespace: str) -> None:
 
 def get(client: Client, kind: str, name: str, namespace: str) -> dict[str, Any]:
     """A kubetrade resource as a plain dict."""
-    obj: dict[str, Any] = client.get(RESOURCES[kind], name, namespace=namespace).to_dict()
+    obj: dict[str, Any] = client.get(RESOURCES[kind], name, namespace=namespace).to_dict()  # type: ignore[no-untyped-call]
     return obj
 
 

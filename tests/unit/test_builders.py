@@ -16,7 +16,9 @@ def _children(spec: DatasetSpec, settings: OperatorSettings | None = None) -> tu
 def test_job_and_configmap_share_a_deterministic_name_and_owner() -> None:
     spec = DatasetSpec.model_validate({"source": {"symbols": ["AAPL", "MSFT"]}})
     cm, job = _children(spec)
-    again_cm, again_job = _children(DatasetSpec.model_validate({"source": {"symbols": ["AAPL", "MSFT"]}}))
+    again_cm, again_job = _children(
+        DatasetSpec.model_validate({"source": {"symbols": ["AAPL", "MSFT"]}})
+    )
     assert job == again_job and cm == again_cm
     assert job["metadata"]["name"] == cm["metadata"]["name"] == f"prices-data-{revision(spec)}"
     ref = job["metadata"]["ownerReferences"][0]
@@ -43,7 +45,9 @@ def test_configmap_carries_the_typed_workload_config() -> None:
         "uid": "uid-1",
     }
     assert config["data"]["source"]["seed"] == 5
-    assert config["outputUri"].startswith("file:///var/lib/kubetrade/artifacts/research/datasets/prices/")
+    assert config["outputUri"].startswith(
+        "file:///var/lib/kubetrade/artifacts/research/datasets/prices/"
+    )
     pod = job["spec"]["template"]["spec"]
     assert pod["volumes"][0] == {"name": "config", "configMap": {"name": cm["metadata"]["name"]}}
     assert pod["containers"][0]["command"][-2:] == ["--config", "/etc/kubetrade/config.json"]
@@ -61,7 +65,11 @@ def test_resources_placement_and_job_policy_reach_the_job() -> None:
     spec = DatasetSpec.model_validate(
         {
             "template": {
-                "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": 2}, "gpu": 1},
+                "resources": {
+                    "requests": {"cpu": "500m", "memory": "1Gi"},
+                    "limits": {"memory": 2},
+                    "gpu": 1,
+                },
                 "nodeSelector": {"pool": "gpu"},
                 "tolerations": [{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}],
             },
@@ -78,7 +86,11 @@ def test_resources_placement_and_job_policy_reach_the_job() -> None:
     assert container["image"] == "gpu:1"
     assert pod["nodeSelector"] == {"pool": "gpu"}
     assert pod["tolerations"] == [{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}]
-    assert (job["spec"]["backoffLimit"], job["spec"]["activeDeadlineSeconds"], job["spec"]["ttlSecondsAfterFinished"]) == (0, 60, 30)
+    assert (
+        job["spec"]["backoffLimit"],
+        job["spec"]["activeDeadlineSeconds"],
+        job["spec"]["ttlSecondsAfterFinished"],
+    ) == (0, 60, 30)
 
 
 def test_no_resources_are_requested_by_default_and_pods_are_restricted() -> None:

@@ -28,7 +28,9 @@ def _by_type(conds: list[Cond]) -> dict[str, Cond]:
 
 
 def test_one_trader_deployment_with_recreate_and_the_trade_config() -> None:
-    cm, deployment = build_trading_children(OWNER, _spec(), "file:///m", "file:///d/manifest.json", OperatorSettings(), 1)
+    cm, deployment = build_trading_children(
+        OWNER, _spec(), "file:///m", "file:///d/manifest.json", OperatorSettings(), 1
+    )
     assert deployment["spec"]["replicas"] == 1
     assert deployment["spec"]["strategy"] == {"type": "Recreate"}
     pod = deployment["spec"]["template"]["spec"]
@@ -52,14 +54,26 @@ def test_running_halted_and_breached_states() -> None:
     deployment = {"status": {"availableReplicas": 1}}
     phase, conds, replicas = session_state(_spec(), {}, deployment, NOW)
     assert (phase, replicas) == (Phase.RUNNING, 1)
-    assert _by_type(conds)["Ready"].status == "True" and _by_type(conds)["RiskBreached"].status == "False"
+    assert (
+        _by_type(conds)["Ready"].status == "True"
+        and _by_type(conds)["RiskBreached"].status == "False"
+    )
     halted = {"trading": {"tradingState": "HALTED"}}
     phase, conds, _ = session_state(_spec(), halted, deployment, NOW)
     assert phase == Phase.HALTED and _by_type(conds)["RiskBreached"].status == "True"
-    mismatch = {"trading": {"tradingState": "ACTIVE", "reconciled": False, "reconcileMessage": "AAPL 10 vs 12"}}
+    mismatch = {
+        "trading": {
+            "tradingState": "ACTIVE",
+            "reconciled": False,
+            "reconcileMessage": "AAPL 10 vs 12",
+        }
+    }
     phase, conds, _ = session_state(_spec(), mismatch, deployment, NOW)
     assert phase == Phase.HALTED
-    assert (_by_type(conds)["Reconciled"].status, _by_type(conds)["Reconciled"].message) == ("False", "AAPL 10 vs 12")
+    assert (_by_type(conds)["Reconciled"].status, _by_type(conds)["Reconciled"].message) == (
+        "False",
+        "AAPL 10 vs 12",
+    )
     phase, _, _ = session_state(_spec(), {}, None, NOW)
     assert phase == Phase.PENDING
 
@@ -67,7 +81,11 @@ def test_running_halted_and_breached_states() -> None:
 def test_suspend_flattens_first_then_scales_to_zero() -> None:
     running = {"status": {"availableReplicas": 1}}
     phase, conds, replicas = session_state(_spec(suspend=True), {}, running, NOW)
-    assert (phase, replicas, _by_type(conds)["Suspended"].reason) == (Phase.SUSPENDING, 1, "Flattening")
+    assert (phase, replicas, _by_type(conds)["Suspended"].reason) == (
+        Phase.SUSPENDING,
+        1,
+        "Flattening",
+    )
     flat = {"trading": {"flat": True}}
     phase, conds, replicas = session_state(_spec(suspend=True), flat, running, NOW)
     assert (phase, replicas, _by_type(conds)["Suspended"].status) == (Phase.SUSPENDED, 0, "True")
@@ -75,9 +93,20 @@ def test_suspend_flattens_first_then_scales_to_zero() -> None:
 
 def test_a_trader_that_never_reports_flat_is_scaled_down_after_the_grace() -> None:
     started = NOW - dt.timedelta(seconds=FLATTEN_GRACE_SECONDS + 1)
-    conds = merge(None, [Cond("Suspended", "False", "Flattening")], 1, at=started.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    phase, out, replicas = session_state(_spec(suspend=True), {"conditions": conds}, {"status": {"availableReplicas": 1}}, NOW)
-    assert (phase, replicas, _by_type(out)["Suspended"].reason) == (Phase.SUSPENDED, 0, "FlattenTimedOut")
+    conds = merge(
+        None,
+        [Cond("Suspended", "False", "Flattening")],
+        1,
+        at=started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    phase, out, replicas = session_state(
+        _spec(suspend=True), {"conditions": conds}, {"status": {"availableReplicas": 1}}, NOW
+    )
+    assert (phase, replicas, _by_type(out)["Suspended"].reason) == (
+        Phase.SUSPENDED,
+        0,
+        "FlattenTimedOut",
+    )
 
 
 def test_model_blockers() -> None:

@@ -5,7 +5,11 @@ from kubetrade_operator.api.common import Phase
 from kubetrade_operator.builders.common import Owner
 from kubetrade_operator.builders.job_status import dataset_blocker
 from kubetrade_operator.builders.model import build_evaluation_children, promotion
-from kubetrade_operator.builders.training_run import build_model, build_training_children, output_uri
+from kubetrade_operator.builders.training_run import (
+    build_model,
+    build_training_children,
+    output_uri,
+)
 from kubetrade_operator.settings import OperatorSettings
 from kubetrade_workloads.config.evaluation import Gates
 from kubetrade_workloads.evaluation.gates import evaluate
@@ -20,12 +24,19 @@ def _run(**spec: object) -> TrainingRunSpec:
 
 
 def test_training_job_carries_the_config_gpu_and_dataset() -> None:
-    spec = _run(algorithm="SAC", sac={"batchSize": 128}, template={"resources": {"gpu": 1}}, resumeFrom="latest")
+    spec = _run(
+        algorithm="SAC",
+        sac={"batchSize": 128},
+        template={"resources": {"gpu": 1}},
+        resumeFrom="latest",
+    )
     cm, job = build_training_children(RUN, spec, "file:///d/manifest.json", SETTINGS)
     config = json.loads(cm["data"]["config.json"])
     assert config["datasetUri"] == "file:///d/manifest.json"
     assert config["resumeFrom"] == "latest"
-    assert config["training"]["algorithm"] == "SAC" and config["training"]["sac"]["batchSize"] == 128
+    assert (
+        config["training"]["algorithm"] == "SAC" and config["training"]["sac"]["batchSize"] == 128
+    )
     assert config["outputUri"] == output_uri(RUN, spec, SETTINGS)
     container = job["spec"]["template"]["spec"]["containers"][0]
     assert container["command"][3] == "train"
@@ -63,11 +74,17 @@ def test_gates_promote_or_reject_with_reasons() -> None:
             "gates": {"minSharpe": 1.0, "maxDrawdown": 0.2, "mustBeatBenchmark": True},
         }
     )
-    good = {"metrics": {"sharpe": 1.5, "maxDrawdown": 0.1, "totalReturn": 0.3}, "benchmarkMetrics": {"totalReturn": 0.2}}
+    good = {
+        "metrics": {"sharpe": 1.5, "maxDrawdown": 0.1, "totalReturn": 0.3},
+        "benchmarkMetrics": {"totalReturn": 0.2},
+    }
     phase, ready, gates = promotion(spec, good)
     assert (phase, ready.status, ready.reason) == (Phase.READY, "True", "GatesPassed")
     assert [g["passed"] for g in gates] == [True, True, True]
-    bad = {"metrics": {"sharpe": 0.5, "maxDrawdown": 0.3, "totalReturn": 0.1}, "benchmarkMetrics": {"totalReturn": 0.2}}
+    bad = {
+        "metrics": {"sharpe": 0.5, "maxDrawdown": 0.3, "totalReturn": 0.1},
+        "benchmarkMetrics": {"totalReturn": 0.2},
+    }
     phase, ready, gates = promotion(spec, bad)
     assert (phase, ready.reason) == (Phase.REJECTED, "GatesFailed")
     assert "sharpe 0.5 vs minimum 1" in ready.message and "vs benchmark 0.2" in ready.message

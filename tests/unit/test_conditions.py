@@ -2,7 +2,9 @@ from kubetrade_operator.conditions import FALSE, TRUE, UNKNOWN, Cond, is_true, m
 
 
 def test_merge_sets_time_and_generation_and_keeps_other_conditions() -> None:
-    current = [{"type": "Other", "status": TRUE, "reason": "X", "message": "", "lastTransitionTime": "t0"}]
+    current = [
+        {"type": "Other", "status": TRUE, "reason": "X", "message": "", "lastTransitionTime": "t0"}
+    ]
     out = merge(current, [Cond("Ready", UNKNOWN, "Pending")], generation=3, at="t1")
     assert [c["type"] for c in out] == ["Other", "Ready"]
     assert out[1] == {
@@ -29,5 +31,7 @@ def test_status_diff_ignores_condition_times_but_not_their_content() -> None:
     restamped = [dict(conds[0], lastTransitionTime="t9")]
     current = {"phase": "Running", "conditions": conds}
     assert status_diff(current, {"phase": "Running", "conditions": restamped}) == {}
-    changed = status_diff(current, {"phase": "Failed", "conditions": merge(conds, [Cond("Ready", TRUE, "B")], 1)})
+    changed = status_diff(
+        current, {"phase": "Failed", "conditions": merge(conds, [Cond("Ready", TRUE, "B")], 1)}
+    )
     assert set(changed) == {"phase", "conditions"}

@@ -28,17 +28,27 @@ def test_splits_are_chronological_with_an_embargo() -> None:
     assert parts["train"]["timestamp"].max() < parts["validation"]["timestamp"].min()
     assert parts["validation"]["timestamp"].max() < parts["test"]["timestamp"].min()
     dates = bars["timestamp"].drop_duplicates().sort_values().tolist()
-    gap = dates.index(parts["validation"]["timestamp"].min()) - dates.index(parts["train"]["timestamp"].max())
+    gap = dates.index(parts["validation"]["timestamp"].min()) - dates.index(
+        parts["train"]["timestamp"].max()
+    )
     assert gap == 4  # three embargoed bars in between
 
 
-def test_data_command_publishes_splits_and_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_data_command_publishes_splits_and_manifest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = tmp_path / "config.json"
     out = tmp_path / "out"
     config.write_text(
         json.dumps(
             {
-                "owner": {"apiVersion": "kubetrade.io/v1alpha1", "kind": "Dataset", "name": "d", "namespace": "n", "uid": "u"},
+                "owner": {
+                    "apiVersion": "kubetrade.io/v1alpha1",
+                    "kind": "Dataset",
+                    "name": "d",
+                    "namespace": "n",
+                    "uid": "u",
+                },
                 "outputUri": f"file://{out}",
                 "data": DataConfig().to_wire(),
             }
@@ -53,7 +63,9 @@ def test_data_command_publishes_splits_and_manifest(tmp_path: Path, capsys: pyte
     assert not list(out.glob(".*.tmp"))
 
 
-def test_data_command_fails_with_a_clear_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_data_command_fails_with_a_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = tmp_path / "config.json"
     config.write_text('{"owner": {}, "outputUri": "x", "data": {}}')
     assert main(["data", "--config", str(config)]) == 1

@@ -14,35 +14,83 @@ def test_phases_follow_the_job() -> None:
     assert job_outcome(_job({})).phase == Phase.PENDING
     assert job_outcome(_job({"active": 1, "startTime": "t"})).phase == Phase.RUNNING
     assert job_outcome(_job({}, suspend=True)).phase == Phase.SUSPENDED
-    done = job_outcome(_job({"conditions": [_cond("SuccessCriteriaMet"), _cond("Complete")], "completionTime": "t2"}))
+    done = job_outcome(
+        _job(
+            {"conditions": [_cond("SuccessCriteriaMet"), _cond("Complete")], "completionTime": "t2"}
+        )
+    )
     assert (done.phase, done.completion_time) == (Phase.SUCCEEDED, "t2")
-    failed = job_outcome(_job({"conditions": [_cond("Failed", reason="BackoffLimitExceeded", message="too many")]}))
-    assert (failed.phase, failed.reason, failed.message) == (Phase.FAILED, "BackoffLimitExceeded", "too many")
+    failed = job_outcome(
+        _job({"conditions": [_cond("Failed", reason="BackoffLimitExceeded", message="too many")]})
+    )
+    assert (failed.phase, failed.reason, failed.message) == (
+        Phase.FAILED,
+        "BackoffLimitExceeded",
+        "too many",
+    )
 
 
 def test_interim_conditions_alone_are_not_final() -> None:
-    assert job_outcome(_job({"active": 1, "conditions": [_cond("FailureTarget")]})).phase == Phase.RUNNING
+    assert (
+        job_outcome(_job({"active": 1, "conditions": [_cond("FailureTarget")]})).phase
+        == Phase.RUNNING
+    )
 
 
 def test_pod_failure_reports_exit_code_and_message_of_the_last_failed_pod() -> None:
     pods = [
-        {"status": {"containerStatuses": [{"state": {"terminated": {"exitCode": 1, "reason": "Error", "message": "old"}}}]}},
-        {"status": {"containerStatuses": [{"state": {"terminated": {"exitCode": 3, "reason": "Error", "message": "boom\n"}}}]}},
+        {
+            "status": {
+                "containerStatuses": [
+                    {"state": {"terminated": {"exitCode": 1, "reason": "Error", "message": "old"}}}
+                ]
+            }
+        },
+        {
+            "status": {
+                "containerStatuses": [
+                    {
+                        "state": {
+                            "terminated": {"exitCode": 3, "reason": "Error", "message": "boom\n"}
+                        }
+                    }
+                ]
+            }
+        },
     ]
     assert pod_failure(pods) == "exit code 3 (Error): boom"
-    assert pod_failure([{"status": {"containerStatuses": [{"state": {"terminated": {"exitCode": 0}}}]}}]) is None
+    assert (
+        pod_failure(
+            [{"status": {"containerStatuses": [{"state": {"terminated": {"exitCode": 0}}}]}}]
+        )
+        is None
+    )
 
 
 def test_bounded_status_conditions_for_each_outcome() -> None:
     running = bounded_status(None, 2, "job", job_outcome(_job({"active": 1})))
     by_type = {c["type"]: c for c in running["conditions"]}
-    assert running["phase"] == "Running" and running["observedGeneration"] == 2 and running["jobName"] == "job"
-    assert (by_type["Succeeded"]["status"], by_type["Failed"]["status"], by_type["Suspended"]["status"]) == (
+    assert (
+        running["phase"] == "Running"
+        and running["observedGeneration"] == 2
+        and running["jobName"] == "job"
+    )
+    assert (
+        by_type["Succeeded"]["status"],
+        by_type["Failed"]["status"],
+        by_type["Suspended"]["status"],
+    ) == (
         "Unknown",
         "Unknown",
         "False",
     )
-    failed = bounded_status(running, 2, "job", job_outcome(_job({"conditions": [_cond("Failed")]})), "exit code 3 (Error): x")
+    failed = bounded_status(
+        running,
+        2,
+        "job",
+        job_outcome(_job({"conditions": [_cond("Failed")]})),
+        "exit code 3 (Error): x",
+    )
     by_type = {c["type"]: c for c in failed["conditions"]}
     assert (by_type["Succeeded"]["status"], by_type["Failed"]["status"]) == ("False", "True")
     assert by_type["Failed"]["message"] == "exit code 3 (Error): x" == failed["message"]
