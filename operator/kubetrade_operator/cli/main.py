@@ -11,6 +11,8 @@ import typer
 from .. import __version__
 from . import analyze, cluster, config, data, report, train
 from .backtest import backtest
+from .status import status
+from .trade import trade
 
 app = typer.Typer(
     name="trading-cli",
@@ -24,6 +26,8 @@ app.add_typer(analyze.app, name="analyze")
 app.command("report")(report.report)
 app.command("backtest")(backtest)
 app.add_typer(train.app, name="train")
+app.command("status")(status)
+app.command("trade")(trade)
 
 
 @app.command()

@@ -23,6 +23,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +54,7 @@ class Chaos:
     rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
+        self.rng = random.Random(self.seed)  # noqa: S311 - fault injection, not crypto
 
 
 @dataclass
@@ -114,11 +115,13 @@ class _Order:
 class AlpacaTradingFake(FakeService):
     """One Alpaca paper account: orders, fills, positions and cash."""
 
+    no_delay = True
+
     def __init__(
         self,
         *,
         key: str = "AKTESTKEY",
-        secret: str = "test-secret",
+        secret: str = "test-secret",  # noqa: S107 - the fake's test key
         cash: float = 100_000.0,
         fill: str = "immediate",
         chaos: Chaos | None = None,
@@ -155,10 +158,15 @@ class AlpacaTradingFake(FakeService):
     # -- the service ---------------------------------------------------------------
 
     def answer(self, seen: Seen) -> Response:
-        """Record the request, inject chaos, then serve it."""
+        """Record the request, apply a registered fault or chaos, then serve it."""
         chaos = self.chaos
         with self._lock:
             self.requests.append(seen)
+            for fault in self._faults:
+                if fault.times != 0 and fault.when(seen):
+                    if fault.times is not None:
+                        fault.times -= 1
+                    return fault.response
             roll = chaos.rng.random()
             after = chaos.rng.random() < 0.5
         if seen.path.startswith("/v2/") and seen.path != "/v2/clock":
@@ -191,52 +199,62 @@ class AlpacaTradingFake(FakeService):
 
     def _route(self, seen: Seen) -> Response:
         method, path = seen.method, seen.path
-        if path == "/v2/account" and method == "GET":
-            return json_response(self._account())
-        if path == "/v2/clock" and method == "GET":
-            return json_response(self._clock())
-        if path == "/v2/orders" and method == "POST":
-            return self._submit(seen.json() or {})
-        if path == "/v2/orders" and method == "GET":
-            return self._list(seen.query)
-        if path == "/v2/orders" and method == "DELETE":
-            results = []
-            for order in self.orders.values():
-                if order.status in OPEN:
-                    self._cancel(order)
-                    results.append({"id": order.id, "status": 200, "body": order.json()})
-            return json_response(results, 207)
-        if path == "/v2/orders:by_client_order_id" and method == "GET":
-            found = self.by_client_id.get(seen.query.get("client_order_id", ""))
-            if found is None:
-                return _error(404, 40410000, "order not found")
-            self._progress(found)
-            return json_response(found.json())
+        fixed: dict[tuple[str, str], Callable[[], Response]] = {
+            ("GET", "/v2/account"): lambda: json_response(self._account()),
+            ("GET", "/v2/clock"): lambda: json_response(self._clock()),
+            ("POST", "/v2/orders"): lambda: self._submit(seen.json() or {}),
+            ("GET", "/v2/orders"): lambda: self._list(seen.query),
+            ("DELETE", "/v2/orders"): self._cancel_all,
+            ("GET", "/v2/orders:by_client_order_id"): lambda: self._by_client_id(seen.query),
+            ("GET", "/v2/positions"): lambda: json_response(
+                [self._position(s) for s in sorted(self.positions)]
+            ),
+        }
+        if (method, path) in fixed:
+            return fixed[(method, path)]()
         if match := _ORDER.match(path):
-            found = self.orders.get(match.group(1))
-            if found is None:
-                return _error(404, 40410000, "order not found")
-            if method == "DELETE":
-                if found.status not in OPEN:
-                    return _error(422, 42210000, f'order is already in "{found.status}" state')
-                self._cancel(found)
-                return Response(204)
-            self._progress(found)
-            return json_response(found.json())
-        if path == "/v2/positions" and method == "GET":
-            return json_response([self._position(s) for s in sorted(self.positions)])
+            return self._one_order(method, match.group(1))
         if match := _POSITION.match(path):
-            symbol = match.group(1)
-            if symbol not in self.positions:
-                return _error(404, 40410000, "position does not exist")
-            if method == "DELETE":
-                qty, _ = self.positions[symbol]
-                side = "sell" if qty > 0 else "buy"
-                order = self._new_order(symbol, side, abs(qty), "market", None, str(uuid.uuid4()))
-                self._execute(order, order.qty)
-                return json_response(order.json())
-            return json_response(self._position(symbol))
+            return self._one_position(method, match.group(1))
         return _error(404, 40410000, "endpoint not found")
+
+    def _cancel_all(self) -> Response:
+        results = []
+        for order in self.orders.values():
+            if order.status in OPEN:
+                self._cancel(order)
+                results.append({"id": order.id, "status": 200, "body": order.json()})
+        return json_response(results, 207)
+
+    def _by_client_id(self, query: dict[str, str]) -> Response:
+        found = self.by_client_id.get(query.get("client_order_id", ""))
+        if found is None:
+            return _error(404, 40410000, "order not found")
+        self._progress(found)
+        return json_response(found.json())
+
+    def _one_order(self, method: str, order_id: str) -> Response:
+        found = self.orders.get(order_id)
+        if found is None:
+            return _error(404, 40410000, "order not found")
+        if method == "DELETE":
+            if found.status not in OPEN:
+                return _error(422, 42210000, f'order is already in "{found.status}" state')
+            self._cancel(found)
+            return Response(204)
+        self._progress(found)
+        return json_response(found.json())
+
+    def _one_position(self, method: str, symbol: str) -> Response:
+        if symbol not in self.positions:
+            return _error(404, 40410000, "position does not exist")
+        if method == "DELETE":
+            qty, _ = self.positions[symbol]
+            side = "sell" if qty > 0 else "buy"
+            order = self._new_order(symbol, side, abs(qty), "market", None, str(uuid.uuid4()))
+            self._execute(order, order.qty)
+            return json_response(order.json())
+        return json_response(self._position(symbol))
 
     # -- the book ------------------------------------------------------------------
 
@@ -257,12 +275,16 @@ class AlpacaTradingFake(FakeService):
         held = self.positions.get(symbol, (0.0, 0.0))[0]
         if side == "sell" and qty > held + 1e-9:
             return _error(
-                403, 40310000, f"insufficient qty available for order (requested: {qty:g}, available: {held:g})"
+                403,
+                40310000,
+                f"insufficient qty available for order (requested: {qty:g}, available: {held:g})",
             )
         if side == "buy" and qty * self.price(symbol) > self.cash + 1e-6:
             return _error(403, 40310000, "insufficient buying power")
         limit = float(body["limit_price"]) if body.get("limit_price") is not None else None
-        order = self._new_order(symbol, side, qty, kind, limit, coid, body.get("time_in_force", "day"))
+        order = self._new_order(
+            symbol, side, qty, kind, limit, coid, body.get("time_in_force", "day")
+        )
         self.posts += 1
         if self.fill == "immediate":
             self._execute(order, qty)
@@ -271,7 +293,14 @@ class AlpacaTradingFake(FakeService):
         return json_response(order.json())
 
     def _new_order(
-        self, symbol: str, side: str, qty: float, kind: str, limit: float | None, coid: str, tif: str = "day"
+        self,
+        symbol: str,
+        side: str,
+        qty: float,
+        kind: str,
+        limit: float | None,
+        coid: str,
+        tif: str = "day",
     ) -> _Order:
         order = _Order(str(uuid.uuid4()), coid, symbol, side, qty, kind, limit, tif)
         self.orders[order.id] = order
@@ -305,7 +334,10 @@ class AlpacaTradingFake(FakeService):
             self.positions.pop(order.symbol, None)
         else:
             adding = held == 0 or (held > 0) == (signed > 0)
-            self.positions[order.symbol] = (new, (held * avg + signed * price) / new if adding else avg)
+            self.positions[order.symbol] = (
+                new,
+                (held * avg + signed * price) / new if adding else avg,
+            )
         self.cash -= signed * price
 
     def _cancel(self, order: _Order) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -78,6 +79,8 @@ class FakeService:
 
     #: Hosts this service answers for when reached through its HTTPS proxy.
     hosts: tuple[str, ...] = ()
+    #: Answer without Nagle's delay (TCP_NODELAY), as a venue's API does.
+    no_delay: bool = False
 
     def __init__(self) -> None:
         self.requests: list[Seen] = []
@@ -114,6 +117,14 @@ class FakeService:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the real services
     timeout = 10
+
+    def setup(self) -> None:
+        # Headers and body go out in two writes; with Nagle on, the client's delayed
+        # ACK holds the body back ~40 ms per response. Services that stand in for
+        # latency-sensitive APIs (the trading venues) turn it off.
+        self.disable_nagle_algorithm = self.server.service.no_delay  # type: ignore[misc]
+        super().setup()
+
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
@@ -175,6 +186,12 @@ class _Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.service = service
         self.tls = tls
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client killed mid-request (the trader's SIGKILL tests) resets its socket:
+        # expected, and not worth a traceback on stderr.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 @contextmanager

@@ -41,7 +41,11 @@ class SecretRef(Frozen):
 class BrokerConfig(Frozen):
     model_config = Frozen.model_config | {
         "json_schema_extra": validations(
-            cel("self.type != 'ccxt' || has(self.exchange)", "broker.exchange is required when broker.type is ccxt", ".exchange"),
+            cel(
+                "self.type != 'ccxt' || has(self.exchange)",
+                "broker.exchange is required when broker.type is ccxt",
+                ".exchange",
+            ),
         )
     }
 
@@ -85,7 +89,8 @@ class EmailAlerts(Frozen):
     starttls: bool = True
     sender: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
     recipients: Annotated[
-        list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]], Field(min_length=1, max_length=20)
+        list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]],
+        Field(min_length=1, max_length=20),
     ]
     credentials_secret_ref: SecretRef | None = None
     """Secret with `username` and `password` keys for SMTP AUTH (KUBETRADE_SMTP_USERNAME,
@@ -107,9 +112,21 @@ class TradingConfig(Frozen):
 
     model_config = Frozen.model_config | {
         "json_schema_extra": validations(
-            cel("self.mode != 'live' || has(self.credentialsSecretRef)", "credentialsSecretRef is required when mode is live", ".credentialsSecretRef"),
-            cel("self.mode != 'live' || self.confirmLive == true", "confirmLive must be true when mode is live", ".confirmLive"),
-            cel("self.mode != 'live' || self.broker.type != 'sim'", "broker.type sim cannot trade live", ".broker.type"),
+            cel(
+                "self.mode != 'live' || has(self.credentialsSecretRef)",
+                "credentialsSecretRef is required when mode is live",
+                ".credentialsSecretRef",
+            ),
+            cel(
+                "self.mode != 'live' || self.confirmLive == true",
+                "confirmLive must be true when mode is live",
+                ".confirmLive",
+            ),
+            cel(
+                "self.mode != 'live' || self.broker.type != 'sim'",
+                "broker.type sim cannot trade live",
+                ".broker.type",
+            ),
         )
     }
 
@@ -121,7 +138,10 @@ class TradingConfig(Frozen):
     feed: FeedType = FeedType.SYNTHETIC
     feed_url: Endpoint | None = None
     """Market-data endpoint override for the alpaca and ccxt feeds."""
-    symbols: Annotated[list[Annotated[str, Field(max_length=32)]], Field(min_length=1, max_length=200)] | None = None
+    symbols: (
+        Annotated[list[Annotated[str, Field(max_length=32)]], Field(min_length=1, max_length=200)]
+        | None
+    ) = None
     """Symbols to trade; the model's symbols when unset."""
     interval: Interval = Interval.DAY
     bar_seconds: Annotated[float, Field(gt=0.0, le=86400.0)] | None = None

@@ -1,0 +1,159 @@
+"""Trader benchmark: decision latency from bar arrival to order acknowledgement, and
+the bars per second one trader sustains.
+
+    .venv/bin/python benchmarks/trader_bench.py            # the figures in docs/BENCHMARKS.md
+    .venv/bin/python benchmarks/trader_bench.py --quick    # a smoke run, seconds
+
+Each case builds the trader a pod runs (`trading.assemble.build`: SQLite trade
+store, risk manager, order router) on synthetic daily bars, warms it up, then
+times `Trader.on_bar` bar by bar:
+
+- latency: from the moment the bar reaches the trader (`Bar.received`) to the
+  acknowledgement of its last order, the figure the trader's
+  `kubetrade_trader_decision_latency_seconds` histogram records; every order
+  is written to the store before it is sent (the exactly-once rule);
+- bars/s: whole bars, including booking fills and closing the bar in the
+  store (equity point, decision, risk events: one transaction).
+
+Venues: `sim` (the simulated venue in-process) and `alpaca` (alpaca-py's
+TradingClient against the local Alpaca server in its own process on
+loopback, so the two do not share a GIL). Symbols: 1 and 30. Orders: a
+strategy that moves one symbol's target every bar ("1 order/bar", what a
+rebalancing model does on most bars) or every symbol's ("all": 30 orders in a
+bar, sent one after another). Risk limits are wide so the gate resizes
+nothing; the manager still checks every order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "hack")]
+
+from kubetrade_testing.trading import ALPACA_KEYS, trade_job  # noqa: E402
+from kubetrade_workloads.market.history import FloatArray, History  # noqa: E402
+from kubetrade_workloads.trading.assemble import Options, build  # noqa: E402
+
+WIDE = {
+    "limits": {
+        "maxPositionWeight": 1.0,
+        "maxGrossExposure": 2.0,
+        "maxDailyLoss": 0.9,
+        "maxDrawdown": 0.95,
+        "maxVar": 0.99,
+    },
+    "breakers": {"marketDrop": 0.99, "consecutiveLosses": 1000},
+}
+FAKE_SERVER = """
+import sys, time
+sys.path[:0] = ["tests", "hack"]
+from kubetrade_testing.fakes.alpaca_trading import AlpacaTradingFake
+from kubetrade_testing.fakes.server import serve
+with serve(AlpacaTradingFake(cash=1e7)) as url:
+    print(url, flush=True)
+    time.sleep(3600)
+"""
+
+
+class Flip:
+    """Moves `per_bar` symbols' targets every bar between two weights: orders every bar."""
+
+    lookback = 1
+
+    def __init__(self, symbols: int, per_bar: int) -> None:
+        self.n, self.per_bar, self.bar = symbols, per_bar, 0
+
+    def target_weights(self, history: History, weights: FloatArray) -> FloatArray:
+        base = np.full(self.n, 0.5 / self.n)
+        moved = [(self.bar * self.per_bar + k) % self.n for k in range(self.per_bar)]
+        base[moved] = (0.5 if self.bar % 2 else 0.8) / self.n
+        self.bar += 1
+        return base
+
+
+@dataclass
+class Result:
+    venue: str
+    symbols: int
+    orders: str
+    p50_ms: float
+    p99_ms: float
+    bars_per_s: float
+    orders_sent: int
+
+
+def run_case(venue: str, url: str | None, symbols: int, per_bar: int, bars: int) -> Result:
+    names = [f"S{i:02d}" for i in range(symbols)]
+    broker = {"type": "alpaca", "url": url} if venue == "alpaca" else {"type": "sim"}
+    with tempfile.TemporaryDirectory() as state:
+        job = trade_job(
+            Path(state),
+            symbols=names,
+            broker=broker,
+            risk=WIDE,
+            costs={"commissionBps": 0, "slippageBps": 0},
+        )
+        assembly = build(job, Options(credentials=ALPACA_KEYS))
+        assembly.trader.p.strategy = Flip(symbols, per_bar)  # type: ignore[assignment]
+        assembly.resume()
+        latencies, started = [], None
+        for i in range(bars + 20):
+            bar = assembly.feed.next(1.0)
+            assert bar is not None
+            if i == 20:  # untimed warm-up bars: caches, connections, the first compiles
+                started = time.perf_counter()
+            decision = assembly.trader.on_bar(bar)
+            if i >= 20:
+                latencies.append(decision.latency * 1000.0)
+        elapsed = time.perf_counter() - (started or 0.0)
+        sent = assembly.trader.p.router.counts.acknowledged
+        assembly.close()
+    q = statistics.quantiles(latencies, n=100)
+    label = "1 order/bar" if per_bar == 1 else f"all ({per_bar})"
+    return Result(venue, symbols, label, statistics.median(latencies), q[98], bars / elapsed, sent)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bars", type=int, default=400)
+    parser.add_argument("--quick", action="store_true", help="60 bars per case")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    bars = 60 if args.quick else args.bars
+    server = subprocess.Popen(
+        [sys.executable, "-c", FAKE_SERVER], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        url = server.stdout.readline().strip() if server.stdout else ""
+        cases = [(v, n, k) for v in ("sim", "alpaca") for n in (1, 30) for k in sorted({1, n})]
+        results = [run_case(v, url, n, k, bars) for v, n, k in cases]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {bars} timed bars per case")
+    print("| venue | symbols | orders | p50 ms | p99 ms | bars/s | orders acknowledged |")
+    print("|---|---:|---|---:|---:|---:|---:|")
+    for r in results:
+        print(
+            f"| {r.venue} | {r.symbols} | {r.orders} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.bars_per_s:,.0f} | {r.orders_sent} |"
+        )
+    if args.json:
+        args.json.write_text(json.dumps([r.__dict__ for r in results], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The trade store on SQLite: migrations, write-ahead orders, fills booked once, bars."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from kubetrade_workloads.market.types import Fill, Order, Position, Side
+from kubetrade_workloads.risk.events import RiskEvent, RiskEventKind, TradingState
+from kubetrade_workloads.trading.store import BarClose, OrderState, Purpose, TradeStore, open_engine
+from kubetrade_workloads.trading.store.schema import Base
+
+T = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> TradeStore:
+    engine, info = open_engine(None, tmp_path / "state")
+    assert info.dialect == "sqlite" and not info.timescale
+    assert (tmp_path / "state" / "trades.sqlite").exists()
+    trades = TradeStore(engine)
+    trades.create_account("s", "sim", 1_000.0, T, baseline={"AAA": 2.0})
+    return trades
+
+
+def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
+    engine, _ = open_engine(None, tmp_path)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"version_table": "kubetrade_alembic_version"}
+        )
+        assert compare_metadata(context, Base.metadata) == []
+        assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+    engine.dispose()
+
+
+def test_intents_are_written_once(store: TradeStore) -> None:
+    order = Order("kt-1", "AAA", Side.BUY, 3, T)
+    assert store.add_intents("s", [(order, T, Purpose.REBALANCE)], T) == [True]
+    assert store.add_intents(
+        "s",
+        [
+            (order, T, Purpose.REBALANCE),
+            (Order("kt-2", "BBB", Side.SELL, 1, T), T, Purpose.FLATTEN),
+        ],
+        T,
+    ) == [False, True]
+    records = store.orders("s", open_only=True)
+    assert [(r.client_order_id, r.status, r.purpose) for r in records] == [
+        ("kt-1", OrderState.PENDING, Purpose.REBALANCE),
+        ("kt-2", OrderState.PENDING, Purpose.FLATTEN),
+    ]
+    store.update_order("kt-2", OrderState.REJECTED, T, broker_order_id="b-2", reason="no")
+    assert store.order("kt-2").reason == "no"  # type: ignore[union-attr]
+    with pytest.raises(KeyError):
+        store.update_order("kt-none", OrderState.NEW, T)
+    assert store.orders_since("s", T) == 2
+
+
+def test_a_fill_is_booked_with_its_position_and_cash_exactly_once(store: TradeStore) -> None:
+    store.add_intents("s", [(Order("kt-1", "AAA", Side.BUY, 3, T), T, Purpose.REBALANCE)], T)
+    fill = Fill("kt-1", "AAA", Side.BUY, 3, 10.0, 0.03, T)
+    kwargs = dict(
+        order_status=OrderState.FILLED,
+        filled_quantity=3.0,
+        average_price=10.0,
+        commission=0.03,
+        position=Position("AAA", 3, 10.0),
+        account=(969.97, 0.0, 0.03),
+        now=T,
+    )
+    assert store.book_fill("s", "kt-1:3", fill, **kwargs)  # type: ignore[arg-type]
+    assert not store.book_fill("s", "kt-1:3", fill, **kwargs)  # type: ignore[arg-type]
+    state = store.state("s")
+    assert state is not None
+    assert state.cash == pytest.approx(969.97) and state.positions["AAA"].quantity == 3
+    assert state.baseline == {"AAA": 2.0} and state.open_orders == []
+    assert len(store.fills("s")) == 1
+    closing = dict(kwargs, position=None, account=(1_000.0, 0.0, 0.03))
+    store.book_fill("s", "kt-1:close", Fill("kt-1", "AAA", Side.SELL, 3, 10.01, 0.0, T), **closing)  # type: ignore[arg-type]
+    assert store.state("s").positions == {}  # type: ignore[union-attr]
+
+
+def test_a_bar_moves_the_resume_point_with_its_records(store: TradeStore) -> None:
+    event = RiskEvent(
+        T, RiskEventKind.LIMIT_BREACHED, "maxVar: VaR 5% above 4%", TradingState.REDUCING
+    )
+    bar = BarClose(
+        T,
+        1_010.0,
+        500.0,
+        0.5,
+        0.01,
+        10.0,
+        10.0,
+        1_020.0,
+        T.date(),
+        1_000.0,
+        "REDUCING",
+        {"AAA": 0.5},
+        1,
+        0,
+        2.5,
+    )
+    store.close_bar("s", bar, [event], T)
+    state = store.state("s")
+    assert state is not None and state.last_bar_time == T and state.peak_equity == 1_020.0
+    assert store.equity_curve("s") == [(T, 1_010.0)]
+    assert store.last_targets("s") == {"AAA": 0.5}
+    assert store.risk_events("s")[0]["kind"] == "LimitBreached"
+    assert store.decisions("s")[0]["latency_ms"] == 2.5
+    store.add_config_change("s", "spec.risk", "maxVar 0.04 -> 0.02", {"a": 1}, {"a": 2}, T)
+    assert store.config_changes("s")[0]["after"] == {"a": 2}
+    assert store.state("other") is None

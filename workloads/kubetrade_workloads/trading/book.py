@@ -1,0 +1,109 @@
+"""The trader's own books: the portfolio its fills add up to, and the running marks.
+
+A venue's account is the venue's; these books are what the trade store holds,
+rebuilt from it on restart, and what reconciliation compares with the venue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from ..market.portfolio import Portfolio
+from ..market.ports import PortfolioView
+from ..market.types import Fill, Position, Side
+from .store import StoredState
+
+
+def restored_portfolio(
+    cash: float, positions: Mapping[str, Position], *, allow_short: bool
+) -> Portfolio:
+    """A Portfolio holding `positions` at their average prices with `cash` left.
+
+    Portfolio has no setter for positions, so they are booked as fills at
+    their average price from a cash balance that ends at `cash`.
+    """
+    cost = sum(p.quantity * p.average_price for p in positions.values())
+    portfolio = Portfolio(cash + cost, allow_short=allow_short)
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    for p in positions.values():
+        side = Side.BUY if p.quantity > 0 else Side.SELL
+        portfolio.apply(
+            Fill("restore", p.symbol, side, abs(p.quantity), p.average_price, 0.0, epoch)
+        )
+    portfolio.cash = cash  # exact, whatever the rounding of the bookings above
+    return portfolio
+
+
+class Book:
+    """Portfolio, peak equity and the day's opening equity of one session."""
+
+    def __init__(self, state: StoredState) -> None:
+        # Accounting mirrors the venue, it does not police it: shorts are booked
+        # as they come (the planner never asks for one when shorting is off).
+        self.portfolio = restored_portfolio(state.cash, state.positions, allow_short=True)
+        self.portfolio.initial_cash = state.initial_cash
+        self.portfolio.realised_pnl = state.realised_pnl
+        self.portfolio.commissions = state.commissions
+        self.peak_equity = state.peak_equity
+        self.day = state.day
+        self.day_start_equity = state.day_start_equity
+        self.prices: dict[str, float] = {}
+
+    @property
+    def initial_cash(self) -> float:
+        """Cash the session started with."""
+        return self.portfolio.initial_cash
+
+    def mark(self, prices: Mapping[str, float]) -> None:
+        """Take the latest prices (symbols without one keep their last)."""
+        self.prices.update(prices)
+
+    def _marks(self, held: Mapping[str, Position]) -> dict[str, float]:
+        """The latest price of every symbol held or priced (a position's own price if none)."""
+        marks = dict(self.prices)
+        for symbol, position in held.items():
+            if not marks.get(symbol):
+                marks[symbol] = position.average_price
+        return marks
+
+    def equity(self) -> float:
+        """Cash plus positions at the latest prices."""
+        return self.portfolio.equity(self._marks(self.portfolio.positions))
+
+    def roll_day(self, day: dt.date) -> bool:
+        """Start a new day at the current equity; True when the day changed."""
+        if self.day == day:
+            return False
+        self.day, self.day_start_equity = day, self.equity()
+        return True
+
+    def update_peak(self) -> float:
+        """Raise the peak to the current equity; return the equity."""
+        equity = self.equity()
+        self.peak_equity = max(self.peak_equity, equity)
+        return equity
+
+    def view(
+        self, time: dt.datetime, positions: Mapping[str, Position] | None = None
+    ) -> PortfolioView:
+        """What the risk manager judges orders against (`positions`: pro forma holdings)."""
+        actual = self.portfolio.positions
+        held = actual if positions is None else positions
+        prices = self._marks({**actual, **held})
+        cash = self.portfolio.cash
+        if positions is not None:
+            # Pro forma: the pending orders as if filled at the marks, paid from cash.
+            for symbol, pos in positions.items():
+                before = actual.get(symbol)
+                cash -= (pos.quantity - (before.quantity if before else 0.0)) * prices[symbol]
+        equity = cash + sum(p.quantity * prices[s] for s, p in held.items())
+        return PortfolioView(
+            equity=equity,
+            cash=cash,
+            positions=dict(held),
+            prices=prices,
+            peak_equity=max(self.peak_equity, equity),
+            day_start_equity=self.day_start_equity,
+            time=time,
+        )

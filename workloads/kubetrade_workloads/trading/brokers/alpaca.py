@@ -1,0 +1,245 @@
+"""Alpaca through alpaca-py's `TradingClient`: paper unless live is confirmed.
+
+Retries are the order router's job, not the library's: alpaca-py would resend
+`POST /orders` after a 429 or 504 three times, three seconds apart, while the
+router first asks `GET /v2/orders:by_client_order_id` whether the order got
+through. So the client is built through `RESTClient`'s public constructor with
+a retry list no server answers with, and every call runs under a `Deadline`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import requests
+
+with warnings.catch_warnings():
+    # alpaca-py 0.44 imports websockets.legacy for its streaming clients, unused here.
+    warnings.filterwarnings("ignore", "websockets.legacy is deprecated", DeprecationWarning)
+    from alpaca.common.enums import BaseURL
+    from alpaca.common.exceptions import APIError
+    from alpaca.common.rest import RESTClient
+    from alpaca.trading.client import TradingClient
+    from alpaca.trading.enums import OrderSide, TimeInForce
+    from alpaca.trading.models import Order as AlpacaOrder
+    from alpaca.trading.models import TradeAccount
+    from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
+
+from ...data.sources.credentials import Credentials
+from ...market.types import Order, OrderStatus, OrderType, Position, Side
+from ..planning import round_down
+from .base import (
+    Account,
+    AuthenticationFailed,
+    BrokerOrder,
+    BrokerUnavailable,
+    DuplicateOrder,
+    OrderRejected,
+)
+from .deadline import Deadline
+
+T = TypeVar("T")
+QUANTITY_STEP = 1e-6
+# A status no server sends: alpaca-py treats an empty retry list as "use the default".
+_NO_RETRY = [999]
+_STATUS = {
+    "partially_filled": OrderStatus.PARTIALLY_FILLED,
+    "filled": OrderStatus.FILLED,
+    "canceled": OrderStatus.CANCELED,
+    "expired": OrderStatus.CANCELED,
+    "rejected": OrderStatus.REJECTED,
+    "suspended": OrderStatus.REJECTED,
+}
+
+
+class _Client(TradingClient):
+    """A TradingClient that leaves retries to the caller."""
+
+    def __init__(self, key: str, secret: str, *, paper: bool, url: str | None) -> None:
+        base = url or (BaseURL.TRADING_PAPER if paper else BaseURL.TRADING_LIVE)
+        RESTClient.__init__(
+            self,
+            base_url=base,
+            api_key=key,
+            secret_key=secret,
+            api_version="v2",
+            sandbox=paper,
+            retry_exception_codes=_NO_RETRY,
+        )
+
+
+def _float(value: Any) -> float:
+    return float(value) if value not in (None, "") else 0.0
+
+
+def _status(order: AlpacaOrder) -> OrderStatus:
+    value = getattr(order.status, "value", order.status)
+    return _STATUS.get(str(value), OrderStatus.NEW)
+
+
+def _describe(err: APIError) -> str:
+    try:
+        return str(err.message)
+    except (ValueError, KeyError, TypeError):
+        return str(err)[:300]
+
+
+class AlpacaBroker:
+    """Orders, positions and the account of one Alpaca account."""
+
+    name = "alpaca"
+    # A bar's orders go out together: alpaca-py's session pools connections.
+    max_in_flight = 8
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        paper: bool = True,
+        url: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        missing = credentials.missing("apiKey", "apiSecret")
+        if missing:
+            raise AuthenticationFailed(
+                f"alpaca: credentials {missing} are missing; put apiKey and apiSecret in the "
+                "Secret named by credentialsSecretRef"
+            )
+        self.paper = paper
+        self._client = _Client(
+            credentials["apiKey"], credentials["apiSecret"], paper=paper, url=url
+        )
+        self._deadline = Deadline(timeout, "alpaca", workers=2 * self.max_in_flight)
+
+    def _call(self, what: str, fn: Callable[[], T], *, forbidden_is_auth: bool = False) -> T:
+        try:
+            return self._deadline.call(what, fn)
+        except APIError as err:
+            code = err.status_code or 0
+            detail = f"alpaca: {what}: HTTP {code}: {_describe(err)}"
+            # 403 on an order means "not enough shares or buying power", not bad keys.
+            if code == 401 or (code == 403 and forbidden_is_auth):
+                raise AuthenticationFailed(detail) from err
+            if code == 429 or code >= 500:
+                raise BrokerUnavailable(detail) from err
+            if code == 422 and "client_order_id must be unique" in str(err):
+                raise DuplicateOrder(detail) from err
+            raise OrderRejected(detail) from err
+        except requests.RequestException as err:
+            raise BrokerUnavailable(f"alpaca: {what}: {type(err).__name__}: {err}") from err
+
+    def round_quantity(self, symbol: str, quantity: float) -> float:
+        """Down to a millionth: Alpaca takes fractional quantities up to 9 decimals."""
+        return round_down(quantity, QUANTITY_STEP)
+
+    def connect(self) -> Account:
+        """The account, which proves the keys work; refuse a blocked account."""
+        raw = self._call("reading the account", self._client.get_account, forbidden_is_auth=True)
+        if not isinstance(raw, TradeAccount):
+            raise BrokerUnavailable("alpaca: unexpected account response")
+        if raw.trading_blocked or raw.account_blocked:
+            raise AuthenticationFailed(f"alpaca: account {raw.account_number} is blocked")
+        return Account(_float(raw.cash), _float(raw.equity), raw.currency or "USD")
+
+    def account(self) -> Account:
+        """Cash and equity."""
+        return self.connect()
+
+    def place(self, order: Order) -> BrokerOrder:
+        """POST /v2/orders with the order's client order id."""
+        side = OrderSide.BUY if order.side == Side.BUY else OrderSide.SELL
+        # Crypto pairs trade around the clock and take GTC; equities take DAY.
+        tif = TimeInForce.GTC if "/" in order.symbol else TimeInForce.DAY
+        request: MarketOrderRequest | LimitOrderRequest
+        if order.type == OrderType.LIMIT:
+            request = LimitOrderRequest(
+                symbol=order.symbol,
+                qty=order.quantity,
+                side=side,
+                time_in_force=tif,
+                limit_price=order.limit_price,
+                client_order_id=order.client_order_id,
+            )
+        else:
+            request = MarketOrderRequest(
+                symbol=order.symbol,
+                qty=order.quantity,
+                side=side,
+                time_in_force=tif,
+                client_order_id=order.client_order_id,
+            )
+        raw = self._call(
+            f"placing {order.client_order_id}", lambda: self._client.submit_order(request)
+        )
+        return self._order(raw)
+
+    def lookup(self, client_order_id: str, symbol: str = "") -> BrokerOrder | None:
+        """GET /v2/orders:by_client_order_id; None when Alpaca does not know the id."""
+        try:
+            raw = self._call(
+                f"looking up {client_order_id}",
+                lambda: self._client.get_order_by_client_id(client_order_id),
+            )
+        except OrderRejected as err:
+            if "HTTP 404" in str(err):
+                return None
+            raise
+        return self._order(raw)
+
+    def cancel(self, client_order_id: str, symbol: str = "") -> None:
+        """DELETE /v2/orders/{id}; an order already done is left alone."""
+        found = self.lookup(client_order_id)
+        if found is None or found.status in (
+            OrderStatus.FILLED,
+            OrderStatus.CANCELED,
+            OrderStatus.REJECTED,
+        ):
+            return
+        try:
+            self._call(
+                f"cancelling {client_order_id}",
+                lambda: self._client.cancel_order_by_id(found.broker_order_id),
+            )
+        except OrderRejected:
+            return  # 422: it filled or was cancelled meanwhile; the next lookup tells
+
+    def positions(self) -> Mapping[str, Position]:
+        """GET /v2/positions, signed (short positions negative)."""
+        raw = self._call("reading positions", self._client.get_all_positions)
+        out: dict[str, Position] = {}
+        for p in raw if isinstance(raw, list) else []:
+            quantity = abs(_float(p.qty))
+            if str(getattr(p.side, "value", p.side)) == "short":
+                quantity = -quantity
+            out[p.symbol] = Position(p.symbol, quantity, _float(p.avg_entry_price))
+        return out
+
+    def advance(self, time: dt.datetime, prices: Mapping[str, tuple[float, ...]]) -> None:
+        """Alpaca fills on its own clock; nothing to do on a bar."""
+
+    def settle(self) -> None:
+        """Nothing to do after the bar's decisions."""
+
+    def close(self) -> None:
+        """Stop the call pool."""
+        self._deadline.close()
+
+    @staticmethod
+    def _order(raw: object) -> BrokerOrder:
+        if not isinstance(raw, AlpacaOrder):
+            raise BrokerUnavailable(f"alpaca: unexpected order response {type(raw).__name__}")
+        filled = _float(raw.filled_qty)
+        side = Side.BUY if str(getattr(raw.side, "value", raw.side)) == "buy" else Side.SELL
+        return BrokerOrder(
+            client_order_id=raw.client_order_id,
+            broker_order_id=str(raw.id),
+            symbol=str(raw.symbol),
+            side=side,
+            quantity=_float(raw.qty),
+            status=_status(raw),
+            filled_quantity=filled,
+            average_price=_float(raw.filled_avg_price) if filled > 0 else None,
+        )

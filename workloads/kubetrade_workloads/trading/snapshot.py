@@ -1,0 +1,82 @@
+"""What the trader shows: one snapshot, rendered for the TradingSession status,
+Redis and the metrics alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PositionView:
+    symbol: str
+    quantity: float
+    market_value: float
+    unrealized_pnl: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The trader's state after a bar (or a heartbeat between bars)."""
+
+    session_id: str
+    equity: float
+    cash: float
+    day_pnl: float
+    total_pnl: float
+    drawdown: float
+    var: float | None
+    positions: tuple[PositionView, ...]
+    orders_today: int
+    last_decision: str
+    heartbeat: dt.datetime
+    trading_state: str
+    breaker_state: str
+    state_reason: str
+    reconciled: bool | None
+    reconcile_message: str
+    flat: bool | None
+    effective_limits: dict[str, float] = field(default_factory=dict)
+    bar_time: dt.datetime | None = None
+
+    def status(self) -> dict[str, Any]:
+        """The `status` fields the trader owns on its TradingSession."""
+        trading: dict[str, Any] = {
+            "equity": round(self.equity, 2),
+            "cash": round(self.cash, 2),
+            "dayPnl": round(self.day_pnl, 2),
+            "totalPnl": round(self.total_pnl, 2),
+            "drawdown": round(self.drawdown, 6),
+            "var": round(self.var, 6) if self.var is not None else None,
+            "positions": [
+                {
+                    "symbol": p.symbol,
+                    "quantity": p.quantity,
+                    "marketValue": round(p.market_value, 2),
+                    "unrealizedPnl": round(p.unrealized_pnl, 2),
+                }
+                for p in self.positions
+            ],
+            "ordersToday": self.orders_today,
+            "lastDecision": self.last_decision,
+            "heartbeat": _iso(self.heartbeat),
+            "tradingState": self.trading_state,
+            "breakerState": self.breaker_state,
+            "reconciled": self.reconciled,
+            "reconcileMessage": self.reconcile_message,
+            "flat": self.flat,
+        }
+        return {"trading": trading, "effectiveLimits": dict(self.effective_limits)}
+
+    def cache(self) -> dict[str, Any]:
+        """The Redis snapshot: the status fields plus the session and bar."""
+        body = self.status()
+        body["sessionId"] = self.session_id
+        body["barTime"] = _iso(self.bar_time) if self.bar_time else None
+        body["stateReason"] = self.state_reason
+        return body
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
