@@ -330,7 +330,7 @@ class AlpacaTradingFake(FakeService):
         signed = qty if order.side == "buy" else -qty
         held, avg = self.positions.get(order.symbol, (0.0, 0.0))
         new = held + signed
-        if abs(new) < 1e-12:
+        if abs(new) < 1e-9:  # Alpaca keeps 9 decimals: less is no position
             self.positions.pop(order.symbol, None)
         else:
             adding = held == 0 or (held > 0) == (signed > 0)

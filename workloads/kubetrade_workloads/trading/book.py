@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import replace
 
 from ..market.portfolio import Portfolio
 from ..market.ports import PortfolioView
 from ..market.types import Fill, Position, Side
 from .store import StoredState
+
+DUST_QUANTITY = 1e-9
+"""Positions smaller than this are float residue, not holdings."""
 
 
 def restored_portfolio(
@@ -49,6 +53,20 @@ class Book:
         self.day = state.day
         self.day_start_equity = state.day_start_equity
         self.prices: dict[str, float] = {}
+
+    def apply(self, fill: Fill) -> Position | None:
+        """Book a fill; return the symbol's position after it (None: flat).
+
+        Partial fills booked from cumulative averages can leave a float residue
+        (1e-14 of a share) where the venue holds nothing; that dust is closed at
+        the fill's price, so a flat book is flat (and `suspend` can report it).
+        """
+        self.portfolio.apply(fill)
+        left = self.portfolio.quantity(fill.symbol)
+        if left != 0.0 and abs(left) < DUST_QUANTITY:
+            side = Side.SELL if left > 0 else Side.BUY
+            self.portfolio.apply(replace(fill, side=side, quantity=abs(left), commission=0.0))
+        return self.portfolio.positions.get(fill.symbol)
 
     @property
     def initial_cash(self) -> float:

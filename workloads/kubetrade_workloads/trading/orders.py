@@ -325,12 +325,10 @@ class OrderRouter:
         bookings: list[Booking] = []
         changes: list[StatusChange] = []
         tracked: list[OrderRecord] = []
-        portfolio = self.book.portfolio
         for ack, record, state, fill in planned:
             fid = fill_id(ack.client_order_id, ack.filled_quantity)
             if fill is not None and fid not in known:
-                portfolio.apply(fill)  # then the store, or a crash and a reload from it
-                position = portfolio.positions.get(fill.symbol)
+                position = self.book.apply(fill)  # then the store, or a crash and a reload
                 bookings.append(
                     Booking(
                         fid, fill, state, ack.filled_quantity, ack.average_price,
