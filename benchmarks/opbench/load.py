@@ -53,12 +53,17 @@ def item_names(n: int, prefix: str = "ds") -> list[str]:
 # --- workloads -------------------------------------------------------------------
 
 
+def _in(manifest: dict[str, Any], namespace: str) -> dict[str, Any]:
+    manifest["metadata"]["namespace"] = namespace
+    return manifest
+
+
 def _children(namespace: str, name: str, uid: str) -> list[dict[str, Any]]:
     """The ConfigMap and Job the operator would make for ``dataset(name)``."""
     spec = DatasetSpec.model_validate(dataset(name)["spec"])
     owner = Owner("Dataset", name, namespace, uid, 1)
-    # The bench process' own settings, not the environment's: the same defaults
-    # the operator runs with here.
+    # Read from this process' environment, which the operator's also starts
+    # from: the same image, artifact root and pull policy go into the Jobs.
     return build_dataset_children(owner, spec, OperatorSettings(metrics_port=0))
 
 
@@ -130,11 +135,6 @@ def full_path_workload(namespace: str, items: list[str]) -> Submit:
         )
 
     return submit
-
-
-def _in(manifest: dict[str, Any], namespace: str) -> dict[str, Any]:
-    manifest["metadata"]["namespace"] = namespace
-    return manifest
 
 
 # --- observing Jobs ----------------------------------------------------------------

@@ -7,10 +7,12 @@ and reads the pods of a failed Job for the reason it failed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
+import httpx2
 from lightkube import AsyncClient, codecs
 from lightkube.core.exceptions import ApiError
 from lightkube.generic_resource import create_namespaced_resource
@@ -30,11 +32,34 @@ _client: AsyncClient | None = None
 
 
 def client() -> AsyncClient:
-    """The shared client, built lazily from the kubeconfig or in-cluster config."""
+    """The shared client, built lazily from the kubeconfig or in-cluster config.
+
+    The timeout matches kopf's request timeout: an API server under load answers
+    slowly, and kopf does not retry an event handler that raised.
+    """
     global _client  # noqa: PLW0603 - one connection pool for the whole process
     if _client is None:
-        _client = AsyncClient(field_manager=FIELD_MANAGER)
+        _client = AsyncClient(field_manager=FIELD_MANAGER, timeout=httpx2.Timeout(60.0))
     return _client
+
+
+RETRYABLE = frozenset({429, 500, 502, 503, 504})
+T = TypeVar("T")
+
+
+async def retrying(call: Callable[[], Awaitable[T]], attempts: int = 4) -> T:
+    """`call()`, again after a transient failure (timeout, 429, 5xx), with backoff."""
+    for attempt in range(attempts):
+        try:
+            return await call()
+        except ApiError as err:
+            if err.status.code not in RETRYABLE or attempt == attempts - 1:
+                raise
+        except httpx2.TransportError:
+            if attempt == attempts - 1:
+                raise
+        await asyncio.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 async def close() -> None:
@@ -52,7 +77,7 @@ async def ensure(manifest: Mapping[str, Any]) -> bool:
     a new generation of the owner gets children with new names.
     """
     try:
-        await client().create(codecs.from_dict(dict(manifest)))
+        await retrying(lambda: client().create(codecs.from_dict(dict(manifest))))
     except ApiError as err:
         if err.status.code == 409:
             return False
@@ -68,8 +93,14 @@ async def apply(manifest: Mapping[str, Any]) -> None:
 async def patch_status(kind: str, name: str, namespace: str, status: Mapping[str, Any]) -> None:
     """Merge-patch the status subresource of one of our resources."""
     res = RESOURCES[kind]
-    await client().patch(
-        res.Status, name, {"status": dict(status)}, namespace=namespace, patch_type=PatchType.MERGE
+    await retrying(
+        lambda: client().patch(
+            res.Status,
+            name,
+            {"status": dict(status)},
+            namespace=namespace,
+            patch_type=PatchType.MERGE,
+        )
     )
 
 
