@@ -316,10 +316,15 @@ def test_install_runs_operator_pods_under_the_restricted_standard(
 ) -> None:
     # The ReplicaSet controller's pod creations pass PodSecurity admission only if
     # the chart's pod spec is `restricted`; nothing runs them here, which is fine.
+    # The ReplicaSet controller creates the two replicas one after the other.
     pods = wait_until(
-        lambda: [p for p in lightkube_client.list(Pod, namespace=release.namespace)] or None,
-        timeout=30,
-        what="operator pods admitted under enforce=restricted",
+        lambda: (
+            (ps := list(lightkube_client.list(Pod, namespace=release.namespace)))
+            and len(ps) >= 2
+            and ps
+        ),
+        timeout=60,
+        what="both operator pods admitted under enforce=restricted",
     )
     assert len(pods) == 2
     # The namespace really enforces: a pod without a securityContext is refused.
