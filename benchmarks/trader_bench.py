@@ -92,6 +92,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     bars_per_s: float
+    cpu_ms_per_bar: float
     orders_sent: int
 
 
@@ -109,21 +110,37 @@ def run_case(venue: str, url: str | None, symbols: int, per_bar: int, bars: int)
         assembly = build(job, Options(credentials=ALPACA_KEYS))
         assembly.trader.p.strategy = Flip(symbols, per_bar)  # type: ignore[assignment]
         assembly.resume()
-        latencies, started = [], None
+        latencies, started, cpu = [], 0.0, 0.0
         for i in range(bars + 20):
             bar = assembly.feed.next(1.0)
             assert bar is not None
             if i == 20:  # untimed warm-up bars: caches, connections, the first compiles
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
             decision = assembly.trader.on_bar(bar)
             if i >= 20:
                 latencies.append(decision.latency * 1000.0)
-        elapsed = time.perf_counter() - (started or 0.0)
+        elapsed = time.perf_counter() - started
+        cpu_ms = (time.process_time() - cpu) * 1000.0 / bars
         sent = assembly.trader.p.router.counts.acknowledged
         assembly.close()
     q = statistics.quantiles(latencies, n=100)
     label = "1 order/bar" if per_bar == 1 else f"all ({per_bar})"
-    return Result(venue, symbols, label, statistics.median(latencies), q[98], bars / elapsed, sent)
+    return Result(
+        venue, symbols, label, statistics.median(latencies), q[98], bars / elapsed, cpu_ms, sent
+    )
+
+
+def _alpaca_case(symbols: int, per_bar: int, bars: int) -> Result:
+    # A fresh account per case, in its own process (no GIL shared with the trader).
+    server = subprocess.Popen(
+        [sys.executable, "-c", FAKE_SERVER], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        url = server.stdout.readline().strip() if server.stdout else ""
+        return run_case("alpaca", url, symbols, per_bar, bars)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def main() -> int:
@@ -133,22 +150,18 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     bars = 60 if args.quick else args.bars
-    server = subprocess.Popen(
-        [sys.executable, "-c", FAKE_SERVER], cwd=ROOT, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        url = server.stdout.readline().strip() if server.stdout else ""
-        cases = [(v, n, k) for v in ("sim", "alpaca") for n in (1, 30) for k in sorted({1, n})]
-        results = [run_case(v, url, n, k, bars) for v, n, k in cases]
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    cases = [(v, n, k) for v in ("sim", "alpaca") for n in (1, 30) for k in sorted({1, n})]
+    results = [
+        run_case(v, None, n, k, bars) if v == "sim" else _alpaca_case(n, k, bars)
+        for v, n, k in cases
+    ]
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {bars} timed bars per case")
-    print("| venue | symbols | orders | p50 ms | p99 ms | bars/s | orders acknowledged |")
-    print("|---|---:|---|---:|---:|---:|---:|")
+    print("| venue | symbols | orders | p50 ms | p99 ms | bars/s | trader CPU ms/bar | acked |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
     for r in results:
         print(
-            f"| {r.venue} | {r.symbols} | {r.orders} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.bars_per_s:,.0f} | {r.orders_sent} |"
+            f"| {r.venue} | {r.symbols} | {r.orders} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
+            f"| {r.bars_per_s:,.0f} | {r.cpu_ms_per_bar:.2f} | {r.orders_sent} |"
         )
     if args.json:
         args.json.write_text(json.dumps([r.__dict__ for r in results], indent=2))

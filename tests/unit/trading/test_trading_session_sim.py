@@ -107,8 +107,11 @@ def test_live_risk_edits_apply_between_bars_and_are_audited(tmp_path: Path) -> N
     assert "maxPositionWeight 0.2 -> 0.05" in audit[1]["detail"]
     assert audit[1]["after"]["limits"]["maxPositionWeight"] == 0.05
     assert any(e["kind"] == "ConfigChanged" for e in store.risk_events(job.session_id))
-    titles = {a.title for a in channel.alerts}
-    assert {"risk edit ignored", "risk limits changed"} <= titles
+    titles = [a.title for a in channel.alerts]
+    assert {"risk edit ignored", "risk limits changed"} <= set(titles)
+    assert titles.count("daily summary") == 1  # one a wall-clock hour, however fast the replay
+    summary = next(a for a in channel.alerts if a.title == "daily summary")
+    assert {"equity", "day PnL", "orders", "state"} <= set(summary.fields)
     equity = out.snapshot.equity
     assert all(abs(p.market_value) <= 0.05 * equity * 1.2 for p in out.snapshot.positions)
 
@@ -143,5 +146,6 @@ def test_a_breach_halts_new_decisions_and_raises_a_critical_alert(tmp_path: Path
     assert halted and all(d["orders"] == 0 for d in halted[1:])
     kinds = {e["kind"] for e in store.risk_events(job.session_id)}
     assert {"LimitBreached", "StateChanged"} <= kinds
-    channel_alerts = out and channel.alerts
-    assert any(a.severity == "critical" and "HALTED" in a.title for a in channel_alerts)
+    assert any(a.severity == "critical" and "HALTED" in a.title for a in channel.alerts)
+    # dailySummary sends whatever minSeverity, at most one a wall-clock hour
+    assert sum(a.title == "daily summary" for a in channel.alerts) == 1

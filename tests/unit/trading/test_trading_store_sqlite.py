@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,15 @@ from alembic.migration import MigrationContext
 
 from kubetrade_workloads.market.types import Fill, Order, Position, Side
 from kubetrade_workloads.risk.events import RiskEvent, RiskEventKind, TradingState
-from kubetrade_workloads.trading.store import BarClose, OrderState, Purpose, TradeStore, open_engine
+from kubetrade_workloads.trading.store import (
+    BarClose,
+    Booking,
+    OrderState,
+    Purpose,
+    StatusChange,
+    TradeStore,
+    open_engine,
+)
 from kubetrade_workloads.trading.store.schema import Base
 
 T = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
@@ -62,28 +71,35 @@ def test_intents_are_written_once(store: TradeStore) -> None:
     assert store.orders_since("s", T) == 2
 
 
-def test_a_fill_is_booked_with_its_position_and_cash_exactly_once(store: TradeStore) -> None:
+def test_fills_are_booked_with_their_positions_and_cash_at_once(store: TradeStore) -> None:
     store.add_intents("s", [(Order("kt-1", "AAA", Side.BUY, 3, T), T, Purpose.REBALANCE)], T)
     fill = Fill("kt-1", "AAA", Side.BUY, 3, 10.0, 0.03, T)
-    kwargs = dict(
-        order_status=OrderState.FILLED,
-        filled_quantity=3.0,
-        average_price=10.0,
-        commission=0.03,
-        position=Position("AAA", 3, 10.0),
-        account=(969.97, 0.0, 0.03),
-        now=T,
+    booking = Booking(
+        "kt-1:3", fill, OrderState.FILLED, 3.0, 10.0, 0.03, "b-1", Position("AAA", 3, 10.0)
     )
-    assert store.book_fill("s", "kt-1:3", fill, **kwargs)  # type: ignore[arg-type]
-    assert not store.book_fill("s", "kt-1:3", fill, **kwargs)  # type: ignore[arg-type]
+    store.record("s", [booking], [], (969.97, 0.0, 0.03), T)
+    assert store.known_fills(["kt-1:3", "kt-1:4"]) == {"kt-1:3"}
+    with pytest.raises(sa.exc.IntegrityError):
+        store.record("s", [booking], [], (0.0, 0.0, 0.0), T)  # a fill twice writes nothing
     state = store.state("s")
     assert state is not None
     assert state.cash == pytest.approx(969.97) and state.positions["AAA"].quantity == 3
     assert state.baseline == {"AAA": 2.0} and state.open_orders == []
-    assert len(store.fills("s")) == 1
-    closing = dict(kwargs, position=None, account=(1_000.0, 0.0, 0.03))
-    store.book_fill("s", "kt-1:close", Fill("kt-1", "AAA", Side.SELL, 3, 10.01, 0.0, T), **closing)  # type: ignore[arg-type]
+    assert store.order("kt-1").broker_order_id == "b-1"  # type: ignore[union-attr]
+    close = Booking(
+        "kt-1:close", replace(fill, side=Side.SELL), OrderState.FILLED, 3.0, 10.0, 0.0, "b-1", None
+    )
+    store.record(
+        "s",
+        [close],
+        [StatusChange("kt-1", OrderState.FILLED, reason="done")],
+        (1_000.0, 0.0, 0.03),
+        T,
+    )
     assert store.state("s").positions == {}  # type: ignore[union-attr]
+    assert len(store.fills("s")) == 2
+    with pytest.raises(KeyError):
+        store.record("s", [], [StatusChange("kt-none", OrderState.CANCELED)], None, T)
 
 
 def test_a_bar_moves_the_resume_point_with_its_records(store: TradeStore) -> None:

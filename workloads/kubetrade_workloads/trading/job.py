@@ -41,6 +41,8 @@ from .spec_watch import SpecChange, SpecWatcher
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
 IDLE_WAIT = 0.25
+SUMMARY_EVERY = 3600.0
+"""Wall-clock seconds between daily summaries at least: a fast replay's days are not mail."""
 
 
 @dataclass
@@ -82,8 +84,9 @@ def _lease(job: TradeJob) -> LeaseGuard:
 
 
 def _cannot_trade(job: TradeJob, alerter: Alerter, reason: str) -> None:
+    # Not a risk state: the trader never started trading (refused keys, a bad model).
     alerter(Alert(Severity.CRITICAL, "the trader cannot trade", reason, job.session_id))
-    owner_status.report(job.owner, {"trading": {"tradingState": "HALTED", "error": reason}})
+    owner_status.report(job.owner, {"trading": {"error": reason}})
 
 
 def run(job: TradeJob, runtime: Runtime | None = None) -> Outcome:
@@ -136,6 +139,7 @@ class _Loop:
         watch = rt.watch_spec if rt.watch_spec is not None else not _local(job)
         self.watcher = rt.watcher or (SpecWatcher(job.owner, job.trading.risk) if watch else None)
         self.risk_config = job.trading.risk
+        self.last_summary = -SUMMARY_EVERY
         self.trader.on_events = self._events
         self.trader.on_new_day = self._daily_summary
 
@@ -262,6 +266,9 @@ class _Loop:
     def _daily_summary(self, day: dt.date, snap: Snapshot) -> None:
         if not self.job.trading.alerts.daily_summary:
             return
+        if time.monotonic() - self.last_summary < SUMMARY_EVERY:
+            return
+        self.last_summary = time.monotonic()
         fields = {
             "equity": f"{snap.equity:,.2f}",
             "day PnL": f"{snap.day_pnl:,.2f}",
@@ -271,7 +278,8 @@ class _Loop:
             "state": snap.trading_state,
         }
         text = f"{day.isoformat()}: equity {snap.equity:,.2f}, day PnL {snap.day_pnl:,.2f}"
-        self.alerter(Alert(Severity.INFO, "daily summary", text, self.job.session_id, fields))
+        summary = Alert(Severity.INFO, "daily summary", text, self.job.session_id, fields)
+        self.alerter(summary, always=True)  # asked for by dailySummary, whatever minSeverity
 
     def _close(self) -> None:
         if self.watcher is not None:

@@ -92,9 +92,11 @@ class Alerter:
         if self.channels:
             self._thread.start()
 
-    def __call__(self, alert: Alert) -> bool:
-        """Queue `alert` unless it is below the threshold or a recent repeat."""
-        if not self.channels or RANK[alert.severity] < RANK[self.min_severity]:
+    def __call__(self, alert: Alert, *, always: bool = False) -> bool:
+        """Queue `alert` unless it is below the threshold (`always`: whatever its
+        severity) or a recent repeat."""
+        below = RANK[alert.severity] < RANK[self.min_severity] and not always
+        if not self.channels or below:
             return False
         key = (alert.severity, alert.title, alert.text)
         now = time.monotonic()

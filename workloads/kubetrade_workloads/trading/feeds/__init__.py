@@ -54,10 +54,13 @@ def open_feed(
             poll_seconds=poll,
         )
     from ...data.sources.ccxt import CcxtSource
+    from ...data.sources.retry import Retry
 
     exchange = config.broker.exchange or "binance"
+    # A poll that fails is retried on the next beat: no long backoff inside the loop.
+    quick = Retry(attempts=2, base_delay=0.5, max_delay=2.0)
     return PollingFeed(
-        CcxtSource(exchange, credentials, url=config.feed_url),
+        CcxtSource(exchange, credentials, url=config.feed_url, policy=quick),
         symbols,
         interval,
         clock=clock,

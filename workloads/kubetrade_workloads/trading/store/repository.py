@@ -1,24 +1,24 @@
-"""The trade store's operations, each one short transaction.
+"""The trade store's writes (and the reads a restart needs), each one short transaction.
 
 Exactly-once rests on three of them: `add_intents` writes orders before they
-are sent (so a restarted trader knows every order it may have sent),
-`book_fill` records a fill, the position and the cash together under a fill id
-derived from the order's cumulative fill (so a fill seen again is refused,
-not doubled), and `close_bar` moves the resume point only once a bar is done.
+are sent (so a restarted trader knows every order it may have sent), `record`
+books fills with their orders, positions and cash together under fill ids
+derived from each order's cumulative fill (so a fill seen again is not booked
+twice), and `close_bar` moves the resume point only once a bar is done.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import sessionmaker
 
-from ...market.types import Fill, Order, OrderType, Position, Side
+from ...market.types import Order, OrderType, Position, Side
 from ...risk.events import RiskEvent
+from . import statements as sql
+from .history import TradeHistory
 from .records import (
     OPEN_STATES,
     BarClose,
@@ -30,77 +30,8 @@ from .records import (
     StoredState,
     utc,
 )
-from .schema import (
-    AccountRow,
-    ConfigChangeRow,
-    DecisionRow,
-    EquityRow,
-    FillRow,
-    OrderRow,
-    PositionRow,
-    RiskEventRow,
-)
-
-# The hot paths (every bar, every order, every fill) use Core statements on a
-# connection: the ORM's unit of work costs milliseconds a statement here.
-ORDERS = cast(sa.Table, OrderRow.__table__)
-FILLS = cast(sa.Table, FillRow.__table__)
-POSITIONS = cast(sa.Table, PositionRow.__table__)
-ACCOUNTS = cast(sa.Table, AccountRow.__table__)
-EQUITY = cast(sa.Table, EquityRow.__table__)
-DECISIONS = cast(sa.Table, DecisionRow.__table__)
-EVENTS = cast(sa.Table, RiskEventRow.__table__)
-_B = sa.bindparam
-# Built once: a statement with bound parameters compiles once and is cached.
-FILL_EXISTS = sa.select(FILLS.c.fill_id).where(FILLS.c.fill_id == _B("id"))
-ORDER_FILLED = (
-    sa.update(ORDERS)
-    .where(ORDERS.c.client_order_id == _B("id"))
-    .values(
-        status=_B("status"),
-        filled_quantity=_B("filled"),
-        average_price=_B("average"),
-        commission=_B("fees"),
-        broker_order_id=_B("broker"),
-        updated_at=_B("now"),
-    )
-)
-ORDER_STATUS = (
-    sa.update(ORDERS)
-    .where(ORDERS.c.client_order_id == _B("id"))
-    .values(
-        status=_B("status"),
-        broker_order_id=sa.func.coalesce(_B("broker"), ORDERS.c.broker_order_id),
-        reason=sa.func.coalesce(_B("why"), ORDERS.c.reason),
-        updated_at=_B("now"),
-    )
-)
-POSITION_DELETE = (
-    sa.delete(POSITIONS)
-    .where(POSITIONS.c.session_id == _B("sid"))
-    .where(POSITIONS.c.symbol == _B("sym"))
-)
-ACCOUNT_CASH = (
-    sa.update(ACCOUNTS)
-    .where(ACCOUNTS.c.session_id == _B("sid"))
-    .values(
-        cash=_B("cash"),
-        realised_pnl=_B("realised"),
-        commissions=_B("fees"),
-        updated_at=_B("now"),
-    )
-)
-ACCOUNT_MARKS = (
-    sa.update(ACCOUNTS)
-    .where(ACCOUNTS.c.session_id == _B("sid"))
-    .values(
-        peak_equity=_B("peak"),
-        day=_B("day_"),
-        day_start_equity=_B("day_start"),
-        last_bar_time=_B("bar"),
-        updated_at=_B("now"),
-    )
-)
+from .schema import AccountRow, ConfigChangeRow, OrderRow, PositionRow
+from .statements import DECISIONS, EQUITY, FILLS, ORDERS, POSITIONS
 
 
 def _record(row: OrderRow) -> OrderRecord:
@@ -123,14 +54,8 @@ def _record(row: OrderRow) -> OrderRecord:
     )
 
 
-class TradeStore:
+class TradeStore(TradeHistory):
     """Reads and writes one database; safe to share between sessions (rows carry theirs)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
-
-    # -- account -----------------------------------------------------------------
 
     def state(self, session_id: str) -> StoredState | None:
         """The session's account, positions and open orders; None before its first start."""
@@ -211,7 +136,7 @@ class TradeStore:
                 fresh.append(new)
                 if new:
                     known.add(order.client_order_id)
-                    rows.append(_intent_row(session_id, order, bar_time, purpose, now))
+                    rows.append(sql.intent_row(session_id, order, bar_time, purpose, now))
             if rows:
                 s.execute(sa.insert(ORDERS), rows)
         return fresh
@@ -267,71 +192,6 @@ class TradeStore:
 
     # -- fills -------------------------------------------------------------------
 
-    def book_fill(
-        self,
-        session_id: str,
-        fill_id: str,
-        fill: Fill,
-        *,
-        order_status: OrderState,
-        filled_quantity: float,
-        average_price: float | None,
-        commission: float,
-        position: Position | None,
-        account: tuple[float, float, float],
-        now: dt.datetime,
-    ) -> bool:
-        """Record a fill with its order, position and (cash, realised, commissions) at once.
-
-        False (and nothing written) when the store already has `fill_id`.
-        """
-        with self.engine.begin() as s:
-            if s.execute(FILL_EXISTS, {"id": fill_id}).first():
-                return False
-            s.execute(
-                sa.insert(FILLS),
-                {
-                    "fill_id": fill_id,
-                    "client_order_id": fill.client_order_id,
-                    "session_id": session_id,
-                    "symbol": fill.symbol,
-                    "side": fill.side.value,
-                    "quantity": fill.quantity,
-                    "price": fill.price,
-                    "commission": fill.commission,
-                    "filled_at": fill.filled_at,
-                    "recorded_at": now,
-                },
-            )
-            s.execute(
-                ORDER_FILLED,
-                {
-                    "id": fill.client_order_id,
-                    "status": order_status.value,
-                    "filled": filled_quantity,
-                    "average": average_price,
-                    "fees": commission,
-                    "broker": None,
-                    "now": now,
-                },
-            )
-            s.execute(POSITION_DELETE, {"sid": session_id, "sym": fill.symbol})
-            if position is not None:
-                s.execute(
-                    sa.insert(POSITIONS),
-                    {
-                        "session_id": session_id,
-                        "symbol": fill.symbol,
-                        "quantity": position.quantity,
-                        "average_price": position.average_price,
-                        "updated_at": now,
-                    },
-                )
-            cash, realised, fees = account
-            params = {"sid": session_id, "cash": cash, "realised": realised, "fees": fees}
-            _one(s.execute(ACCOUNT_CASH, params | {"now": now}), session_id)
-        return True
-
     def known_fills(self, fill_ids: Sequence[str]) -> set[str]:
         """The ids among `fill_ids` the store has booked."""
         if not fill_ids:
@@ -355,9 +215,9 @@ class TradeStore:
         """
         with self.engine.begin() as s:
             if bookings:
-                s.execute(sa.insert(FILLS), [_fill_row(session_id, b, now) for b in bookings])
+                s.execute(sa.insert(FILLS), [sql.fill_row(session_id, b, now) for b in bookings])
                 s.execute(
-                    ORDER_FILLED,
+                    sql.ORDER_FILLED,
                     [
                         {
                             "id": b.fill.client_order_id,
@@ -372,7 +232,7 @@ class TradeStore:
                     ],
                 )
                 last = {b.fill.symbol: b.position for b in bookings}  # the latest per symbol
-                s.execute(POSITION_DELETE, [{"sid": session_id, "sym": sym} for sym in last])
+                s.execute(sql.POSITION_DELETE, [{"sid": session_id, "sym": sym} for sym in last])
                 held = [
                     {
                         "session_id": session_id,
@@ -394,38 +254,12 @@ class TradeStore:
                     "why": change.reason,
                     "now": now,
                 }
-                if s.execute(ORDER_STATUS, values).rowcount != 1:
+                if s.execute(sql.ORDER_STATUS, values).rowcount != 1:
                     raise KeyError(change.client_order_id)
             if account is not None:
                 cash, realised, fees = account
                 params = {"sid": session_id, "cash": cash, "realised": realised, "fees": fees}
-                _one(s.execute(ACCOUNT_CASH, params | {"now": now}), session_id)
-
-    def fills(self, session_id: str) -> list[tuple[str, Fill]]:
-        """(fill id, fill) of the session, in booking order."""
-        with self._sessions() as s:
-            rows = s.scalars(
-                sa.select(FillRow)
-                .filter_by(session_id=session_id)
-                .order_by(FillRow.recorded_at, FillRow.fill_id)
-            )
-            return [
-                (
-                    r.fill_id,
-                    Fill(
-                        r.client_order_id,
-                        r.symbol,
-                        Side(r.side),
-                        r.quantity,
-                        r.price,
-                        r.commission,
-                        utc(r.filled_at),
-                    ),
-                )
-                for r in rows
-            ]
-
-    # -- bars, events, audit -----------------------------------------------------
+                sql.exactly_one(s.execute(sql.ACCOUNT_CASH, params | {"now": now}), session_id)
 
     def close_bar(
         self, session_id: str, bar: BarClose, events: Iterable[RiskEvent], now: dt.datetime
@@ -459,7 +293,7 @@ class TradeStore:
                     "detail": bar.detail,
                 },
             )
-            _add_events(s, session_id, events)
+            sql.add_events(s, session_id, events)
             marks = {
                 "sid": session_id,
                 "peak": bar.peak_equity,
@@ -468,12 +302,12 @@ class TradeStore:
                 "bar": bar.time,
                 "now": now,
             }
-            _one(s.execute(ACCOUNT_MARKS, marks), session_id)
+            sql.exactly_one(s.execute(sql.ACCOUNT_MARKS, marks), session_id)
 
     def add_events(self, session_id: str, events: Iterable[RiskEvent]) -> None:
         """Risk events outside a bar (a live config change, a reconciliation halt)."""
         with self.engine.begin() as s:
-            _add_events(s, session_id, events)
+            sql.add_events(s, session_id, events)
 
     def add_config_change(
         self,
@@ -496,134 +330,3 @@ class TradeStore:
                     after=after,
                 )
             )
-
-    def config_changes(self, session_id: str) -> list[dict[str, Any]]:
-        """The audit trail, oldest first."""
-        with self._sessions() as s:
-            rows = s.scalars(
-                sa.select(ConfigChangeRow)
-                .filter_by(session_id=session_id)
-                .order_by(ConfigChangeRow.id)
-            )
-            return [
-                {
-                    "time": utc(r.time),
-                    "source": r.source,
-                    "detail": r.detail,
-                    "before": r.before,
-                    "after": r.after,
-                }
-                for r in rows
-            ]
-
-    def risk_events(self, session_id: str) -> list[dict[str, Any]]:
-        """Risk events, oldest first."""
-        with self._sessions() as s:
-            rows = s.scalars(
-                sa.select(RiskEventRow).filter_by(session_id=session_id).order_by(RiskEventRow.id)
-            )
-            return [
-                {"time": utc(r.time), "kind": r.kind, "detail": r.detail, "state": r.state}
-                for r in rows
-            ]
-
-    def equity_curve(self, session_id: str) -> list[tuple[dt.datetime, float]]:
-        """(bar time, equity), oldest first."""
-        with self._sessions() as s:
-            rows = s.execute(
-                sa.select(EquityRow.time, EquityRow.equity)
-                .filter_by(session_id=session_id)
-                .order_by(EquityRow.time)
-            )
-            return [(utc(t), e) for t, e in rows]
-
-    def last_targets(self, session_id: str) -> dict[str, float] | None:
-        """The targets of the newest decision (the rebalancing rule's `previous`)."""
-        with self._sessions() as s:
-            row = s.scalars(
-                sa.select(DecisionRow)
-                .filter_by(session_id=session_id)
-                .order_by(DecisionRow.bar_time.desc())
-                .limit(1)
-            ).first()
-            return {str(k): float(v) for k, v in row.targets.items()} if row else None
-
-    def decisions(self, session_id: str) -> list[dict[str, Any]]:
-        """Decisions, oldest first."""
-        with self._sessions() as s:
-            rows = s.scalars(
-                sa.select(DecisionRow)
-                .filter_by(session_id=session_id)
-                .order_by(DecisionRow.bar_time)
-            )
-            return [
-                {
-                    "bar_time": utc(r.bar_time),
-                    "state": r.trading_state,
-                    "targets": r.targets,
-                    "orders": r.orders,
-                    "refused": r.refused,
-                    "latency_ms": r.latency_ms,
-                }
-                for r in rows
-            ]
-
-
-def _intent_row(
-    session_id: str, order: Order, bar_time: dt.datetime, purpose: Purpose, now: dt.datetime
-) -> dict[str, Any]:
-    return {
-        "client_order_id": order.client_order_id,
-        "session_id": session_id,
-        "symbol": order.symbol,
-        "side": order.side.value,
-        "quantity": order.quantity,
-        "order_type": order.type.value,
-        "limit_price": order.limit_price,
-        "purpose": purpose.value,
-        "bar_time": bar_time,
-        "created_at": order.created_at,
-        "updated_at": now,
-        "status": OrderState.PENDING.value,
-        "broker_order_id": None,
-        "filled_quantity": 0.0,
-        "average_price": None,
-        "commission": 0.0,
-        "reason": "",
-    }
-
-
-def _fill_row(session_id: str, booking: Booking, now: dt.datetime) -> dict[str, Any]:
-    fill = booking.fill
-    return {
-        "fill_id": booking.fill_id,
-        "client_order_id": fill.client_order_id,
-        "session_id": session_id,
-        "symbol": fill.symbol,
-        "side": fill.side.value,
-        "quantity": fill.quantity,
-        "price": fill.price,
-        "commission": fill.commission,
-        "filled_at": fill.filled_at,
-        "recorded_at": now,
-    }
-
-
-def _one(result: Any, session_id: str) -> None:
-    if result.rowcount != 1:
-        raise KeyError(f"no account for session {session_id}")
-
-
-def _add_events(s: Connection, session_id: str, events: Iterable[RiskEvent]) -> None:
-    rows = [
-        {
-            "session_id": session_id,
-            "time": event.time,
-            "kind": event.kind.value,
-            "detail": event.detail[:4000],
-            "state": event.state.value,
-        }
-        for event in events
-    ]
-    if rows:
-        s.execute(sa.insert(EVENTS), rows)
