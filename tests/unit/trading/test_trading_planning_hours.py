@@ -7,8 +7,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from kubetrade_workloads.market.rebalance import changed, plan_masked, round_down, sanitize
 from kubetrade_workloads.trading.hours import MarketHours
-from kubetrade_workloads.trading.planning import changed, plan, round_down, sanitize
 
 
 def test_sanitize_drops_shorts_and_untradeable_symbols() -> None:
@@ -23,12 +23,14 @@ def test_only_changed_targets_trade_and_sells_go_first() -> None:
     mask = changed(targets, previous)
     np.testing.assert_array_equal(mask, [False, True, True])
     assert changed(targets, None).all()
-    orders = plan(
+    orders = plan_masked(
         mask, targets, np.array([50.0, 40.0, 10.0]), 10_000.0, np.array([100.0, 100.0, 100.0])
     )
     assert orders == [(1, -40.0), (2, pytest.approx(10.0))]
-    assert plan(mask, targets, np.zeros(3), 0.0, np.ones(3)) == []  # no equity, no orders
-    assert plan(np.ones(3, bool), np.zeros(3), np.zeros(3), 1e4, np.ones(3)) == []  # nothing to do
+    assert plan_masked(mask, targets, np.zeros(3), 0.0, np.ones(3)) == []  # no equity, no orders
+    assert (
+        plan_masked(np.ones(3, bool), np.zeros(3), np.zeros(3), 1e4, np.ones(3)) == []
+    )  # nothing to do
 
 
 @pytest.mark.parametrize(

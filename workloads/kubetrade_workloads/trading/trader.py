@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..market import rebalance
 from ..market.history import FloatArray
 from ..market.ports import PortfolioView
 from ..market.strategy import Strategy, as_weights
 from ..market.types import Order, Position, Side, client_order_id
 from ..risk.events import RiskEvent, TradingState
 from ..risk.manager import RiskManager
-from . import planning
 from .book import Book
 from .brokers import TradingBroker
 from .failpoints import Failpoints
@@ -177,12 +177,12 @@ class Trader:
         equity = view.equity
         weights = quantities * closes / equity if equity > 0 else np.zeros(len(closes))
         raw = p.strategy.target_weights(p.buffer.window(p.strategy.lookback), weights)
-        targets = planning.sanitize(
+        targets = rebalance.sanitize(
             as_weights(raw, self.symbols), p.buffer.tradeable(), p.allow_short
         )
         decision.targets = {s: float(w) for s, w in zip(self.symbols, targets, strict=True)}
-        mask = planning.changed(targets, self.previous)
-        planned = planning.plan(mask, targets, quantities, equity, closes)
+        mask = rebalance.changed(targets, self.previous)
+        planned = rebalance.plan_masked(mask, targets, quantities, equity, closes)
         orders = self._checked(planned, bar.time, decision)
         if orders:
             p.router.cancel_open({o.symbol for o in orders})  # stale orders of these symbols

@@ -29,8 +29,8 @@ with warnings.catch_warnings():
     from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
 
 from ...data.sources.credentials import Credentials
+from ...market.rebalance import round_down
 from ...market.types import Order, OrderStatus, OrderType, Position, Side
-from ..planning import round_down
 from .base import (
     Account,
     AuthenticationFailed,
