@@ -5,6 +5,10 @@ machine. ``python``/``python3``/``python3.N`` (bare or as an absolute path) run
 the node's own interpreter, so ``python -m kubetrade_workloads ...`` runs the
 code of the checkout; other bare names are looked up in that interpreter's
 ``bin`` folder first, then on ``PATH``.
+
+Pods here share the machine's network, not one namespace each: a container
+port named ``metrics`` is served on a free port instead, handed to the
+process as ``KUBETRADE_METRICS_PORT`` (two traders would otherwise collide).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 from lightkube.models.core_v1 import Container
 from lightkube.resources.core_v1 import Pod
 
+from kubetrade_dev.controlplane import free_ports
 from kubetrade_dev.pod_env import ObjectSource, PodFacts, PodSpecError, expand, resolve_env
 from kubetrade_dev.pod_volumes import PathMapper, VolumeBuilder, container_mounts
 
@@ -87,9 +92,19 @@ def build_plan(pod: Pod, objects: ObjectSource, ctx: PlanContext) -> LaunchPlan:
     # Paths are rewritten before $(VAR) expansion so an expanded value, which
     # is already local, is never rewritten a second time.
     argv = [expand(mapper.rewrite(part), pod_env) for part in command + list(container.args or [])]
-    env = {**ctx.base_env, **pod_env}
+    env = {**ctx.base_env, **_port_env(container), **pod_env}
     argv[0] = resolve_executable(argv[0], env)
     return LaunchPlan(argv=argv, env=env, cwd=_working_dir(container, mapper, ctx), mounts=mounts)
+
+
+METRICS_PORT_ENV = "KUBETRADE_METRICS_PORT"
+
+
+def _port_env(container: Container) -> dict[str, str]:
+    """A free port for a declared `metrics` port (the pod's own env still wins)."""
+    if any(p.name == "metrics" for p in container.ports or []):
+        return {METRICS_PORT_ENV: str(free_ports(1)[0])}
+    return {}
 
 
 def _working_dir(container: Container, mapper: PathMapper, ctx: PlanContext) -> Path:

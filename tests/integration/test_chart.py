@@ -168,6 +168,10 @@ def test_workload_rbac_and_trader_policy_go_to_every_workload_namespace() -> Non
     ]
     assert {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]} in blocks
     assert {"cidr": "10.0.0.1/32"} in blocks
+    monitor = one(docs, "PodMonitor")
+    assert monitor["spec"]["namespaceSelector"]["matchNames"] == ["team-a", "team-b"]
+    assert monitor["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"] == "trade"
+    assert monitor["spec"]["podMetricsEndpoints"][0]["port"] == "metrics"
 
 
 def test_cluster_role_never_reads_secrets_nor_uses_wildcards() -> None:

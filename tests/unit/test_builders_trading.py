@@ -38,7 +38,7 @@ def test_one_trader_deployment_with_recreate_and_the_trade_config() -> None:
     assert pod["containers"][0]["command"][3] == "trade"
     assert {"name": "KUBETRADE_LEASE", "value": "paper-trader"} in pod["containers"][0]["env"]
     config = json.loads(cm["data"]["config.json"])
-    assert config["sessionId"] == "desk/paper" and config["modelUri"] == "file:///m"
+    assert config["sessionId"] == "desk/paper/uid-s" and config["modelUri"] == "file:///m"
     assert config["trading"]["mode"] == "paper"
 
 
@@ -113,3 +113,76 @@ def test_model_blockers() -> None:
     assert model_blocker(None, "m").reason == "ModelNotFound"  # type: ignore[union-attr]
     assert model_blocker({"status": {"phase": "Rejected"}}, "m").reason == "ModelNotReady"  # type: ignore[union-attr]
     assert model_blocker({"status": {"phase": "Ready"}}, "m") is None
+
+
+def test_trader_pod_gets_secret_refs_metrics_port_and_a_state_volume() -> None:
+    spec = _spec(
+        store={
+            "urlSecretRef": {"name": "pg"},
+            "redisSecretRef": {"name": "redis"},
+            "stateClaimName": "trader-state",
+        },
+        alerts={
+            "slack": {"webhookSecretRef": {"name": "slack"}},
+            "email": {
+                "smtpHost": "smtp.example.com",
+                "sender": "kt@example.com",
+                "recipients": ["desk@example.com"],
+                "credentialsSecretRef": {"name": "smtp"},
+            },
+        },
+    )
+    cm, deployment = build_trading_children(OWNER, spec, "file:///m", None, OperatorSettings(), 1)
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    refs = {
+        e["name"]: (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
+        for e in container["env"]
+        if "valueFrom" in e
+    }
+    assert refs == {
+        "KUBETRADE_STORE_URL": ("pg", "url"),
+        "KUBETRADE_REDIS_URL": ("redis", "url"),
+        "KUBETRADE_SLACK_WEBHOOK_URL": ("slack", "url"),
+        "KUBETRADE_SMTP_USERNAME": ("smtp", "username"),
+        "KUBETRADE_SMTP_PASSWORD": ("smtp", "password"),
+    }
+    assert container["ports"] == [{"name": "metrics", "containerPort": 9102, "protocol": "TCP"}]
+    config = json.loads(cm["data"]["config.json"])
+    assert {"name": "state", "mountPath": config["stateDir"]} in container["volumeMounts"]
+    assert {"name": "state", "persistentVolumeClaim": {"claimName": "trader-state"}} in pod[
+        "volumes"
+    ]
+    assert config["metricsPort"] == 9102
+
+
+def test_without_a_claim_the_store_lives_in_an_empty_dir_and_no_secret_is_named() -> None:
+    _, deployment = build_trading_children(OWNER, _spec(), "file:///m", None, OperatorSettings(), 1)
+    pod = deployment["spec"]["template"]["spec"]
+    assert {"name": "state", "emptyDir": {}} in pod["volumes"]
+    assert not [e for e in pod["containers"][0]["env"] if "valueFrom" in e]
+
+
+def test_session_id_carries_the_uid_so_a_recreated_session_starts_fresh() -> None:
+    again = Owner("TradingSession", "paper", "desk", "uid-new", 1)
+    ids = [
+        json.loads(
+            build_trading_children(o, _spec(), "file:///m", None, OperatorSettings(), 1)[0]["data"][
+                "config.json"
+            ]
+        )["sessionId"]
+        for o in (OWNER, again)
+    ]
+    assert ids == ["desk/paper/uid-s", "desk/paper/uid-new"]
+
+
+def test_a_trader_that_cannot_trade_fails_the_session_with_its_reason() -> None:
+    status = {"trading": {"error": "the venue refused the API key"}}
+    phase, conds, replicas = session_state(_spec(), status, {"status": {}}, NOW)
+    assert (phase, replicas) == (Phase.FAILED, 1)
+    ready = _by_type(conds)["Ready"]
+    assert (ready.status, ready.reason, ready.message) == (
+        "False",
+        "TraderError",
+        "the venue refused the API key",
+    )

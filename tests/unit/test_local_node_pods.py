@@ -241,6 +241,29 @@ def test_plan_with_unsupported_volume_is_rejected(tmp_path: Path) -> None:
     assert err.value.reason == "UnsupportedVolume"
 
 
+def test_a_metrics_port_is_served_on_a_free_port_unless_the_pod_sets_one(
+    tmp_path: Path,
+) -> None:
+    ports = [{"name": "metrics", "containerPort": 9102}]
+    ctx = plan_context(tmp_path)
+    first = build_plan(make_pod({"command": ["true"], "ports": ports}), Objects(), ctx)
+    second = build_plan(make_pod({"command": ["true"], "ports": ports}), Objects(), ctx)
+    mapped = {first.env["KUBETRADE_METRICS_PORT"], second.env["KUBETRADE_METRICS_PORT"]}
+    assert "9102" not in mapped and all(int(p) > 0 for p in mapped)
+    fixed = make_pod(
+        {
+            "command": ["true"],
+            "ports": ports,
+            "env": [{"name": "KUBETRADE_METRICS_PORT", "value": "0"}],
+        }
+    )
+    assert build_plan(fixed, Objects(), ctx).env["KUBETRADE_METRICS_PORT"] == "0"
+    assert (
+        "KUBETRADE_METRICS_PORT"
+        not in build_plan(make_pod({"command": ["true"]}), Objects(), ctx).env
+    )
+
+
 def test_plan_waits_for_a_missing_config_map(tmp_path: Path) -> None:
     pod = make_pod({"command": ["true"]}, volumes=[{"name": "c", "configMap": {"name": "later"}}])
 

@@ -44,6 +44,9 @@ class TradingState(Frozen):
     reconcile_message: str | None = None
     flat: bool | None = None
     """True once the trader has flattened every position after `suspend`."""
+    error: str | None = None
+    """Why the trader cannot trade (refused credentials, a model it cannot load);
+    cleared by its first report once it trades."""
 
 
 class TradingSessionStatus(CommonStatus):

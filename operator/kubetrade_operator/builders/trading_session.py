@@ -31,6 +31,8 @@ COMPONENT = "trade"
 LIVE_FIELDS = frozenset({"suspend", "risk"})
 HALTING = ("REDUCING", "HALTED")
 FLATTEN_GRACE_SECONDS = 120.0
+STATE_DIR = "/var/lib/kubetrade/state"
+METRICS_PORT = 9102
 
 
 def trader_revision(spec: TradingSessionSpec) -> str:
@@ -64,8 +66,12 @@ def build_trading_children(
         owner=owner_ref(owner),
         model_uri=model_uri,
         dataset_uri=dataset_uri,
-        session_id=f"{owner.namespace}/{owner.name}",
+        # The UID keeps a re-created session of the same name from finding (and
+        # resuming) the client order ids and store rows of the one deleted.
+        session_id=f"{owner.namespace}/{owner.name}/{owner.uid}",
         trading=trading,
+        state_dir=STATE_DIR,
+        metrics_port=METRICS_PORT,
     )
     secret = spec.credentials_secret_ref.name if spec.credentials_secret_ref else None
     pod = pod_spec(
@@ -77,7 +83,7 @@ def build_trading_children(
         credentials_secret=secret,
         restart_policy="Always",
     )
-    pod["containers"][0]["env"].append({"name": "KUBETRADE_LEASE", "value": lease_name(owner)})
+    _add_trader_parts(pod, owner, trading)
     selector = {
         "app.kubernetes.io/instance": shorten(owner.name),
         "app.kubernetes.io/component": COMPONENT,
@@ -98,6 +104,46 @@ def build_trading_children(
         },
     }
     return [config_map(owner, cm_name, COMPONENT, rev, config), deployment]
+
+
+def _secret_env(name: str, secret: str, key: str) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
+def trader_env(owner: Owner, trading: TradingConfig) -> list[dict[str, Any]]:
+    """The Lease to hold and the secrets the trader reads from its environment.
+
+    The operator names Secrets but never reads them: the kubelet resolves the
+    references when it starts the pod.
+    """
+    env = [{"name": "KUBETRADE_LEASE", "value": lease_name(owner)}]
+    store, alerts = trading.store, trading.alerts
+    if store.url_secret_ref:
+        env.append(_secret_env("KUBETRADE_STORE_URL", store.url_secret_ref.name, "url"))
+    if store.redis_secret_ref:
+        env.append(_secret_env("KUBETRADE_REDIS_URL", store.redis_secret_ref.name, "url"))
+    if alerts.slack:
+        env.append(
+            _secret_env("KUBETRADE_SLACK_WEBHOOK_URL", alerts.slack.webhook_secret_ref.name, "url")
+        )
+    if alerts.email and alerts.email.credentials_secret_ref:
+        smtp = alerts.email.credentials_secret_ref.name
+        env.append(_secret_env("KUBETRADE_SMTP_USERNAME", smtp, "username"))
+        env.append(_secret_env("KUBETRADE_SMTP_PASSWORD", smtp, "password"))
+    return env
+
+
+def _add_trader_parts(pod: dict[str, Any], owner: Owner, trading: TradingConfig) -> None:
+    """Environment, the metrics port and the state volume the trade store lives on."""
+    container = pod["containers"][0]
+    container["env"].extend(trader_env(owner, trading))
+    container["ports"] = [{"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}]
+    container["volumeMounts"].append({"name": "state", "mountPath": STATE_DIR})
+    claim = trading.store.state_claim_name
+    source: dict[str, Any] = (
+        {"persistentVolumeClaim": {"claimName": claim}} if claim else {"emptyDir": {}}
+    )
+    pod["volumes"].append({"name": "state", **source})
 
 
 def flattening_for(status: Mapping[str, Any], now: dt.datetime) -> float:
@@ -149,6 +195,11 @@ def session_state(
         suspended = Cond("Suspended", FALSE, "Flattening", "the trader is closing every position")
         return Phase.SUSPENDING, [ready, breached, recon, suspended], 1
     suspended = Cond("Suspended", FALSE, "NotSuspended")
+    if trading.get("error"):
+        # Refused keys or an unloadable model: the pod restarts with backoff, and
+        # its first report once it trades clears the error.
+        ready = Cond("Ready", FALSE, "TraderError", str(trading["error"]))
+        return Phase.FAILED, [ready, breached, recon, suspended], 1
     if available < 1:
         ready = Cond(
             "Ready", FALSE, "TraderStarting", "waiting for the trader pod to become available"

@@ -9,6 +9,7 @@ import time
 import pytest
 from prometheus_client import generate_latest
 
+from kubetrade_operator.api.trading_session import TradingState as StatusSchema
 from kubetrade_workloads.config import RiskConfig
 from kubetrade_workloads.config.jobs import OwnerRef
 from kubetrade_workloads.config.trading import Severity
@@ -70,7 +71,11 @@ def test_the_status_carries_every_field_the_session_shows() -> None:
         "reconciled",
         "reconcileMessage",
         "flat",
+        "error",
     }
+    # Every field is one the TradingSession schema keeps (the API server prunes others).
+    assert set(trading) == {f.alias for f in StatusSchema.model_fields.values()}
+    assert trading["error"] is None  # a trading trader clears a start-up error
     assert trading["equity"] == 101_234.57 and trading["heartbeat"] == "2024-03-01T21:00:00Z"
     assert trading["positions"] == [
         {"symbol": "AAPL", "quantity": 10.0, "marketValue": 1800.0, "unrealizedPnl": 25.0}

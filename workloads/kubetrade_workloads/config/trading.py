@@ -69,6 +69,10 @@ class StoreConfig(Frozen):
     redis_secret_ref: SecretRef | None = None
     """Secret whose `url` key holds a Redis URL for live snapshots and heartbeats
     (KUBETRADE_REDIS_URL in the pod)."""
+    state_claim_name: ObjectName | None = None
+    """A ReadWriteOnce PersistentVolumeClaim for the SQLite store, so the trade
+    history outlives a rescheduled pod; without it (and without `urlSecretRef`) the
+    store lives in an emptyDir that survives crashes of the trader but not the pod."""
 
 
 class Severity(StrEnum):

@@ -66,6 +66,8 @@ class Snapshot:
             "reconciled": self.reconciled,
             "reconcileMessage": self.reconcile_message,
             "flat": self.flat,
+            # A trader that trades has nothing stopping it: clear a start-up error.
+            "error": None,
         }
         return {"trading": trading, "effectiveLimits": dict(self.effective_limits)}
 
