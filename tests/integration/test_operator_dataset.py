@@ -12,7 +12,7 @@ from kopf.testing import KopfRunner
 from lightkube import Client
 from lightkube.core.exceptions import ApiError
 from lightkube.resources.batch_v1 import Job
-from lightkube.resources.core_v1 import ConfigMap
+from lightkube.resources.core_v1 import ConfigMap, Event
 from lightkube.types import PatchType
 
 from kubetrade_testing.cluster import wait_until
@@ -105,6 +105,23 @@ def test_suspend_pauses_the_same_job_and_resume_continues_it(
     ]
     cond = condition(get(lightkube_client, "Dataset", "pausable", namespace), "Suspended")
     assert cond is not None and cond["status"] == "True"
+
+    # Every phase change is a Kubernetes Event on the Dataset.
+    def phase_events() -> dict[str, tuple[str, str]] | None:
+        found = {
+            e.reason or "": (e.type or "", e.message or "")
+            for e in lightkube_client.list(Event, namespace=namespace)
+            if e.involvedObject.kind == "Dataset" and e.involvedObject.name == "pausable"
+        }
+        return found if "Suspended" in found else None
+
+    events = wait_until(phase_events, what="phase Events on the Dataset")
+    assert events["Pending"] == (
+        "Normal",
+        "new -> Pending: waiting for the workload's pod to start",
+    )
+    assert events["Suspended"][0] == "Normal"
+    assert events["Suspended"][1].startswith("Pending -> Suspended")
 
 
 def test_spec_change_replaces_the_job_and_delete_collects_it(

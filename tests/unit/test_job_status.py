@@ -12,7 +12,7 @@ def _cond(type_: str, **extra: str) -> dict[str, str]:
 
 def test_phases_follow_the_job() -> None:
     assert job_outcome(_job({})).phase == Phase.PENDING
-    assert job_outcome(_job({"active": 1, "startTime": "t"})).phase == Phase.RUNNING
+    assert job_outcome(_job({"active": 1, "ready": 1, "startTime": "t"})).phase == Phase.RUNNING
     assert job_outcome(_job({}, suspend=True)).phase == Phase.SUSPENDED
     done = job_outcome(
         _job(
@@ -30,9 +30,21 @@ def test_phases_follow_the_job() -> None:
     )
 
 
+def test_a_started_job_whose_pod_waits_is_pending_not_running() -> None:
+    waiting = job_outcome(_job({"active": 1, "ready": 0, "startTime": "t"}))
+    assert (waiting.phase, waiting.reason, waiting.start_time) == (
+        Phase.PENDING,
+        "JobPending",
+        None,
+    )
+    retry = job_outcome(_job({"active": 1, "failed": 2, "startTime": "t"}))
+    assert (retry.phase, retry.reason) == (Phase.PENDING, "JobRetrying")
+    assert "2 pod(s) failed" in retry.message
+
+
 def test_interim_conditions_alone_are_not_final() -> None:
     assert (
-        job_outcome(_job({"active": 1, "conditions": [_cond("FailureTarget")]})).phase
+        job_outcome(_job({"active": 1, "ready": 1, "conditions": [_cond("FailureTarget")]})).phase
         == Phase.RUNNING
     )
 
@@ -68,7 +80,7 @@ def test_pod_failure_reports_exit_code_and_message_of_the_last_failed_pod() -> N
 
 
 def test_bounded_status_conditions_for_each_outcome() -> None:
-    running = bounded_status(None, 2, "job", job_outcome(_job({"active": 1})))
+    running = bounded_status(None, 2, "job", job_outcome(_job({"active": 1, "ready": 1})))
     by_type = {c["type"]: c for c in running["conditions"]}
     assert (
         running["phase"] == "Running"

@@ -44,9 +44,20 @@ def job_outcome(job: Mapping[str, Any]) -> JobOutcome:
         )
     if _condition(status, "Suspended") or (job.get("spec") or {}).get("suspend"):
         return JobOutcome(Phase.SUSPENDED, "JobSuspended", "the Job is suspended", start)
-    if status.get("active") or status.get("ready") or start:
+    # `active` and `startTime` count a pod that is still waiting for a node or an
+    # image; only a Ready pod is a workload that runs.
+    if status.get("ready"):
         return JobOutcome(Phase.RUNNING, "JobRunning", "the workload is running", start)
-    return JobOutcome(Phase.PENDING, "JobPending", "waiting for the workload's pod to start")
+    failed_pods = int(status.get("failed") or 0)
+    if failed_pods:
+        message = f"{failed_pods} pod(s) failed; waiting for the next attempt to start"
+        return JobOutcome(Phase.PENDING, "JobRetrying", message)
+    return PENDING
+
+
+PENDING = JobOutcome(Phase.PENDING, "JobPending", "waiting for the workload's pod to start")
+"""A Job made but no pod of it running yet; also what a just-created Job reports,
+so its owner's status is written once, not again when the Job is first seen."""
 
 
 def pod_failure(pods: Sequence[Mapping[str, Any]]) -> str | None:

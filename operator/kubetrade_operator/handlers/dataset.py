@@ -13,7 +13,7 @@ from ..builders.dataset import build_dataset_children, job_name
 from ..builders.job_status import JobOutcome, bounded_status
 from ..settings import get_settings
 from .indexes import snapshot
-from .job_owner import follow_job, parse, write_outcome, write_status
+from .job_owner import follow_job, going, observed_status, parse, write_outcome, write_status
 
 KIND = DATASET.kind
 
@@ -21,7 +21,7 @@ KIND = DATASET.kind
 @kopf.on.event(GROUP, VERSION, DATASET.plural)
 async def dataset_event(*, event: kopf.RawEvent, body: kopf.Body, **kwargs: Any) -> None:
     """Reconcile a Dataset on every change of it."""
-    if event["type"] == "DELETED" or body.metadata.get("deletionTimestamp"):
+    if going(event, body):
         return  # garbage collection removes the ConfigMap and the Job
     await reconcile(snapshot(body), kwargs)
 
@@ -29,7 +29,7 @@ async def dataset_event(*, event: kopf.RawEvent, body: kopf.Body, **kwargs: Any)
 async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
     """Make sure this revision's Job exists and the status reflects it."""
     with metrics.reconciling(KIND):
-        owner, status = Owner.from_body(KIND, body), body["status"]
+        owner, status = Owner.from_body(KIND, body), observed_status(body)
         spec = parse(DatasetSpec, body)
         if isinstance(spec, JobOutcome):
             return await write_outcome(KIND, owner, status, spec)

@@ -25,6 +25,7 @@ def snapshot(body: kopf.Body) -> dict[str, Any]:
             "name": meta.name,
             "namespace": meta.namespace,
             "uid": meta.uid,
+            "resourceVersion": meta.get("resourceVersion"),
             "generation": meta.get("generation", 1),
         },
         "spec": dict(body.spec),

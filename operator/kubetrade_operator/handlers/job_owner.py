@@ -10,13 +10,19 @@ import kopf
 from pydantic import BaseModel, ValidationError
 
 from .. import kube, metrics
-from ..api.common import Phase
+from ..api.common import API_VERSION, Phase
 from ..builders.common import Owner
-from ..builders.job_status import JobOutcome, bounded_status, invalid_spec, job_outcome, pod_failure
+from ..builders.job_status import (
+    PENDING,
+    JobOutcome,
+    bounded_status,
+    invalid_spec,
+    job_outcome,
+    pod_failure,
+)
 from ..conditions import status_diff
 from .indexes import latest
-
-PENDING = JobOutcome(Phase.PENDING, "JobCreated", "waiting for the workload's pod to start")
+from .recent import RECENT
 
 
 async def follow_job(
@@ -69,13 +75,55 @@ def parse(model: type[M], body: dict[str, Any]) -> M | JobOutcome:
         return invalid_spec(tuple(first["loc"]), first["msg"])
 
 
+def going(event: kopf.RawEvent, body: kopf.Body) -> bool:
+    """True when the resource is deleted or being deleted: garbage collection,
+    not a reconcile, removes its children."""
+    if event["type"] == "DELETED" or body.metadata.get("deletionTimestamp"):
+        RECENT.forget(str(body.metadata.uid))
+        return True
+    return False
+
+
+def observed_status(body: dict[str, Any]) -> dict[str, Any]:
+    """The resource's status: as the event or index shows it, or as we last wrote it
+    when the watch has not delivered that write yet."""
+    meta = body["metadata"]
+    return RECENT.freshest(meta["uid"], meta.get("resourceVersion"), body["status"])
+
+
 async def write_status(
     kind: str, owner: Owner, current: dict[str, Any], desired: dict[str, Any]
 ) -> None:
     """Patch the fields of `desired` that differ from `current`, if any."""
     changed = status_diff(current, desired)
     if changed:
-        await kube.patch_status(kind, owner.name, owner.namespace, changed)
+        status, version = await kube.patch_status(kind, owner.name, owner.namespace, changed)
+        RECENT.remember(owner.uid, version, status)
+        if "phase" in changed:
+            announce_phase(owner, current.get("phase"), changed["phase"], desired.get("message"))
+
+
+# Phases a user should look at: a Warning Event, not a Normal one.
+TROUBLE = frozenset({Phase.FAILED, Phase.HALTED, Phase.REJECTED})
+
+
+def announce_phase(owner: Owner, before: str | None, after: str, message: str | None) -> None:
+    """A Kubernetes Event per phase change (`kubectl describe`, `kubectl get events`).
+
+    kopf posts it from a background queue, so the reconcile does not wait on it.
+    """
+    ref = {
+        "apiVersion": API_VERSION,
+        "kind": owner.kind,
+        "metadata": {"name": owner.name, "namespace": owner.namespace, "uid": owner.uid},
+    }
+    text = f"{before or 'new'} -> {after}" + (f": {message}" if message else "")
+    kopf.event(
+        ref,  # type: ignore[arg-type]  # kopf reads only the identity
+        type="Warning" if after in TROUBLE else "Normal",
+        reason=after,
+        message=text[:1024],
+    )
 
 
 async def write_outcome(

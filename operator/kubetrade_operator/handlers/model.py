@@ -16,7 +16,7 @@ from ..builders.model import build_evaluation_children, job_name, not_ready, pro
 from ..conditions import merge
 from ..settings import get_settings
 from .indexes import latest, snapshot
-from .job_owner import follow_job, parse, write_status
+from .job_owner import follow_job, going, observed_status, parse, write_status
 
 KIND = MODEL.kind
 EVALUATED = "Evaluated"
@@ -25,7 +25,7 @@ EVALUATED = "Evaluated"
 @kopf.on.event(GROUP, VERSION, MODEL.plural)
 async def model_event(*, event: kopf.RawEvent, body: kopf.Body, **kwargs: Any) -> None:
     """Reconcile a Model on every change of it."""
-    if event["type"] == "DELETED" or body.metadata.get("deletionTimestamp"):
+    if going(event, body):
         return
     await reconcile(snapshot(body), kwargs)
 
@@ -33,7 +33,7 @@ async def model_event(*, event: kopf.RawEvent, body: kopf.Body, **kwargs: Any) -
 async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
     """Evaluate this revision of the model and judge it by the spec's gates."""
     with metrics.reconciling(KIND):
-        owner, status = Owner.from_body(KIND, body), body["status"]
+        owner, status = Owner.from_body(KIND, body), observed_status(body)
         spec = parse(ModelSpec, body)
         if isinstance(spec, JobOutcome):
             return await _write(owner, status, status.get("jobName") or "", spec, None)

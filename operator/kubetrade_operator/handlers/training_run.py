@@ -15,7 +15,7 @@ from ..builders.job_status import JobOutcome, bounded_status, dataset_blocker
 from ..builders.training_run import build_model, build_training_children, job_name, model_name
 from ..settings import get_settings
 from .indexes import latest, snapshot
-from .job_owner import follow_job, parse, write_outcome, write_status
+from .job_owner import follow_job, going, observed_status, parse, write_outcome, write_status
 
 KIND = TRAINING_RUN.kind
 
@@ -23,7 +23,7 @@ KIND = TRAINING_RUN.kind
 @kopf.on.event(GROUP, VERSION, TRAINING_RUN.plural)
 async def training_run_event(*, event: kopf.RawEvent, body: kopf.Body, **kwargs: Any) -> None:
     """Reconcile a TrainingRun on every change of it."""
-    if event["type"] == "DELETED" or body.metadata.get("deletionTimestamp"):
+    if going(event, body):
         return  # garbage collection removes the Job, which stops training
     await reconcile(snapshot(body), kwargs)
 
@@ -31,7 +31,7 @@ async def training_run_event(*, event: kopf.RawEvent, body: kopf.Body, **kwargs:
 async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
     """Wait for the Dataset, run this revision's Job, publish the Model."""
     with metrics.reconciling(KIND):
-        owner, status = Owner.from_body(KIND, body), body["status"]
+        owner, status = Owner.from_body(KIND, body), observed_status(body)
         spec = parse(TrainingRunSpec, body)
         if isinstance(spec, JobOutcome):
             return await write_outcome(KIND, owner, status, spec)
