@@ -39,7 +39,9 @@ OUTPUT = typer.Option(Output.TABLE, help="table or json.")
 
 @app.command()
 def performance(
-    input_file: Path = INPUT,
+    input_file: Path | None = typer.Option(
+        None, "--input", "-i", help="Returns CSV/Parquet or backtest JSON (unless --live)."
+    ),
     metrics: str | None = METRICS,
     var: bool = VAR,
     stress_test: bool = STRESS,
@@ -47,8 +49,34 @@ def performance(
     horizon: int = HORIZON,
     periods_per_year: float | None = PERIODS,
     output: Output = OUTPUT,
+    live: bool = typer.Option(
+        False, "--live", help="A running TradingSession's figures, read from its status."
+    ),
+    session_id: str | None = typer.Option(
+        None, "--session-id", help="The TradingSession to read (with --live)."
+    ),
+    namespace: str | None = typer.Option(
+        None, "--namespace", "-n", help="Its namespace; the kubeconfig context's by default."
+    ),
 ) -> None:
-    """Return, volatility, Sharpe, Sortino, Calmar, drawdown, ... against the benchmark."""
+    """Return, volatility, Sharpe, Sortino, Calmar, drawdown, ... against the benchmark.
+
+    With --live --session-id NAME: equity, PnL, drawdown, VaR and exposure of a
+    running session, against its risk limits.
+    """
+    if live or session_id:
+        file_only = input_file or metrics or var or stress_test or periods_per_year
+        if not (live and session_id) or file_only:
+            typer.echo(
+                "error: --live needs --session-id NAME and reads the session's status "
+                "(--input, --metrics, --var, --stress-test, --periods-per-year are for files)",
+                err=True,
+            )
+            raise typer.Exit(2)
+        return _live(session_id, namespace, output)
+    if input_file is None:
+        typer.echo("error: Missing option '--input' / '-i' (or --live --session-id NAME)", err=True)
+        raise typer.Exit(2)
     sections = ["performance"] + (["var"] if var else []) + (["stress"] if stress_test else [])
     _run(input_file, sections, metrics, confidence, horizon, periods_per_year, output)
 
@@ -136,3 +164,97 @@ def _json(full: dict[str, Any], data: Any, sections: list[str], names: list[str]
     if "stress" in sections:
         out["stress"] = full["stress"]
     return out
+
+
+# --- --live: a running session's figures, from its status ------------------------------------
+
+
+def _ratio(part: Any, whole: Any) -> float | None:
+    if part is None or not whole:
+        return None
+    return round(float(part) / float(whole), 6)
+
+
+def _less(equity: float | None, pnl: float | None) -> float | None:
+    return None if equity is None or pnl is None else equity - pnl
+
+
+def live_performance(obj: dict[str, Any]) -> dict[str, Any]:
+    """Performance and risk figures of a TradingSession, from what its trader reports.
+
+    Returns are against the equity the session started with (today's opening
+    equity for the day's): equity less the PnL earned since.
+    """
+    meta, status = obj.get("metadata") or {}, obj.get("status") or {}
+    trading, limits = status.get("trading") or {}, status.get("effectiveLimits") or {}
+    equity, total, day = trading.get("equity"), trading.get("totalPnl"), trading.get("dayPnl")
+    values = [p.get("marketValue") or 0.0 for p in trading.get("positions") or []]
+    drawdown, var = trading.get("drawdown"), trading.get("var")
+    return {
+        "session": meta.get("name"),
+        "namespace": meta.get("namespace"),
+        "phase": status.get("phase") or "Unknown",
+        "tradingState": trading.get("tradingState"),
+        "equity": equity,
+        "cash": trading.get("cash"),
+        "totalPnl": total,
+        "totalReturn": _ratio(total, _less(equity, total)),
+        "dayPnl": day,
+        "dayReturn": _ratio(day, _less(equity, day)),
+        "drawdown": drawdown,
+        "maxDrawdown": limits.get("maxDrawdown"),
+        "var": var,
+        "maxVar": limits.get("maxVar"),
+        "varConfidence": limits.get("varConfidence"),
+        "maxDailyLoss": limits.get("maxDailyLoss"),
+        "grossExposure": _ratio(sum(abs(v) for v in values), equity) if values else 0.0,
+        "netExposure": _ratio(sum(values), equity) if values else 0.0,
+        "positions": len(values),
+        "ordersToday": trading.get("ordersToday"),
+        "heartbeat": trading.get("heartbeat"),
+    }
+
+
+_LIVE_ROWS = (
+    ("Equity", "equity", "{:,.2f}"),
+    ("Cash", "cash", "{:,.2f}"),
+    ("Total PnL", "totalPnl", "{:+,.2f}"),
+    ("Total return", "totalReturn", "{:+.2%}"),
+    ("Day PnL", "dayPnl", "{:+,.2f}"),
+    ("Day return", "dayReturn", "{:+.2%}"),
+    ("Drawdown", "drawdown", "{:.2%}"),
+    ("Max drawdown (limit)", "maxDrawdown", "{:.2%}"),
+    ("Max daily loss (limit)", "maxDailyLoss", "{:.2%}"),
+    ("VaR", "var", "{:.2%}"),
+    ("Max VaR (limit)", "maxVar", "{:.2%}"),
+    ("Gross exposure", "grossExposure", "{:.2%}"),
+    ("Net exposure", "netExposure", "{:+.2%}"),
+    ("Positions", "positions", "{}"),
+    ("Orders today", "ordersToday", "{}"),
+    ("Trading state", "tradingState", "{}"),
+    ("Heartbeat", "heartbeat", "{}"),
+)
+
+
+def render_live(figures: dict[str, Any]) -> str:
+    """The figures as a titled two-column table, like the file-based report."""
+    title = f"Live performance: {figures['namespace']}/{figures['session']} ({figures['phase']})"
+    rows = [
+        (label, "n/a" if figures[key] is None else fmt.format(figures[key]))
+        for label, key, fmt in _LIVE_ROWS
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = [title, "-" * len(title)] + [f"{label.ljust(width)}  {v}" for label, v in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _live(session_id: str, namespace: str | None, output: Output) -> None:
+    from .deploy import cluster, get_session
+
+    with cluster() as client:
+        obj = get_session(client, session_id, namespace or client.namespace)
+    figures = live_performance(obj)
+    if output == Output.JSON:
+        typer.echo(json.dumps(figures, indent=2))
+    else:
+        typer.echo(render_live(figures), nl=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
-from . import analyze, cluster, config, data, report, train
+from . import analyze, cluster, config, data, deploy, report, train
 from .backtest import backtest
 from .status import status
 from .trade import trade
@@ -28,6 +28,7 @@ app.command("backtest")(backtest)
 app.add_typer(train.app, name="train")
 app.command("status")(status)
 app.command("trade")(trade)
+app.add_typer(deploy.app, name="deploy")
 
 
 @app.command()
