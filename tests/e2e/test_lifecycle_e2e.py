@@ -1,5 +1,6 @@
-"""Dataset → TrainingRun → Model, as a user runs it: the operator makes each
-Job, the local node runs the real workloads, gates promote or reject."""
+"""Dataset → TrainingRun → Model → TradingSession, as a user runs it: the
+operator makes each Job and the trader's Deployment, the local node runs the
+real workloads, gates promote or reject, the trader trades and suspends."""
 
 from __future__ import annotations
 
@@ -8,10 +9,20 @@ from typing import Any
 import pytest
 from kopf.testing import KopfRunner
 from lightkube import Client
+from lightkube.types import PatchType
 
 from kubetrade_dev.local_node import LocalNode
 from kubetrade_testing.cluster import wait_until
-from kubetrade_testing.factories import condition, create, dataset, get, model, training_run
+from kubetrade_testing.factories import (
+    RESOURCES,
+    condition,
+    create,
+    dataset,
+    get,
+    model,
+    trading_session,
+    training_run,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +53,7 @@ def test_a_trained_model_is_evaluated_and_promoted_or_rejected_by_its_gates(
     waiting = wait_until(
         lambda: condition(get(c, "TrainingRun", "ppo", namespace), "Succeeded"), what="a condition"
     )
-    assert waiting["reason"] in ("WaitingForDataset", "JobCreated", "JobRunning", "JobComplete")
+    assert waiting["reason"] in ("WaitingForDataset", "JobPending", "JobRunning", "JobComplete")
 
     done = wait_until(
         lambda: _phase(c, "TrainingRun", "ppo", namespace, "Succeeded", "Failed"),
@@ -82,3 +93,45 @@ def test_a_trained_model_is_evaluated_and_promoted_or_rejected_by_its_gates(
     ready = condition(rejected, "Ready")
     assert ready is not None and (ready["status"], ready["reason"]) == ("False", "GatesFailed")
     assert "vs minimum 19" in ready["message"]
+
+    _trade_the_promoted_model(c, namespace, "ppo-model")
+
+
+def _trading(c: Client, name: str, namespace: str) -> dict[str, Any]:
+    return dict(get(c, "TradingSession", name, namespace).get("status") or {})
+
+
+def _trade_the_promoted_model(c: Client, namespace: str, model_name: str) -> None:
+    """One trader Deployment trades the Ready Model; suspend flattens and stops it."""
+    create(c, trading_session("paper", model_name, barSeconds=0.1), namespace)
+    running = wait_until(
+        lambda: (
+            s
+            if (s := _trading(c, "paper", namespace)).get("phase") == "Running"
+            and (s.get("trading") or {}).get("heartbeat")
+            else None
+        ),
+        timeout=180,
+        what="a trading session",
+    )
+    assert running["deploymentName"] == "paper-trader"
+    assert running["trading"]["equity"] > 0 and running["trading"]["tradingState"] == "ACTIVE"
+    assert running["effectiveLimits"], "the merged risk limits are on the resource"
+    ready = condition({"status": running}, "Ready")
+    assert ready is not None and ready["reason"] == "TraderRunning", running
+
+    c.patch(  # type: ignore[call-overload]
+        RESOURCES["TradingSession"],
+        "paper",
+        {"spec": {"suspend": True}},
+        namespace=namespace,
+        patch_type=PatchType.MERGE,
+    )
+    stopped = wait_until(
+        lambda: s if (s := _trading(c, "paper", namespace)).get("phase") == "Suspended" else None,
+        timeout=120,
+        what="suspension",
+    )
+    suspended = condition({"status": stopped}, "Suspended")
+    assert suspended is not None and suspended["reason"] == "Flattened", stopped
+    assert stopped["trading"]["positions"] == []
