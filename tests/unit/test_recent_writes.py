@@ -36,3 +36,10 @@ def test_the_cache_is_bounded_and_forgets_deleted_objects() -> None:
     recent.forget("u2")
     assert recent.freshest("u2", "1", {"i": "watch"}) == {"i": "watch"}
     assert recent.freshest("u1", "1", {}) == {"i": 1}
+
+
+def test_an_older_answer_arriving_late_does_not_replace_a_newer_one() -> None:
+    recent = RecentWrites()
+    recent.remember("uid", "30", {"phase": "Running"})
+    recent.remember("uid", "20", {"phase": "Pending"})
+    assert recent.freshest("uid", "10", {}) == {"phase": "Running"}

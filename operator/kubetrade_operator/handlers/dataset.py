@@ -6,14 +6,13 @@ from typing import Any
 
 import kopf
 
-from .. import metrics
 from ..api import DATASET, GROUP, VERSION, DatasetSpec
 from ..builders.common import Owner
 from ..builders.dataset import build_dataset_children, job_name
 from ..builders.job_status import JobOutcome, bounded_status
 from ..settings import get_settings
 from .indexes import snapshot
-from .job_owner import follow_job, going, observed_status, parse, write_outcome, write_status
+from .job_owner import follow_job, going, parse, reconciling, write_outcome, write_status
 
 KIND = DATASET.kind
 
@@ -28,8 +27,8 @@ async def dataset_event(*, event: kopf.RawEvent, body: kopf.Body, **kwargs: Any)
 
 async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
     """Make sure this revision's Job exists and the status reflects it."""
-    with metrics.reconciling(KIND):
-        owner, status = Owner.from_body(KIND, body), observed_status(body)
+    async with reconciling(KIND, body) as status:
+        owner = Owner.from_body(KIND, body)
         spec = parse(DatasetSpec, body)
         if isinstance(spec, JobOutcome):
             return await write_outcome(KIND, owner, status, spec)

@@ -3,7 +3,8 @@ revision's children once, follow the Job, write status only when it changed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import kopf
@@ -84,11 +85,15 @@ def going(event: kopf.RawEvent, body: kopf.Body) -> bool:
     return False
 
 
-def observed_status(body: dict[str, Any]) -> dict[str, Any]:
-    """The resource's status: as the event or index shows it, or as we last wrote it
-    when the watch has not delivered that write yet."""
+@asynccontextmanager
+async def reconciling(kind: str, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    """The resource's turn to be reconciled, timed and counted; yields its status as
+    the event or index shows it, or as we last wrote it when the watch has not
+    delivered that write yet."""
     meta = body["metadata"]
-    return RECENT.freshest(meta["uid"], meta.get("resourceVersion"), body["status"])
+    async with RECENT.turn(meta["uid"]):
+        with metrics.reconciling(kind):
+            yield RECENT.freshest(meta["uid"], meta.get("resourceVersion"), body["status"])
 
 
 async def write_status(

@@ -6,7 +6,6 @@ from typing import Any
 
 import kopf
 
-from .. import metrics
 from ..api import GROUP, MODEL, VERSION, ModelSpec
 from ..api.common import Phase
 from ..builders.common import Owner
@@ -16,7 +15,7 @@ from ..builders.model import build_evaluation_children, job_name, not_ready, pro
 from ..conditions import merge
 from ..settings import get_settings
 from .indexes import latest, snapshot
-from .job_owner import follow_job, going, observed_status, parse, write_status
+from .job_owner import follow_job, going, parse, reconciling, write_status
 
 KIND = MODEL.kind
 EVALUATED = "Evaluated"
@@ -32,8 +31,8 @@ async def model_event(*, event: kopf.RawEvent, body: kopf.Body, **kwargs: Any) -
 
 async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
     """Evaluate this revision of the model and judge it by the spec's gates."""
-    with metrics.reconciling(KIND):
-        owner, status = Owner.from_body(KIND, body), observed_status(body)
+    async with reconciling(KIND, body) as status:
+        owner = Owner.from_body(KIND, body)
         spec = parse(ModelSpec, body)
         if isinstance(spec, JobOutcome):
             return await _write(owner, status, status.get("jobName") or "", spec, None)

@@ -7,11 +7,20 @@ and patches the same status again, which makes one more event to process: at
 1000 Datasets in flight that was five status patches per Dataset instead of
 one. Remembering what we wrote, with the resourceVersion the API server gave
 it, lets a reconcile work from the newer of the two.
+
+A resource is also reconciled from two places at once: its own events and its
+Job's (kopf runs one worker per object, and the Job is another object). Both
+would compute the same status from the same stale view and both patch it, so
+reconciles of one resource take turns (`turn`), and the second starts from
+what the first wrote.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 LIMIT = 20_000
@@ -35,6 +44,7 @@ class RecentWrites:
     def __init__(self, limit: int = LIMIT) -> None:
         self.limit = limit
         self._items: OrderedDict[str, tuple[int, dict[str, Any]]] = OrderedDict()
+        self._turns: dict[str, tuple[asyncio.Lock, int]] = {}
 
     def __len__(self) -> int:
         return len(self._items)
@@ -57,10 +67,30 @@ class RecentWrites:
         version = _version(resource_version)
         if version is None:
             return
+        # A Job event and the resource's own event can reconcile it at once, and
+        # their answers can arrive in either order: keep the newer.
+        held = self._items.get(uid)
+        if held is not None and held[0] >= version:
+            return
         self._items[uid] = (version, status)
         self._items.move_to_end(uid)
         while len(self._items) > self.limit:
             self._items.popitem(last=False)
+
+    @asynccontextmanager
+    async def turn(self, uid: str) -> AsyncIterator[None]:
+        """Hold the object's turn: one reconcile of it at a time in this process."""
+        lock, users = self._turns.get(uid, (asyncio.Lock(), 0))
+        self._turns[uid] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._turns[uid]
+            if users == 1:
+                del self._turns[uid]
+            else:
+                self._turns[uid] = (lock, users - 1)
 
     def forget(self, uid: str) -> None:
         """The object is gone."""

@@ -24,7 +24,7 @@ from ..builders.trading_session import (
 from ..conditions import FALSE, UNKNOWN, Cond, find, merge
 from ..settings import get_settings
 from .indexes import latest, snapshot
-from .job_owner import going, observed_status, parse, write_status
+from .job_owner import going, parse, reconciling, write_status
 
 KIND = TRADING_SESSION.kind
 
@@ -39,8 +39,8 @@ async def trading_session_event(*, event: kopf.RawEvent, body: kopf.Body, **kwar
 
 async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
     """Wait for a Ready Model, keep one trader at this revision, mirror its state."""
-    with metrics.reconciling(KIND):
-        owner, status = Owner.from_body(KIND, body), observed_status(body)
+    async with reconciling(KIND, body) as status:
+        owner = Owner.from_body(KIND, body)
         spec = parse(TradingSessionSpec, body)
         if isinstance(spec, JobOutcome):
             return await _waiting(owner, status, Cond("Ready", FALSE, spec.reason, spec.message))

@@ -6,7 +6,7 @@ from typing import Any
 
 import kopf
 
-from .. import kube, metrics
+from .. import kube
 from ..api import GROUP, TRAINING_RUN, VERSION, TrainingRunSpec
 from ..api.common import Phase
 from ..builders.common import Owner
@@ -15,7 +15,7 @@ from ..builders.job_status import JobOutcome, bounded_status, dataset_blocker
 from ..builders.training_run import build_model, build_training_children, job_name, model_name
 from ..settings import get_settings
 from .indexes import latest, snapshot
-from .job_owner import follow_job, going, observed_status, parse, write_outcome, write_status
+from .job_owner import follow_job, going, parse, reconciling, write_outcome, write_status
 
 KIND = TRAINING_RUN.kind
 
@@ -30,8 +30,8 @@ async def training_run_event(*, event: kopf.RawEvent, body: kopf.Body, **kwargs:
 
 async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
     """Wait for the Dataset, run this revision's Job, publish the Model."""
-    with metrics.reconciling(KIND):
-        owner, status = Owner.from_body(KIND, body), observed_status(body)
+    async with reconciling(KIND, body) as status:
+        owner = Owner.from_body(KIND, body)
         spec = parse(TrainingRunSpec, body)
         if isinstance(spec, JobOutcome):
             return await write_outcome(KIND, owner, status, spec)
