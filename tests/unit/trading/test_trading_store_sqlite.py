@@ -102,6 +102,14 @@ def test_fills_are_booked_with_their_positions_and_cash_at_once(store: TradeStor
     assert len(store.fills("s")) == 2
     with pytest.raises(KeyError):
         store.record("s", [], [StatusChange("kt-none", OrderState.CANCELED)], None, T)
+    # A batch of changes with one unknown id writes none of them.
+    batch = [
+        StatusChange("kt-1", OrderState.CANCELED),
+        StatusChange("kt-none", OrderState.CANCELED),
+    ]
+    with pytest.raises(KeyError, match="kt-none"):
+        store.record("s", [], batch, None, T)
+    assert store.order("kt-1").status == OrderState.FILLED  # type: ignore[union-attr]
 
 
 def test_a_bar_moves_the_resume_point_with_its_records(store: TradeStore) -> None:

@@ -190,6 +190,29 @@ class TradeStore(TradeHistory):
         with self._sessions() as s:
             return int(s.execute(query).scalar_one())
 
+    def _change_statuses(
+        self, s: sa.Connection, changes: Sequence[StatusChange], now: dt.datetime
+    ) -> None:
+        """Every status change in one statement where the driver counts rows of a
+        batch (a bar of 30 acknowledgements was 30 round trips), one by one otherwise."""
+        rows = [
+            {
+                "id": c.client_order_id,
+                "status": c.status.value,
+                "broker": c.broker_order_id,
+                "why": c.reason,
+                "now": now,
+            }
+            for c in changes
+        ]
+        if len(rows) > 1 and self.engine.dialect.supports_sane_multi_rowcount:
+            if s.execute(sql.ORDER_STATUS, rows).rowcount == len(rows):
+                return
+            raise KeyError(", ".join(sorted(c.client_order_id for c in changes)))
+        for row in rows:
+            if s.execute(sql.ORDER_STATUS, row).rowcount != 1:
+                raise KeyError(row["id"])
+
     # -- fills -------------------------------------------------------------------
 
     def known_fills(self, fill_ids: Sequence[str]) -> set[str]:
@@ -246,16 +269,7 @@ class TradeStore(TradeHistory):
                 ]
                 if held:
                     s.execute(sa.insert(POSITIONS), held)
-            for change in changes:
-                values = {
-                    "id": change.client_order_id,
-                    "status": change.status.value,
-                    "broker": change.broker_order_id,
-                    "why": change.reason,
-                    "now": now,
-                }
-                if s.execute(sql.ORDER_STATUS, values).rowcount != 1:
-                    raise KeyError(change.client_order_id)
+            self._change_statuses(s, changes, now)
             if account is not None:
                 cash, realised, fees = account
                 params = {"sid": session_id, "cash": cash, "realised": realised, "fees": fees}
