@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import kopf
 import psutil
 import pytest
 from kopf.testing import KopfRunner
@@ -181,6 +182,18 @@ def test_kopf_operator_runs_against_cluster(
     operator = tmp_path / "operator.py"
     operator.write_text(_KOPF_OPERATOR + (_KOPF_OWN_LOGIN if login == "kopf-kubeconfig" else ""))
     args = ["run", "--standalone", "--namespace", namespace, str(operator)]
+    # The file's handlers register in kopf's default registry, which outlives
+    # this test: in a registry of their own they cannot turn off the Events or
+    # annotate the ConfigMaps of the kubetrade operators later tests run.
+    ours = kopf.get_default_registry()
+    kopf.set_default_registry(type(ours)())  # kopf's kind: it brings the stock logins
+    try:
+        _run_and_see_the_annotation(args, lightkube_client, namespace)
+    finally:
+        kopf.set_default_registry(ours)
+
+
+def _run_and_see_the_annotation(args: list[str], lightkube_client: Client, namespace: str) -> None:
     with KopfRunner(args, timeout=60) as runner:
         meta = ObjectMeta(name="watched", labels={"kubetrade.dev/kopf-test": "yes"})
         lightkube_client.create(ConfigMap(metadata=meta), namespace=namespace)
