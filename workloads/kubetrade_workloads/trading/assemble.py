@@ -102,7 +102,9 @@ def build(job: TradeJob, options: Options | None = None) -> Assembly:
     env = os.environ if options.env is None else options.env
     config = job.trading
     credentials = options.credentials or load_credentials(env=env)
-    engine, info = options.store or open_engine(env.get(STORE_URL_ENV) or None, job.state_dir)
+    engine, info = options.store or open_engine(
+        env.get(STORE_URL_ENV) or None, job.state_dir, manual_checkpoints=True
+    )
     store = TradeStore(engine)
     loaded = load_model(job.model_uri)
     symbols = tuple(config.symbols or loaded.symbols or DEFAULT_SYMBOLS)

@@ -46,6 +46,8 @@ from .snapshot import PositionView, Snapshot
 from .store import SEQUENCE, BarClose, Purpose, TradeStore
 
 log = logging.getLogger(__name__)
+CHECKPOINT_EVERY = 2.0
+"""Seconds between checkpoints of a SQLite store's write-ahead log, taken after a bar."""
 
 
 @dataclass
@@ -103,6 +105,7 @@ class Trader:
         self.flat: bool | None = None
         self.on_events: Callable[[list[RiskEvent]], None] = lambda events: None
         self.on_new_day: Callable[[dt.date, Snapshot], None] = lambda day, snap: None
+        self._checkpointed = time.monotonic()
 
     # -- start ------------------------------------------------------------------
 
@@ -168,6 +171,11 @@ class Trader:
         decision.state = p.risk.state.value
         self._close(bar, decision)
         self.last = decision
+        if time.monotonic() - self._checkpointed >= CHECKPOINT_EVERY:
+            # After the bar's orders are answered and the bar is closed: the
+            # log's fsync never sits between a bar and its orders.
+            p.store.checkpoint()
+            self._checkpointed = time.monotonic()
         return decision
 
     def _decide(self, bar: Bar, view: PortfolioView, decision: Decision) -> None:

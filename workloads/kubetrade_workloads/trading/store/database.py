@@ -10,8 +10,6 @@ Migrations run on every start, under Alembic, before the trader reads a row.
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,57 +48,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
-    # No checkpoint inside a commit: SQLite's automatic one fsyncs in whichever
-    # commit crosses 1000 WAL pages, which made one bar in fifty take 15-20 ms
-    # instead of 3. WalCheckpointer does it from a thread of its own.
+    cursor.close()
+
+
+def _manual_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite's automatic checkpoint fsyncs inside whichever commit crosses 1000
+    # WAL pages: one bar in about fifty waited 15-20 ms for it, in the middle
+    # of sending orders. The trader checkpoints after a bar instead (`checkpoint`).
+    cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
 
 
-CHECKPOINT_EVERY = 2.0
-"""Seconds between background WAL checkpoints of a SQLite store."""
-
-
-class WalCheckpointer:
-    """Copies a SQLite store's write-ahead log into the database file, off the
-    trading thread, until the engine is disposed.
-
-    PASSIVE checkpoints never wait for the writer and the writer never waits
-    for them; sqlite3 releases the GIL while it syncs the file.
-    """
-
-    def __init__(self, engine: Engine, every: float = CHECKPOINT_EVERY) -> None:
-        # A weak reference: an engine dropped without dispose() ends the thread too.
-        self._engine, self.every = weakref.ref(engine), every
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
-        sa.event.listen(engine, "engine_disposed", lambda _engine: self.stop())
-        self._thread.start()
-
-    def checkpoint(self) -> bool:
-        """One PASSIVE checkpoint now; False once the engine is gone."""
-        engine = self._engine()
-        if engine is None:
-            return False
+def checkpoint(engine: Engine) -> None:
+    """Copy a SQLite store's write-ahead log into the database file (PASSIVE: it
+    never waits for a reader); nothing for other databases."""
+    if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-        return True
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            try:
-                if not self.checkpoint():
-                    return
-            except sa.exc.SQLAlchemyError as err:  # a busy database: the next round will do
-                log.warning("WAL checkpoint failed: %s", err)
-
-    def stop(self) -> None:
-        """Stop the thread (the last connection to close checkpoints what is left)."""
-        if self._stop.is_set():
-            return
-        self._stop.set()
-        if threading.current_thread() is not self._thread:
-            self._thread.join(timeout=self.every + 5.0)
 
 
 def migrate(engine: Engine) -> None:
@@ -131,20 +96,20 @@ def _hypertables(engine: Engine) -> bool:
 
 
 def open_engine(
-    url: str | None, state_dir: str | Path, checkpoint_every: float | None = CHECKPOINT_EVERY
+    url: str | None, state_dir: str | Path, *, manual_checkpoints: bool = False
 ) -> tuple[Engine, StoreInfo]:
     """An engine on the migrated store, and what it is.
 
-    A SQLite store gets a WalCheckpointer every `checkpoint_every` seconds (None:
-    none, the WAL then grows until the last connection closes).
+    With `manual_checkpoints` a SQLite store's log is checkpointed only when the
+    owner calls `checkpoint` (and when its last connection closes).
     """
     resolved = url or default_url(state_dir)
     parsed = make_url(resolved)
     if parsed.get_backend_name() == "sqlite":
         engine = sa.create_engine(resolved)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
-        if checkpoint_every is not None:
-            WalCheckpointer(engine, checkpoint_every)
+        if manual_checkpoints:
+            sa.event.listen(engine, "connect", _manual_checkpoints)
     else:
         engine = sa.create_engine(resolved, pool_pre_ping=True)
     migrate(engine)

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from ...market.types import Order, OrderType, Position, Side
 from ...risk.events import RiskEvent
 from . import statements as sql
+from .database import checkpoint
 from .history import TradeHistory
 from .records import (
     OPEN_STATES,
@@ -56,6 +57,10 @@ def _record(row: OrderRow) -> OrderRecord:
 
 class TradeStore(TradeHistory):
     """Reads and writes one database; safe to share between sessions (rows carry theirs)."""
+
+    def checkpoint(self) -> None:
+        """Fold a SQLite store's write-ahead log into the file, between bars."""
+        checkpoint(self.engine)
 
     def state(self, session_id: str) -> StoredState | None:
         """The session's account, positions and open orders; None before its first start."""
