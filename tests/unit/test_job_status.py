@@ -37,6 +37,11 @@ def test_a_started_job_whose_pod_waits_is_pending_not_running() -> None:
         "JobPending",
         None,
     )
+    # Its pod done, the Job not yet Complete: still Running, not back to Pending.
+    finishing = job_outcome(_job({"active": 0, "ready": 0, "succeeded": 1, "startTime": "t"}))
+    assert finishing.phase == Phase.RUNNING
+    uncounted = {"ready": 0, "uncountedTerminatedPods": {"succeeded": ["uid-1"]}}
+    assert job_outcome(_job(uncounted)).phase == Phase.RUNNING
     retry = job_outcome(_job({"active": 1, "failed": 2, "startTime": "t"}))
     assert (retry.phase, retry.reason) == (Phase.PENDING, "JobRetrying")
     assert "2 pod(s) failed" in retry.message
@@ -106,3 +111,17 @@ def test_bounded_status_conditions_for_each_outcome() -> None:
     by_type = {c["type"]: c for c in failed["conditions"]}
     assert (by_type["Succeeded"]["status"], by_type["Failed"]["status"]) == ("False", "True")
     assert by_type["Failed"]["message"] == "exit code 3 (Error): x" == failed["message"]
+
+
+def test_a_model_waits_for_the_training_run_that_publishes_it() -> None:
+    from kubetrade_operator.builders.job_status import training_blocker
+
+    assert training_blocker(None, "gone") is None  # provenance only
+    assert training_blocker({"status": {"phase": "Succeeded"}}, "r") is None
+    running = training_blocker({"status": {"phase": "Running"}}, "r")
+    assert running is not None and (running.phase, running.reason) == (
+        Phase.PENDING,
+        "WaitingForTrainingRun",
+    )
+    failed = training_blocker({"status": {"phase": "Failed"}}, "r")
+    assert failed is not None and failed.reason == "TrainingRunFailed"

@@ -45,8 +45,9 @@ def job_outcome(job: Mapping[str, Any]) -> JobOutcome:
     if _condition(status, "Suspended") or (job.get("spec") or {}).get("suspend"):
         return JobOutcome(Phase.SUSPENDED, "JobSuspended", "the Job is suspended", start)
     # `active` and `startTime` count a pod that is still waiting for a node or an
-    # image; only a Ready pod is a workload that runs.
-    if status.get("ready"):
+    # image; only a Ready pod is a workload that runs. A pod that has succeeded
+    # ran too: the Job is finishing (its Complete condition follows shortly).
+    if status.get("ready") or status.get("succeeded") or _uncounted_succeeded(status):
         return JobOutcome(Phase.RUNNING, "JobRunning", "the workload is running", start)
     failed_pods = int(status.get("failed") or 0)
     if failed_pods:
@@ -58,6 +59,10 @@ def job_outcome(job: Mapping[str, Any]) -> JobOutcome:
 PENDING = JobOutcome(Phase.PENDING, "JobPending", "waiting for the workload's pod to start")
 """A Job made but no pod of it running yet; also what a just-created Job reports,
 so its owner's status is written once, not again when the Job is first seen."""
+
+
+def _uncounted_succeeded(job_status: Mapping[str, Any]) -> bool:
+    return bool((job_status.get("uncountedTerminatedPods") or {}).get("succeeded"))
 
 
 def pod_failure(pods: Sequence[Mapping[str, Any]]) -> str | None:
@@ -136,3 +141,19 @@ def dataset_blocker(dataset: Mapping[str, Any] | None, name: str) -> JobOutcome 
     if phase != Phase.SUCCEEDED.value:
         return waiting("WaitingForDataset", f"Dataset {name!r} has not succeeded yet")
     return None
+
+
+def training_blocker(run: Mapping[str, Any] | None, name: str) -> JobOutcome | None:
+    """Why a Model made by TrainingRun `name` cannot be evaluated yet (its policy is
+    not published), or None. A run that no longer exists blocks nothing: the
+    reference is then provenance only."""
+    if run is None:
+        return None
+    phase = (run.get("status") or {}).get("phase")
+    if phase == Phase.SUCCEEDED.value:
+        return None
+    if phase == Phase.FAILED.value:
+        return waiting("TrainingRunFailed", f"TrainingRun {name!r} failed; nothing to evaluate")
+    return waiting(
+        "WaitingForTrainingRun", f"TrainingRun {name!r} is {phase or 'Pending'}, not Succeeded"
+    )

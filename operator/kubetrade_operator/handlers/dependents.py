@@ -1,5 +1,6 @@
 """A resource that waits on another is reconciled again when that one changes:
-runs and models when their Dataset does, sessions when their Model does."""
+runs and models when their Dataset does, models when their TrainingRun does,
+sessions when their Model does."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import kopf
 
-from ..api import DATASET, GROUP, MODEL, VERSION
+from ..api import DATASET, GROUP, MODEL, TRAINING_RUN, VERSION
 from . import model, trading_session, training_run
 
 
@@ -22,6 +23,17 @@ async def dataset_dependents(
     for run in list(kwargs["trainingruns_by_dataset"].get(key, ())):
         await training_run.reconcile(run, kwargs)
     for mdl in list(kwargs["models_by_dataset"].get(key, ())):
+        await model.reconcile(mdl, kwargs)
+
+
+@kopf.on.event(GROUP, VERSION, TRAINING_RUN.plural)
+async def training_run_dependents(
+    *, event: kopf.RawEvent, namespace: str | None, name: str, **kwargs: Any
+) -> None:
+    """Models waiting for this TrainingRun to publish their policy."""
+    if event["type"] == "DELETED":
+        return
+    for mdl in list(kwargs["models_by_trainingrun"].get((str(namespace), name), ())):
         await model.reconcile(mdl, kwargs)
 
 

@@ -108,6 +108,15 @@ def models_by_dataset(
     return {(str(namespace), str(body.spec.get("datasetRef", {}).get("name"))): snapshot(body)}
 
 
+@kopf.index(GROUP, VERSION, "models")
+def models_by_trainingrun(
+    *, namespace: str | None, body: kopf.Body, **_: Any
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Models by the TrainingRun that makes them (those with a trainingRunRef)."""
+    ref = body.spec.get("trainingRunRef") or {}
+    return {(str(namespace), str(ref["name"])): snapshot(body)} if ref.get("name") else {}
+
+
 @kopf.index(GROUP, VERSION, "tradingsessions")
 def sessions_by_model(
     *, namespace: str | None, body: kopf.Body, **_: Any

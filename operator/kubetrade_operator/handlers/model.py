@@ -10,7 +10,7 @@ from ..api import GROUP, MODEL, VERSION, ModelSpec
 from ..api.common import Phase
 from ..builders.common import Owner
 from ..builders.dataset import manifest_uri
-from ..builders.job_status import JobOutcome, bounded_status, dataset_blocker
+from ..builders.job_status import JobOutcome, bounded_status, dataset_blocker, training_blocker
 from ..builders.model import build_evaluation_children, job_name, not_ready, promotion
 from ..conditions import merge
 from ..settings import get_settings
@@ -45,6 +45,11 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
                 )
             if dataset is None:
                 return
+        if spec.training_run_ref is not None and not status.get("jobName"):
+            run_name = spec.training_run_ref.name
+            run = latest(indexes["trainingruns"], (owner.namespace, run_name))
+            if (untrained := training_blocker(run, run_name)) is not None:
+                return await _write(owner, status, "", untrained, None)
         settings = get_settings()
         name = job_name(owner, spec)
         followed = await follow_job(

@@ -151,6 +151,9 @@ class _Loop:
                 code, reason, bars = self._trade()
         except LeaseLost as err:
             code, reason = 3, str(err)
+        except ModelError as err:  # the model cannot trade this feed's bars
+            _cannot_trade(self.job, self.alerter, str(err))
+            code, reason = 2, str(err)
         except (AuthenticationFailed, BrokerError) as err:
             self.alerter(Alert(Severity.CRITICAL, "venue error", str(err), self.job.session_id))
             code, reason = 1, str(err)
