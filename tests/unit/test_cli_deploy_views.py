@@ -259,3 +259,9 @@ def test_analyze_live_flags_are_checked() -> None:
     assert no_session.exit_code == 2 and "--live needs --session-id" in no_session.output
     mixed = ["analyze", "performance", "--live", "--session-id", "s", "--var"]
     assert runner.invoke(app, mixed).exit_code == 2
+
+
+def test_the_cli_risk_profiles_are_the_configs() -> None:
+    from kubetrade_workloads.config.risk import RiskProfile
+
+    assert [p.value for p in deploy.RiskProfile] == [p.value for p in RiskProfile]
