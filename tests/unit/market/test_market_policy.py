@@ -66,3 +66,21 @@ def test_dataset_features_reach_the_policy() -> None:
 def test_a_policy_without_a_window_is_refused() -> None:
     with pytest.raises(ValueError, match="lookback"):
         PolicyStrategy(RecordingPolicy(lookback=0))
+
+
+def test_the_policy_is_not_asked_while_an_input_in_its_window_is_undefined() -> None:
+    base = random_history(6, bars=12, symbols=2)
+    warming = np.arange(24.0).reshape(12, 2)
+    warming[:7, 1] = np.nan  # the second symbol's indicator defined from bar 7 on
+    bars = base.frame().assign(rsi_14=warming.reshape(-1))
+    h = History.from_frame(bars)
+    policy = RecordingPolicy(features=("close", "rsi_14"), lookback=3)
+    strategy = PolicyStrategy(policy)
+    held = np.zeros(2)
+    for i in range(12):
+        weights = np.asarray(strategy.target_weights(h.upto(i), held))
+        if i < 9:
+            assert not weights.any()
+    assert [o.time for o in policy.seen] == [
+        pd.Timestamp(t).tz_localize("UTC") for t in h.times[9:]
+    ]

@@ -9,10 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kubetrade_testing.bar_frames import bars
 from kubetrade_testing.market_data import bar_rows
+from kubetrade_workloads.config.data import FeatureConfig
+from kubetrade_workloads.data.features.live import LiveFeatures
 from kubetrade_workloads.data.publish import write_dataset
 from kubetrade_workloads.market.history import History
+from kubetrade_workloads.market.policy import MissingFeaturesError
 from kubetrade_workloads.trading.feeds import Bar, BarBuffer, PacedFeed
+from kubetrade_workloads.trading.feeds.base import bars_of
 from kubetrade_workloads.trading.feeds.replay import ReplayError, replay_feed
 
 T0 = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
@@ -64,3 +69,36 @@ def test_replay_reads_a_published_split(tmp_path: Path) -> None:
         replay_feed(uri, "valid", None, 0.0)
     with pytest.raises(ReplayError, match="manifest.json not found"):
         replay_feed(f"file://{tmp_path}/nothing", "test", None, 0.0)
+
+
+def test_replay_bars_carry_the_dataset_features_into_the_window(tmp_path: Path) -> None:
+    frame = bar_rows("AAA", days=6).assign(rsi_14=np.arange(6.0), cci_14=-np.arange(6.0))
+    uri = f"file://{tmp_path}/ds"
+    write_dataset(uri, {"test": frame}, {})
+    feed = replay_feed(uri, "test", None, 0.0)
+    assert set(feed.features) == {"rsi_14", "cci_14"}
+    buffer = BarBuffer(feed.symbols, capacity=4, features=("rsi_14",))
+    buffer.extend(feed.start(None, 2))
+    while (bar := feed.next(0.1)) is not None:
+        buffer.append(bar)
+    window = buffer.window(3)
+    np.testing.assert_array_equal(window.features["rsi_14"][:, 0], [3.0, 4.0, 5.0])
+    with pytest.raises(MissingFeaturesError, match="atr_14"):
+        BarBuffer(feed.symbols, features=("atr_14",)).append(_bar(0, [1.0]))
+
+
+def test_the_buffer_makes_features_the_feed_lacks_from_its_own_bars() -> None:
+    history = History.from_frame(bars(("A", "B"), start="2021-01-04", end="2024-06-28"))
+    maker = LiveFeatures.of(("rsi_14", "ema_50", "regime"), FeatureConfig(), None)
+    buffer = BarBuffer(history.symbols, capacity=maker.span, features=maker.names, maker=maker)
+    plain = [Bar(b.time, b.values) for b in (bars_of(history, i, 0.0) for i in range(len(history)))]
+    assert len(plain) > 2 * maker.span  # so the arrays shift back once
+    buffer.extend(plain[:500])
+    for bar in plain[500:]:
+        buffer.append(bar)
+    # Each appended bar's row is made from the bar and the `span` bars before it.
+    expected = maker.rows(history.upto(len(history) - 1, maker.span + 1))[:, -5:, :]
+    window = buffer.window(5)
+    made = np.stack([window.features[name] for name in maker.names])
+    np.testing.assert_allclose(made, expected, rtol=1e-6, atol=1e-7)
+    assert np.isfinite(made).all()

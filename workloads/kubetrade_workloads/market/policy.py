@@ -104,11 +104,16 @@ class PolicyStrategy:
         )
 
     def target_weights(self, history: History, weights: FloatArray) -> Weights:
-        """Ask the policy once the window is full; stay flat before."""
+        """Ask the policy once the window is full and every input in it is defined
+        (a feature still warming up, a symbol without bars yet); stay flat before."""
         names = frozenset(history.features)
         if names != self._checked:
             self.require(history)
             self._checked = names
+        flat = np.zeros(len(history.symbols))
         if len(history) < self.lookback:
-            return np.zeros(len(history.symbols))
-        return self.policy.predict(self.observe(history, weights))
+            return flat
+        observation = self.observe(history, weights)
+        if not np.isfinite(observation.window).all():
+            return flat
+        return self.policy.predict(observation)

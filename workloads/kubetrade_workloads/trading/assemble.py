@@ -29,7 +29,7 @@ from .brokers.sim import SimVenue
 from .failpoints import Failpoints
 from .feeds import BarBuffer, LiveFeed, open_feed
 from .hours import MarketHours
-from .model import load_model
+from .model import LoadedModel, ModelError, load_model
 from .orders import OrderRouter, RetryPolicy
 from .store import OrderState, StoreInfo, TradeStore, open_engine
 from .trader import Parts, Trader
@@ -149,8 +149,9 @@ def build(job: TradeJob, options: Options | None = None) -> Assembly:
         on_fill=risk.on_fill,
         may_trade=options.may_trade,
     )
+    feed = open_feed(job, symbols, credentials, clock=options.feed_clock)
+    buffer, warmup = _buffer(loaded, feed, symbols)
     strategy = loaded.strategy
-    warmup = max(strategy.lookback, WARMUP_BARS)
     trader = Trader(
         Parts(
             session_id=job.session_id,
@@ -161,15 +162,36 @@ def build(job: TradeJob, options: Options | None = None) -> Assembly:
             book=book,
             router=router,
             hours=MarketHours(interval),
-            buffer=BarBuffer(symbols, capacity=max(2 * warmup, 256)),
+            buffer=buffer,
             allow_short=config.costs.allow_short,
             baseline=dict(state.baseline),
             failpoints=options.failpoints,
         )
     )
-    feed = open_feed(job, symbols, credentials, clock=options.feed_clock)
     if isinstance(strategy, PolicyStrategy):
         log.info("trading model %s on %s", job.model_uri, ", ".join(symbols))
     return Assembly(
         trader, feed, store, info, broker, symbols, warmup, job.session_id, options.store is None
     )
+
+
+def _buffer(loaded: LoadedModel, feed: LiveFeed, symbols: tuple[str, ...]) -> tuple[BarBuffer, int]:
+    """The bars the trader keeps, and how many it warms up on: the model's window
+    (at least WARMUP_BARS), plus the bars its features are made from when the feed
+    does not carry them."""
+    warmup = max(loaded.strategy.lookback, WARMUP_BARS)
+    missing = [name for name in loaded.features if name not in feed.features]
+    maker = None
+    if missing:
+        if loaded.maker is None:
+            raise ModelError(
+                f"the model reads features {missing}, which the feed does not carry and "
+                "its model card does not say how to make (retrain it, or trade it on a "
+                "replay of its Dataset: trading.feed: replay)"
+            )
+        maker = loaded.maker
+        warmup = max(warmup, loaded.strategy.lookback + maker.span)
+    buffer = BarBuffer(
+        symbols, capacity=max(2 * warmup, 256), features=loaded.features, maker=maker
+    )
+    return buffer, warmup

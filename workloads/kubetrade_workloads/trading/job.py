@@ -30,6 +30,7 @@ from .alerts import Alert, Alerter, from_config, from_risk_event
 from .assemble import Assembly, Options, build
 from .brokers import AuthenticationFailed, BrokerError
 from .cache import REDIS_URL_ENV, RedisCache
+from .feeds.replay import ReplayError
 from .lease import LEASE_ENV, KubeLease, LeaseGuard, NoLease
 from .metrics import METRICS_PORT_ENV, TraderMetrics
 from .model import ModelError
@@ -104,7 +105,7 @@ def run(job: TradeJob, runtime: Runtime | None = None) -> Outcome:
         options = dataclasses.replace(rt.options, may_trade=lambda: lease.held)
         try:
             assembly = build(job, options)
-        except (AuthenticationFailed, ModelError) as err:
+        except (AuthenticationFailed, ModelError, ReplayError) as err:
             _cannot_trade(job, alerter, str(err))
             return Outcome(2, str(err))
         return _Loop(job, rt, assembly, alerter, metrics, lease).run()
@@ -151,9 +152,6 @@ class _Loop:
                 code, reason, bars = self._trade()
         except LeaseLost as err:
             code, reason = 3, str(err)
-        except ModelError as err:  # the model cannot trade this feed's bars
-            _cannot_trade(self.job, self.alerter, str(err))
-            code, reason = 2, str(err)
         except (AuthenticationFailed, BrokerError) as err:
             self.alerter(Alert(Severity.CRITICAL, "venue error", str(err), self.job.session_id))
             code, reason = 1, str(err)

@@ -4,16 +4,27 @@
 the training workload's loader and wrapped in `PolicyStrategy`, the adapter
 the backtest uses too; or `baseline:<name>[?param=value&...]` for a baseline
 strategy (`baseline:ma-crossover?fast=5&slow=20`), which needs no torch.
+
+A model trained on Dataset features comes with the `LiveFeatures` that make
+them from prices, the way its Dataset did (the card records how; cards older
+than that record send us to the Dataset's manifest).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
-from ..market.policy import PolicyStrategy
+from ..config.data import FeatureConfig
+from ..market.policy import PRICE_FEATURES, PolicyStrategy
 from ..market.strategy import Strategy
 from ..strategies import baseline
+from .feeds.replay import ReplayError, read_manifest
+
+if TYPE_CHECKING:
+    from ..data.features.live import LiveFeatures
+    from ..training.artifacts import ModelCard
 
 BASELINE = "baseline:"
 
@@ -28,6 +39,10 @@ class LoadedModel:
 
     strategy: Strategy
     symbols: tuple[str, ...] | None
+    features: tuple[str, ...] = ()
+    """Dataset feature columns the model reads besides prices."""
+    maker: LiveFeatures | None = None
+    """Makes `features` from prices; None when the card cannot say how."""
 
 
 def _value(raw: str) -> int | bool:
@@ -52,4 +67,29 @@ def load_model(model_uri: str) -> LoadedModel:
         policy = load_policy(model_uri)
     except (PolicyLoadError, FileNotFoundError, ValueError) as err:
         raise ModelError(f"cannot load the model at {model_uri}: {err}") from err
-    return LoadedModel(PolicyStrategy(policy), policy.symbols or None)
+    features = tuple(f for f in policy.features if f not in PRICE_FEATURES)
+    maker = _maker(policy.card, features) if features else None
+    return LoadedModel(PolicyStrategy(policy), policy.symbols or None, features, maker)
+
+
+def _maker(card: ModelCard, features: tuple[str, ...]) -> LiveFeatures | None:
+    """How to make the card's features from prices, or None when nothing records it."""
+    # Imported here: TA-Lib loads only for models that read features.
+    from ..data.features import FeatureError
+    from ..data.features.live import LiveFeatures
+
+    lineage = card.dataset
+    config, normalization = lineage.feature_config, lineage.normalization
+    if config is None:
+        try:
+            manifest = read_manifest(lineage.uri)
+        except (ReplayError, OSError):
+            return None
+        config = (manifest.get("config") or {}).get("features")
+        normalization = manifest.get("normalization")
+        if not isinstance(config, dict):
+            return None
+    try:
+        return LiveFeatures.of(features, FeatureConfig.model_validate(config), normalization)
+    except (FeatureError, ValueError) as err:
+        raise ModelError(f"the model's features cannot be made from prices: {err}") from err

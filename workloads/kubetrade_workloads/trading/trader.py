@@ -30,7 +30,6 @@ import pandas as pd
 
 from ..market import rebalance
 from ..market.history import FloatArray
-from ..market.policy import MissingFeaturesError, PolicyStrategy
 from ..market.ports import PortfolioView
 from ..market.strategy import Strategy, as_weights
 from ..market.types import Order, Position, Side, client_order_id
@@ -41,7 +40,6 @@ from .brokers import TradingBroker
 from .failpoints import Failpoints
 from .feeds import Bar, BarBuffer
 from .hours import MarketHours
-from .model import ModelError
 from .orders import OrderRouter
 from .reconcile import Reconciler
 from .snapshot import PositionView, Snapshot
@@ -115,16 +113,6 @@ class Trader:
         """Warm up, settle what happened while down, reconcile with the venue."""
         p = self.p
         p.buffer.extend(warmup)
-        if isinstance(p.strategy, PolicyStrategy) and len(p.buffer):
-            # A model trained on features cannot trade bars without them: say so
-            # now, before any order, instead of crashing on the first decision.
-            try:
-                p.strategy.require(p.buffer.window(p.strategy.lookback))
-            except MissingFeaturesError as err:
-                raise ModelError(
-                    f"{err}; the trader's feeds carry prices only so far: "
-                    "trade a price-only model (baseline:...) until they carry features"
-                ) from err
         if warmup:
             closes = pd.DataFrame([b.field("close") for b in warmup], columns=list(self.symbols))
             p.risk.warm_up(closes)

@@ -63,6 +63,9 @@ class DatasetLineage(Frozen):
     """sha256 of each split file."""
     normalization: dict[str, Any] | None = None
     """The dataset's own feature normalisation, as its manifest records it."""
+    feature_config: dict[str, Any] | None = None
+    """How the dataset made its features (its `features` config): a trader on a
+    live feed makes them the same way."""
 
     @classmethod
     def of(cls, dataset: Dataset) -> DatasetLineage:
@@ -72,11 +75,13 @@ class DatasetLineage(Frozen):
             for name, entry in dataset.manifest.get("splits", {}).items()
         }
         norm = dataset.manifest.get("normalization")
+        made = (dataset.manifest.get("config") or {}).get("features")
         return cls(
             uri=dataset.uri,
             checksum=dataset.checksum,
             splits=splits,
             normalization=norm if isinstance(norm, dict) else None,
+            feature_config=made if isinstance(made, dict) else None,
         )
 
 

@@ -9,8 +9,9 @@ Category codes (the regime) are left as they are.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,8 +64,35 @@ class Normalizer:
 
     def as_dict(self) -> dict[str, object]:
         """The record the manifest and a model card keep."""
-        keys = ("mean", "std") if self.method == Normalization.ZSCORE else ("min", "range")
+        keys = _keys(self.method)
         return {
             "method": str(self.method),
             "stats": {n: dict(zip(keys, v, strict=True)) for n, v in self.stats.items()},
         }
+
+    @classmethod
+    def none(cls) -> Normalizer:
+        """The identity: features as they were made."""
+        return cls(Normalization.NONE)
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any]) -> Normalizer:
+        """Back from `as_dict` (a manifest's or a model card's `normalization`).
+
+        Raises ValueError for a record whose stats lack the method's two keys.
+        """
+        method = Normalization(record.get("method", Normalization.NONE))
+        keys = _keys(method)
+        try:
+            stats = {
+                name: (float(values[keys[0]]), float(values[keys[1]]))
+                for name, values in (record.get("stats") or {}).items()
+            }
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"normalization stats need {keys} per feature: {err}") from err
+        return cls(method, stats)
+
+
+def _keys(method: Normalization) -> tuple[str, str]:
+    """What a record calls a feature's shift and scale under `method`."""
+    return ("mean", "std") if method == Normalization.ZSCORE else ("min", "range")

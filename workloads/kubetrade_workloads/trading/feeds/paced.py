@@ -22,6 +22,7 @@ class PacedFeed:
 
     def __init__(self, history: History, bar_seconds: float) -> None:
         self.symbols = history.symbols
+        self.features = tuple(history.features)
         self.history = history
         self.bar_seconds = bar_seconds
         self._cursor = 0

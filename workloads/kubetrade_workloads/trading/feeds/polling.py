@@ -53,6 +53,7 @@ class PollingFeed:
         poll_seconds: float = 5.0,
     ) -> None:
         self.symbols = symbols
+        self.features: tuple[str, ...] = ()  # prices only: a model's features are made live
         self.interval = interval
         self._source = source
         self._clock = clock or WallClock()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from typing import Any
 
 import fsspec
 import pandas as pd
@@ -24,15 +25,24 @@ class ReplayError(ValueError):
     """The dataset cannot be replayed; the message names the missing part."""
 
 
-def read_split(dataset_uri: str, split: str) -> pd.DataFrame:
-    """One split of a published dataset as its long bar frame."""
-    resolved = storage.resolve(dataset_uri.rstrip("/"))
-    root = resolved.removesuffix(f"/{MANIFEST}")
+def _root(dataset_uri: str) -> str:
+    return storage.resolve(dataset_uri.rstrip("/")).removesuffix(f"/{MANIFEST}")
+
+
+def read_manifest(dataset_uri: str) -> dict[str, Any]:
+    """The manifest of a published dataset."""
     try:
-        with fsspec.open(f"{root}/{MANIFEST}", "rb") as fh:
-            manifest = json.loads(fh.read())
+        with fsspec.open(f"{_root(dataset_uri)}/{MANIFEST}", "rb") as fh:
+            manifest: dict[str, Any] = json.loads(fh.read())
     except FileNotFoundError as err:
         raise ReplayError(f"no dataset at {dataset_uri}: {MANIFEST} not found") from err
+    return manifest
+
+
+def read_split(dataset_uri: str, split: str) -> pd.DataFrame:
+    """One split of a published dataset as its long bar frame."""
+    root = _root(dataset_uri)
+    manifest = read_manifest(dataset_uri)
     entry = (manifest.get("splits") or {}).get(split)
     if entry is None:
         raise ReplayError(f"the dataset at {dataset_uri} has no {split!r} split")

@@ -1,0 +1,92 @@
+"""A model trained on a Dataset's features trades: on prices it makes them live,
+on a replay of the Dataset it reads them from the bars."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kubetrade_testing import training
+from kubetrade_testing.trading import trade_job
+from kubetrade_workloads.config import DataJob
+from kubetrade_workloads.data import job as data_job
+from kubetrade_workloads.trading.job import Outcome, Runtime, run
+from kubetrade_workloads.trading.lease import NoLease
+from kubetrade_workloads.trading.metrics import TraderMetrics
+from kubetrade_workloads.trading.store import TradeStore, open_engine
+from kubetrade_workloads.training import job as train_job
+
+SYMBOLS = ["AAPL", "MSFT"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """(the Dataset's URI, the Model's folder): a tiny PPO on synthetic features."""
+    root = tmp_path_factory.mktemp("feature-model")
+    dataset = f"file://{root}/dataset"
+    data_job.run(
+        DataJob.model_validate(
+            {
+                "owner": training.LOCAL.model_dump(by_alias=True),
+                "outputUri": dataset,
+                "data": {
+                    "source": {"symbols": SYMBOLS, "start": "2021-01-04", "end": "2023-06-30"},
+                    "features": {"groups": ["momentum", "returns"]},
+                },
+            }
+        )
+    )
+    result = train_job.run(training.job(root, dataset=dataset))
+    assert [f for f in result.card.features if f not in ("open", "close")]
+    return dataset, result.model_uri.rsplit("/", 1)[0]
+
+
+def _trade(
+    tmp_path: Path, bars: int, job_fields: dict[str, str], **trading: object
+) -> tuple[Outcome, TradeStore]:
+    job = trade_job(tmp_path, symbols=SYMBOLS, **trading).model_copy(update=job_fields)
+    runtime = Runtime(max_bars=bars, lease=NoLease(), metrics=TraderMetrics())
+    outcome = run(job, runtime)
+    return outcome, TradeStore(open_engine(None, tmp_path)[0])
+
+
+def _traded(store: TradeStore) -> bool:
+    decisions = store.decisions("default/paper")
+    return any(any(abs(w) > 0 for w in d["targets"].values()) for d in decisions)
+
+
+def test_it_trades_synthetic_prices_with_features_made_live(
+    trained: tuple[str, str], tmp_path: Path
+) -> None:
+    _, model = trained
+    outcome, store = _trade(tmp_path, 20, {"model_uri": model})
+    assert (outcome.code, outcome.bars) == (0, 20), outcome.reason
+    assert _traded(store) and store.orders("default/paper")
+
+
+def test_it_trades_a_replay_of_its_dataset_with_the_published_features(
+    trained: tuple[str, str], tmp_path: Path
+) -> None:
+    dataset, model = trained
+    fields = {"model_uri": model, "dataset_uri": dataset}
+    outcome, store = _trade(tmp_path, 15, fields, feed="replay")
+    assert (outcome.code, outcome.bars) == (0, 15), outcome.reason
+    assert _traded(store) and store.orders("default/paper")
+
+
+def test_a_card_that_cannot_say_how_its_features_were_made_is_refused(
+    trained: tuple[str, str], tmp_path: Path
+) -> None:
+    _, model = trained
+    copy = tmp_path / "model"
+    shutil.copytree(Path(model.removeprefix("file://")), copy)
+    card = json.loads((copy / "model_card.json").read_text())
+    card["dataset"].pop("featureConfig")
+    card["dataset"]["uri"] = f"file://{tmp_path}/gone"
+    (copy / "model_card.json").write_text(json.dumps(card))
+    outcome, store = _trade(tmp_path / "state", 5, {"model_uri": f"file://{copy}"})
+    assert outcome.code == 2 and "does not say how to make" in outcome.reason
+    assert not store.orders("default/paper")
