@@ -71,8 +71,11 @@ The demo keeps running. Look around:
 The TrainingRun trains PPO next (about a minute here) and the Model is
 evaluated and promoted; follow it with  kubectl get kubetrade -n $NS -w
 (phase changes are Events: kubectl get events -n $NS). The TradingSession then
-starts its trader, which reports Failed/TraderError: its feeds carry prices
-only, not the features PPO was trained on (open work, issue 7). A price-only
-paper session runs locally with  .venv/bin/trading-cli trade --local --bars 50
+starts its trader, which trades the promoted model on the synthetic stream
+(its Dataset features made live) and shows equity, PnL and risk:
+  kubectl get tradingsessions.kubetrade.io -n $NS -w
+  .venv/bin/trading-cli deploy monitor --session-id paper-synthetic -n $NS
+Suspend it (flatten, then stop) with
+  kubectl patch tradingsessions.kubetrade.io paper-synthetic -n $NS --type merge -p '{"spec":{"suspend":true}}'
 Stop everything with:  make demo-stop
 MSG

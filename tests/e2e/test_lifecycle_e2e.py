@@ -1,7 +1,7 @@
 """Dataset → TrainingRun → Model → TradingSession, as a user runs it: the
 operator makes each Job and the trader's Deployment, the local node runs the
-real workloads, gates promote or reject, and a session on the trained model
-reports why its trader cannot trade it yet."""
+real workloads, gates promote or reject, the trader trades the promoted model
+(its Dataset features made live from the synthetic stream) and suspends."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from kopf.testing import KopfRunner
 from lightkube import Client
+from lightkube.types import PatchType
 
 from kubetrade_dev.local_node import LocalNode
 from kubetrade_testing.cluster import wait_until
 from kubetrade_testing.factories import (
+    RESOURCES,
     condition,
     create,
     dataset,
@@ -101,17 +103,38 @@ def _trading(c: Client, name: str, namespace: str) -> dict[str, Any]:
 
 
 def _trade_the_promoted_model(c: Client, namespace: str, model_name: str) -> None:
-    """A session on the promoted Model gets one trader Deployment; the trader's bars
-    carry prices only, so a model trained on features fails the session at start
-    with the reason (no order is sent) instead of crash-looping."""
+    """One trader Deployment trades the Ready Model (trained on the Dataset's
+    features, which the trader makes from the synthetic stream's prices) until
+    it holds positions; suspend flattens and stops it."""
     create(c, trading_session("paper", model_name, barSeconds=0.1), namespace)
-    failed = wait_until(
-        lambda: s if (s := _trading(c, "paper", namespace)).get("phase") == "Failed" else None,
+    trading = wait_until(
+        lambda: (
+            s
+            if (s := _trading(c, "paper", namespace)).get("phase") == "Running"
+            and (s.get("trading") or {}).get("positions")
+            else None
+        ),
         timeout=180,
-        what="the session's verdict",
+        what="the trader to take positions",
     )
-    assert failed["deploymentName"] == "paper-trader"
-    ready = condition({"status": failed}, "Ready")
-    assert ready is not None and ready["reason"] == "TraderError", failed
-    assert "lacks features" in ready["message"] and "feed" in ready["message"]
-    assert not (failed.get("trading") or {}).get("ordersToday")
+    assert trading["deploymentName"] == "paper-trader"
+    assert trading["trading"]["equity"] > 0 and trading["trading"]["heartbeat"]
+    assert trading["effectiveLimits"], "the merged risk limits are on the resource"
+    ready = condition({"status": trading}, "Ready")
+    assert ready is not None and ready["reason"] == "TraderRunning", trading
+
+    c.patch(  # type: ignore[call-overload]
+        RESOURCES["TradingSession"],
+        "paper",
+        {"spec": {"suspend": True}},
+        namespace=namespace,
+        patch_type=PatchType.MERGE,
+    )
+    stopped = wait_until(
+        lambda: s if (s := _trading(c, "paper", namespace)).get("phase") == "Suspended" else None,
+        timeout=120,
+        what="suspension",
+    )
+    suspended = condition({"status": stopped}, "Suspended")
+    assert suspended is not None and suspended["reason"] == "Flattened", stopped
+    assert stopped["trading"]["positions"] == []
