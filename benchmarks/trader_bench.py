@@ -21,7 +21,10 @@ loopback, so the two do not share a GIL). Symbols: 1 and 30. Orders: a
 strategy that moves one symbol's target every bar ("1 order/bar", what a
 rebalancing model does on most bars) or every symbol's ("all": 30 orders in a
 bar, sent one after another). Risk limits are wide so the gate resizes
-nothing; the manager still checks every order.
+nothing; the manager still checks every order. A `features` case gives the
+trader what a model trained on a Dataset needs on a price feed: every bar, it
+makes all 95 catalogue features of every symbol from the last 400 bars
+(`LiveFeatures`), on the latency path, before the strategy is asked.
 """
 
 from __future__ import annotations
@@ -44,8 +47,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "hack")]
 
 from kubetrade_testing.trading import ALPACA_KEYS, trade_job  # noqa: E402
+from kubetrade_workloads.config.data import FeatureConfig  # noqa: E402
+from kubetrade_workloads.data.features import ALL  # noqa: E402
+from kubetrade_workloads.data.features.live import LiveFeatures  # noqa: E402
 from kubetrade_workloads.market.history import FloatArray, History  # noqa: E402
 from kubetrade_workloads.trading.assemble import Options, build  # noqa: E402
+from kubetrade_workloads.trading.feeds import BarBuffer  # noqa: E402
 
 WIDE = {
     "limits": {
@@ -96,7 +103,9 @@ class Result:
     orders_sent: int
 
 
-def run_case(venue: str, url: str | None, symbols: int, per_bar: int, bars: int) -> Result:
+def run_case(
+    venue: str, url: str | None, symbols: int, per_bar: int, bars: int, features: bool = False
+) -> Result:
     names = [f"S{i:02d}" for i in range(symbols)]
     broker = {"type": "alpaca", "url": url} if venue == "alpaca" else {"type": "sim"}
     with tempfile.TemporaryDirectory() as state:
@@ -109,6 +118,11 @@ def run_case(venue: str, url: str | None, symbols: int, per_bar: int, bars: int)
         )
         assembly = build(job, Options(credentials=ALPACA_KEYS))
         assembly.trader.p.strategy = Flip(symbols, per_bar)  # type: ignore[assignment]
+        if features:
+            maker = LiveFeatures.of(ALL, FeatureConfig(), None)
+            assembly.trader.p.buffer = BarBuffer(
+                tuple(names), capacity=2 * maker.span, features=maker.names, maker=maker
+            )
         assembly.resume()
         latencies, started, cpu = [], 0.0, 0.0
         for i in range(bars + 20):
@@ -125,6 +139,7 @@ def run_case(venue: str, url: str | None, symbols: int, per_bar: int, bars: int)
         assembly.close()
     q = statistics.quantiles(latencies, n=100)
     label = "1 order/bar" if per_bar == 1 else f"all ({per_bar})"
+    label += " + 95 live features" if features else ""
     return Result(
         venue, symbols, label, statistics.median(latencies), q[98], bars / elapsed, cpu_ms, sent
     )
@@ -155,6 +170,7 @@ def main() -> int:
         run_case(v, None, n, k, bars) if v == "sim" else _alpaca_case(n, k, bars)
         for v, n, k in cases
     ]
+    results += [run_case("sim", None, n, 1, bars, features=True) for n in (1, 30)]
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {bars} timed bars per case")
     print("| venue | symbols | orders | p50 ms | p99 ms | bars/s | trader CPU ms/bar | acked |")
     print("|---|---:|---|---:|---:|---:|---:|---:|")
