@@ -13,6 +13,7 @@ from kubetrade_testing import training
 from kubetrade_testing.trading import trade_job
 from kubetrade_workloads.config import DataJob
 from kubetrade_workloads.data import job as data_job
+from kubetrade_workloads.market.policy import PRICE_FEATURES
 from kubetrade_workloads.trading.job import Outcome, Runtime, run
 from kubetrade_workloads.trading.lease import NoLease
 from kubetrade_workloads.trading.metrics import TraderMetrics
@@ -40,7 +41,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
         )
     )
     result = train_job.run(training.job(root, dataset=dataset))
-    assert [f for f in result.card.features if f not in ("open", "close")]
+    assert [f for f in result.card.features if f not in PRICE_FEATURES]
     return dataset, result.model_uri.rsplit("/", 1)[0]
 
 

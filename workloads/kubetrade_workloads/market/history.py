@@ -24,7 +24,8 @@ from . import bars
 
 FloatArray = np.ndarray[tuple[int, ...], np.dtype[np.float64]]
 BoolArray = np.ndarray[tuple[int, ...], np.dtype[np.bool_]]
-_FIELDS = ("open", "high", "low", "close", "volume")
+FIELDS = ("open", "high", "low", "close", "volume")
+"""The per-symbol price fields of a bar, in the order arrays of bars stack them."""
 
 
 class HistoryError(ValueError):
@@ -63,7 +64,7 @@ class History:
     ) -> None:
         self._times = np.asarray(times, dtype="datetime64[ns]")
         self.symbols: tuple[str, ...] = tuple(symbols)
-        self._fields = {k: np.asarray(fields[k], dtype=np.float64) for k in _FIELDS}
+        self._fields = {k: np.asarray(fields[k], dtype=np.float64) for k in FIELDS}
         n = len(self._times)
         shape = (n, len(self.symbols))
         for name, arr in self._fields.items():
@@ -102,7 +103,7 @@ class History:
         if conformed.duplicated(["timestamp", "symbol"]).any():
             raise HistoryError("duplicate (timestamp, symbol) rows in the bars")
         index = pd.DatetimeIndex(conformed["timestamp"].drop_duplicates().sort_values())
-        wides = {f: _wide(conformed, f, index, wanted) for f in _FIELDS}
+        wides = {f: _wide(conformed, f, index, wanted) for f in FIELDS}
         has_price = ~np.isnan(wides["close"])
         empty = [s for j, s in enumerate(wanted) if not has_price[:, j].any()]
         if empty:
@@ -133,7 +134,7 @@ class History:
                 "symbol": np.tile(np.array(self.symbols, dtype=object), n),
             }
         )
-        for name in _FIELDS:
+        for name in FIELDS:
             out[name] = getattr(self, name).reshape(-1)
         return out
 

@@ -15,10 +15,11 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from .history import FloatArray, History
+from .history import FIELDS, FloatArray, History
 from .strategy import Weights
 
-PRICE_FEATURES = ("open", "high", "low", "close", "volume")
+PRICE_FEATURES = FIELDS
+"""Inputs a policy may read straight from the bars."""
 
 
 class MissingFeaturesError(ValueError):

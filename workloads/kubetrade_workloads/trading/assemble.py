@@ -37,7 +37,6 @@ from .trader import Parts, Trader
 log = logging.getLogger(__name__)
 STORE_URL_ENV = "KUBETRADE_STORE_URL"
 DEFAULT_SYMBOLS = ("AAPL", "MSFT")
-_MINUTES = {"1m": 1, "5m": 5, "15m": 15, "1h": 60, "1d": 1440}
 WARMUP_BARS = 60
 """Bars of history the risk manager estimates volatility and VaR from."""
 
@@ -92,7 +91,7 @@ def _cadence(symbols: tuple[str, ...], interval: str) -> tuple[float, float]:
     """(bars per day, periods per year) for the risk manager's scaling."""
     crypto = all(calendar.is_crypto(s) for s in symbols)
     minutes = 1440.0 if crypto else 390.0
-    per_day = max(minutes / _MINUTES[interval], 1.0) if interval != "1d" else 1.0
+    per_day = max(minutes / calendar.MINUTES[interval], 1.0) if interval != "1d" else 1.0
     return per_day, per_day * (365.0 if crypto else 252.0)
 
 

@@ -15,8 +15,6 @@ import functools
 
 from ..data.sources import calendar
 
-_MINUTES = {"1m": 1, "5m": 5, "15m": 15, "1h": 60, "1d": 1440}
-
 
 @functools.lru_cache(maxsize=64)
 def _sessions(year: int) -> dict[dt.date, tuple[dt.datetime, dt.datetime]]:
@@ -33,10 +31,10 @@ class MarketHours:
     """Whether a symbol's market is open for a bar of `interval`."""
 
     def __init__(self, interval: str) -> None:
-        if interval not in _MINUTES:
+        if interval not in calendar.MINUTES:
             raise ValueError(f"unknown interval {interval!r}")
         self.interval = interval
-        self._step = dt.timedelta(minutes=_MINUTES[interval])
+        self._step = dt.timedelta(minutes=calendar.MINUTES[interval])
 
     def is_open(self, symbol: str, bar_time: dt.datetime) -> bool:
         """True when an order decided on the bar at `bar_time` may be sent."""

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
 from ..config.data import FeatureConfig
+from ..envs.dataset import DatasetError, open_dataset
 from ..market.policy import PRICE_FEATURES, PolicyStrategy
 from ..market.strategy import Strategy
 from ..strategies import baseline
-from .feeds.replay import ReplayError, read_manifest
 
 if TYPE_CHECKING:
     from ..data.features.live import LiveFeatures
@@ -82,8 +82,8 @@ def _maker(card: ModelCard, features: tuple[str, ...]) -> LiveFeatures | None:
     config, normalization = lineage.feature_config, lineage.normalization
     if config is None:
         try:
-            manifest = read_manifest(lineage.uri)
-        except (ReplayError, OSError):
+            manifest = open_dataset(lineage.uri).manifest
+        except (DatasetError, OSError):
             return None
         config = (manifest.get("config") or {}).get("features")
         normalization = manifest.get("normalization")

@@ -8,9 +8,9 @@ reads at every bar the numbers it was trained on.
 
 Every kernel is a window over past bars, but recursive ones (EMAs, Wilder
 smoothing) keep a trace of where their series started. Over `span` bars (eight
-times the rolling window, at least 256) that trace has decayed below float32
-precision, the precision the Dataset stores; test_live_features compares the
-rows with `compute` over the full history.
+times the rolling window, at least 400) that trace has decayed below float32
+precision, the precision the Dataset stores; tests/unit/data/test_features_live.py
+compares the rows with the features a Dataset published.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 
 from ...config.data import FeatureConfig
-from ...market.history import FloatArray, History
+from ...market.history import FIELDS, FloatArray, History
 from . import catalog
 from .catalog import FeatureError
 from .inputs import SymbolBars
+from .make import fill
 from .normalize import Normalizer
 
 MIN_SPAN = 400
@@ -77,18 +78,14 @@ class LiveFeatures:
         """
         names = self.names
         column = {name: j for j, name in enumerate(names)}
+        kernels = catalog.kernels(names)
         times = history.times.view(np.int64)
-        prices = [getattr(history, f) for f in ("open", "high", "low", "close", "volume")]
+        prices = [getattr(history, f) for f in FIELDS]
         out = np.full((len(names), len(history), len(history.symbols)), np.nan)
         for k in range(len(history.symbols)):
             # TA-Lib reads contiguous float64 arrays: one copy of each column per symbol.
             series = SymbolBars(times, *(np.ascontiguousarray(p[:, k]) for p in prices))
-            with np.errstate(all="ignore"):  # warm-up NaNs and flat stretches are expected
-                for kernel in catalog.kernels(names):
-                    for name, values in kernel(series, self.window).items():
-                        j = column.get(name)
-                        if j is not None:
-                            out[j, :, k] = values
+            fill(out[:, :, k], series, kernels, column, self.window)
         # float32 first, as the Dataset stores features, so both scale the same numbers.
         scaled: FloatArray = (out.astype(np.float32) - self.shift[:, None, None]) / self.scale[
             :, None, None

@@ -8,6 +8,7 @@ in Python.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,6 +85,23 @@ def _warmup(block: npt.NDArray[np.float64]) -> tuple[int, int]:
     return start, holes
 
 
+def fill(
+    block: npt.NDArray[np.float64],
+    series: SymbolBars,
+    kernels: Sequence[catalog.Kernel],
+    column: Mapping[str, int],
+    window: int,
+) -> None:
+    """Write one symbol's features into `block` ([features, bars]): row `column[name]`
+    gets feature `name`; what a kernel makes beyond `column` is dropped."""
+    with np.errstate(all="ignore"):  # warm-up NaNs and flat stretches are expected
+        for kernel in kernels:
+            for name, values in kernel(series, window).items():
+                j = column.get(name)
+                if j is not None:
+                    block[j] = values
+
+
 def compute(bars: pd.DataFrame, config: FeatureConfig) -> Features:
     """The configured features of every symbol in `bars` (clean, canonical bars).
 
@@ -113,12 +131,7 @@ def compute(bars: pd.DataFrame, config: FeatureConfig) -> Features:
     for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
         series = SymbolBars(times[a:b], *(x[a:b] for x in arrays))
         block = scratch[:, : b - a]
-        with np.errstate(all="ignore"):  # warm-up NaNs and flat stretches are expected
-            for kernel in kernels:
-                for name, values in kernel(series, config.window).items():
-                    j = column.get(name)
-                    if j is not None:
-                        block[j] = values
+        fill(block, series, kernels, column, config.window)
         start, holes = _warmup(block)
         if start >= b - a:
             raise FeatureError(

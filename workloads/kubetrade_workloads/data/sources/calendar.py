@@ -22,12 +22,14 @@ from ...config.data import Interval
 EQUITY_CALENDAR = "XNYS"
 _FIRST_YEAR = 2000
 _XCALS_NOISE = "Series.values returning an ndarray that drops timezone"
-MINUTES = {
+MINUTES: dict[str, int] = {
     Interval.MINUTE: 1,
     Interval.FIVE_MINUTES: 5,
     Interval.FIFTEEN_MINUTES: 15,
     Interval.HOUR: 60,
+    Interval.DAY: 1440,
 }
+"""Length of a bar of each interval in minutes (a daily bar spans the whole day)."""
 
 
 def is_crypto(symbol: str) -> bool:

@@ -39,6 +39,30 @@ def rebase(urls: Any, base: str) -> Any:
     return urls
 
 
+def make_exchange(
+    exchange: str,
+    credentials: Credentials,
+    *,
+    timeout_ms: int,
+    url: str | None = None,
+    sandbox: bool = False,
+) -> Any | None:
+    """A rate-limited ccxt client of `exchange` with the Secret's credentials, on its
+    sandbox when asked and its API moved to `url` when given; None for an exchange
+    ccxt does not know. The data source and the trading venue both start here."""
+    factory = getattr(ccxt_lib, exchange, None)
+    if exchange not in ccxt_lib.exchanges or factory is None:
+        return None
+    config: dict[str, Any] = {"enableRateLimit": True, "timeout": timeout_ms}
+    config |= {field: credentials[key] for key, field in _CREDENTIAL_FIELDS if credentials.get(key)}
+    client = factory(config)
+    if sandbox:
+        client.set_sandbox_mode(True)
+    if url:
+        client.urls["api"] = rebase(client.urls["api"], url)
+    return client
+
+
 def _iso(ms: int) -> str:
     return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat()
 
@@ -54,18 +78,12 @@ class CcxtSource:
         url: str | None = None,
         policy: retry.Retry | None = None,
     ) -> None:
-        factory = getattr(ccxt_lib, exchange, None)
-        if exchange not in ccxt_lib.exchanges or factory is None:
+        client = make_exchange(exchange, credentials, timeout_ms=30_000, url=url)
+        if client is None:
             raise SourceError(
                 f"ccxt: no exchange named {exchange!r} (ccxt knows {len(ccxt_lib.exchanges)})"
             )
-        config: dict[str, Any] = {"enableRateLimit": True, "timeout": 30_000}
-        config |= {
-            field: credentials[key] for key, field in _CREDENTIAL_FIELDS if credentials.get(key)
-        }
-        self._exchange = factory(config)
-        if url:
-            self._exchange.urls["api"] = rebase(self._exchange.urls["api"], url)
+        self._exchange = client
         self.name = f"ccxt:{exchange}"
         self.url = url
         self.policy = policy or retry.Retry()

@@ -84,7 +84,6 @@ class Alerter:
         self.channels = list(channels)
         self.min_severity = Severity(min_severity)
         self.quiet_seconds = quiet_seconds
-        self.sent: list[tuple[str, Alert]] = []
         self.failures: list[str] = []
         self._recent: dict[tuple[Severity, str, str], float] = {}
         self._queue: queue.Queue[Alert | None] = queue.Queue()
@@ -111,7 +110,6 @@ class Alerter:
             for channel in self.channels:
                 try:
                     channel.send(alert)
-                    self.sent.append((channel.name, alert))
                 except Exception as err:  # noqa: BLE001 - one channel down must not stop others
                     self.failures.append(f"{channel.name}: {err}")
                     log.warning("alert to %s failed: %s", channel.name, err)

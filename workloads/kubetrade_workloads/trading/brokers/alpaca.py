@@ -28,6 +28,7 @@ with warnings.catch_warnings():
     from alpaca.trading.models import TradeAccount
     from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
 
+from ...data.sources.calendar import is_crypto
 from ...data.sources.credentials import Credentials
 from ...market.rebalance import round_down
 from ...market.types import Order, OrderStatus, OrderType, Position, Side
@@ -38,6 +39,7 @@ from .base import (
     BrokerUnavailable,
     DuplicateOrder,
     OrderRejected,
+    terminal,
 )
 from .deadline import Deadline
 
@@ -152,25 +154,19 @@ class AlpacaBroker:
         """POST /v2/orders with the order's client order id."""
         side = OrderSide.BUY if order.side == Side.BUY else OrderSide.SELL
         # Crypto pairs trade around the clock and take GTC; equities take DAY.
-        tif = TimeInForce.GTC if "/" in order.symbol else TimeInForce.DAY
-        request: MarketOrderRequest | LimitOrderRequest
-        if order.type == OrderType.LIMIT:
-            request = LimitOrderRequest(
-                symbol=order.symbol,
-                qty=order.quantity,
-                side=side,
-                time_in_force=tif,
-                limit_price=order.limit_price,
-                client_order_id=order.client_order_id,
-            )
-        else:
-            request = MarketOrderRequest(
-                symbol=order.symbol,
-                qty=order.quantity,
-                side=side,
-                time_in_force=tif,
-                client_order_id=order.client_order_id,
-            )
+        tif = TimeInForce.GTC if is_crypto(order.symbol) else TimeInForce.DAY
+        fields: dict[str, Any] = {
+            "symbol": order.symbol,
+            "qty": order.quantity,
+            "side": side,
+            "time_in_force": tif,
+            "client_order_id": order.client_order_id,
+        }
+        request = (
+            LimitOrderRequest(**fields, limit_price=order.limit_price)
+            if order.type == OrderType.LIMIT
+            else MarketOrderRequest(**fields)
+        )
         raw = self._call(
             f"placing {order.client_order_id}", lambda: self._client.submit_order(request)
         )
@@ -184,7 +180,7 @@ class AlpacaBroker:
                 lambda: self._client.get_order_by_client_id(client_order_id),
             )
         except OrderRejected as err:
-            if "HTTP 404" in str(err):
+            if isinstance(err.__cause__, APIError) and err.__cause__.status_code == 404:
                 return None
             raise
         return self._order(raw)
@@ -192,11 +188,7 @@ class AlpacaBroker:
     def cancel(self, client_order_id: str, symbol: str = "") -> None:
         """DELETE /v2/orders/{id}; an order already done is left alone."""
         found = self.lookup(client_order_id)
-        if found is None or found.status in (
-            OrderStatus.FILLED,
-            OrderStatus.CANCELED,
-            OrderStatus.REJECTED,
-        ):
+        if found is None or terminal(found.status):
             return
         try:
             self._call(

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import ccxt as ccxt_lib
 
-from ...data.sources.ccxt import rebase
+from ...data.sources.ccxt import make_exchange
 from ...data.sources.credentials import Credentials
 from ...market.types import Order, OrderStatus, OrderType, Position, Side
 from .base import (
@@ -31,7 +31,6 @@ from .base import (
 )
 
 T = TypeVar("T")
-_CREDENTIAL_FIELDS = (("apiKey", "apiKey"), ("apiSecret", "secret"), ("password", "password"))
 # Binance answers a reused client order id with this (code -2010, mapped to InvalidOrder).
 _DUPLICATE = ("Duplicate order sent", "clientOrderId is duplicated", "duplicate")
 
@@ -65,8 +64,10 @@ class CcxtBroker:
         url: str | None = None,
         timeout: float = 10.0,
     ) -> None:
-        factory = getattr(ccxt_lib, exchange, None)
-        if exchange not in ccxt_lib.exchanges or factory is None:
+        client = make_exchange(
+            exchange, credentials, timeout_ms=int(timeout * 1000), url=url, sandbox=sandbox
+        )
+        if client is None:
             raise BrokerError(f"ccxt: no exchange named {exchange!r}")
         missing = credentials.missing("apiKey", "apiSecret")
         if missing:
@@ -74,13 +75,7 @@ class CcxtBroker:
                 f"ccxt {exchange}: credentials {missing} are missing; put apiKey and apiSecret "
                 "in the Secret named by credentialsSecretRef"
             )
-        config: dict[str, Any] = {"enableRateLimit": True, "timeout": int(timeout * 1000)}
-        config |= {f: credentials[k] for k, f in _CREDENTIAL_FIELDS if credentials.get(k)}
-        self._x = factory(config)
-        if sandbox:
-            self._x.set_sandbox_mode(True)
-        if url:
-            self._x.urls["api"] = rebase(self._x.urls["api"], url)
+        self._x = client
         self.exchange = exchange
         self.symbols = symbols
         self._loaded = False

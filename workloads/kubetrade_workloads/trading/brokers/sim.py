@@ -18,15 +18,13 @@ from dataclasses import replace
 import numpy as np
 
 from ...market.costs import CostModel
-from ...market.history import History
+from ...market.history import FIELDS, History
 from ...market.portfolio import Portfolio
 from ...market.replay import BarClock
 from ...market.sim_broker import FillTiming, SimBroker
 from ...market.types import Fill, Order, OrderStatus, Position
 from ..book import restored_portfolio
 from .base import Account, BrokerOrder, DuplicateOrder
-
-_FIELDS = ("open", "high", "low", "close", "volume")
 
 
 class SimVenue:
@@ -63,20 +61,20 @@ class SimVenue:
     def _epoch(self, carry: int | None) -> None:
         n, k = self._capacity, len(self.symbols)
         times = np.zeros(n, dtype="datetime64[ns]")
-        fields = {f: np.zeros((n, k)) for f in _FIELDS}
+        fields = {f: np.zeros((n, k)) for f in FIELDS}
         tradeable = np.zeros((n, k), dtype=bool)
         old = getattr(self, "_broker", None)
         if carry is not None:
             # Row 0 of the new epoch is the last bar of the old one.
             times[0] = self._times[carry]
-            for f in _FIELDS:
+            for f in FIELDS:
                 fields[f][0] = self._fields[f][carry]
             tradeable[0] = self._tradeable[carry]
         self._times, self._fields, self._tradeable = times, fields, tradeable
-        self._clock = BarClock(History(times, self.symbols, fields, tradeable))
-        self._clock.index = 0
+        history = History(times, self.symbols, fields, tradeable)
+        self._clock = BarClock(history)
         self._broker = SimBroker(
-            History(times, self.symbols, fields, tradeable),
+            history,
             self._clock,
             self._costs,
             self.portfolio,
@@ -164,11 +162,11 @@ class SimVenue:
         for j, symbol in enumerate(self.symbols):
             bar = prices.get(symbol)
             if bar is None:
-                for f in _FIELDS:
+                for f in FIELDS:
                     self._fields[f][i, j] = self._fields[f][i - 1, j]
                 self._fields["volume"][i, j] = 0.0
                 continue
-            for f, value in zip(_FIELDS, bar, strict=True):
+            for f, value in zip(FIELDS, bar, strict=True):
                 self._fields[f][i, j] = value
             self._tradeable[i, j] = True
         self._clock.index = i

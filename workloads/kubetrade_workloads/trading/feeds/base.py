@@ -21,13 +21,11 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import pandas as pd
 
-from ...market.history import FloatArray, History
+from ...market.history import FIELDS, FloatArray, History
 from ...market.policy import MissingFeaturesError
 
 if TYPE_CHECKING:  # TA-Lib loads only in traders whose model reads features
     from ...data.features.live import LiveFeatures
-
-FIELDS = ("open", "high", "low", "close", "volume")
 
 
 @dataclass(frozen=True)

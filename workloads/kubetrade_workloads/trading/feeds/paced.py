@@ -11,7 +11,6 @@ import datetime as dt
 import time
 
 import numpy as np
-import pandas as pd
 
 from ...market.history import History
 from .base import Bar, bars_of
@@ -59,13 +58,6 @@ class PacedFeed:
     def exhausted(self) -> bool:
         """True after the last bar."""
         return self._cursor >= len(self.history)
-
-    @property
-    def position(self) -> pd.Timestamp | None:
-        """Time of the next bar (None when exhausted)."""
-        if self.exhausted:
-            return None
-        return pd.Timestamp(self.history.times[self._cursor]).tz_localize("UTC")
 
     def close(self) -> None:
         """Nothing to release."""

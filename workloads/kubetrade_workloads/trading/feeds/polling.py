@@ -17,18 +17,15 @@ from collections import deque
 import numpy as np
 import pandas as pd
 
+from ...data.sources import calendar
 from ...data.sources.base import Source, SourceError
-from ...market.history import History
+from ...market.history import FIELDS, History
 from ...market.ports import Clock
-from .base import FIELDS, Bar, aligned
+from .base import Bar, aligned
 
 log = logging.getLogger(__name__)
-STEP = {
-    "1m": dt.timedelta(minutes=1),
-    "5m": dt.timedelta(minutes=5),
-    "15m": dt.timedelta(minutes=15),
-    "1h": dt.timedelta(hours=1),
-    "1d": dt.timedelta(days=1),
+STEP: dict[str, dt.timedelta] = {
+    interval: dt.timedelta(minutes=m) for interval, m in calendar.MINUTES.items()
 }
 
 
@@ -94,9 +91,7 @@ class PollingFeed:
             len(stamps) if after is None else int(stamps.searchsorted(pd.Timestamp(after), "right"))
         )
         self._queue.extend(self._bars(history, cut, len(history)))
-        self._last = stamps[cut - 1].to_pydatetime() if cut > 0 else after
-        if self._queue:
-            self._last = self._queue[-1].time
+        self._last = stamps[-1].to_pydatetime()  # queued or warm-up, the newest bar seen
         return self._bars(history, max(0, cut - warmup), cut)
 
     def _bars(self, history: History, start: int, stop: int) -> list[Bar]:

@@ -23,7 +23,7 @@ class TradeHistory:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def fills(self, session_id: str) -> list[tuple[str, Fill]]:
-        """(fill id, fill) of the session, in booking order."""
+        """(fill id, fill) of the session, in booking order (one booking's fills by id)."""
         with self._sessions() as s:
             rows = s.scalars(
                 sa.select(FillRow)

@@ -69,12 +69,7 @@ class TradeStore(TradeHistory):
             if account is None:
                 return None
             positions = s.scalars(sa.select(PositionRow).filter_by(session_id=session_id))
-            orders = s.scalars(
-                sa.select(OrderRow)
-                .filter_by(session_id=session_id)
-                .where(OrderRow.status.in_([str(o) for o in OPEN_STATES]))
-                .order_by(OrderRow.created_at, OrderRow.client_order_id)
-            )
+            orders = s.scalars(_orders_query(session_id, open_only=True))
             return StoredState(
                 broker=account.broker,
                 initial_cash=account.initial_cash,
@@ -154,12 +149,8 @@ class TradeStore(TradeHistory):
 
     def orders(self, session_id: str, *, open_only: bool = False) -> list[OrderRecord]:
         """The session's orders, oldest first."""
-        query = sa.select(OrderRow).filter_by(session_id=session_id)
-        if open_only:
-            query = query.where(OrderRow.status.in_([str(o) for o in OPEN_STATES]))
         with self._sessions() as s:
-            rows = s.scalars(query.order_by(OrderRow.created_at, OrderRow.client_order_id))
-            return [_record(r) for r in rows]
+            return [_record(r) for r in s.scalars(_orders_query(session_id, open_only=open_only))]
 
     def update_order(
         self,
@@ -171,17 +162,9 @@ class TradeStore(TradeHistory):
         reason: str | None = None,
     ) -> None:
         """Move an order to `status` (its fills are booked by `book_fill`)."""
-        values: dict[str, Any] = {"status": status.value, "updated_at": now}
-        if broker_order_id:
-            values["broker_order_id"] = broker_order_id
-        if reason is not None:
-            values["reason"] = reason
+        change = StatusChange(client_order_id, status, broker_order_id or None, reason)
         with self.engine.begin() as s:
-            done = s.execute(
-                sa.update(ORDERS).where(ORDERS.c.client_order_id == client_order_id).values(values)
-            )
-            if done.rowcount != 1:
-                raise KeyError(client_order_id)
+            self._change_statuses(s, [change], now)
 
     def orders_since(self, session_id: str, since: dt.datetime) -> int:
         """How many orders were made at or after `since` (bar time)."""
@@ -349,3 +332,11 @@ class TradeStore(TradeHistory):
                     after=after,
                 )
             )
+
+
+def _orders_query(session_id: str, *, open_only: bool) -> sa.Select[OrderRow]:
+    """A session's orders (only those the broker may still change), oldest first."""
+    query = sa.select(OrderRow).filter_by(session_id=session_id)
+    if open_only:
+        query = query.where(OrderRow.status.in_([str(o) for o in OPEN_STATES]))
+    return query.order_by(OrderRow.created_at, OrderRow.client_order_id)

@@ -33,7 +33,6 @@ DECISIONS = cast(sa.Table, DecisionRow.__table__)
 EVENTS = cast(sa.Table, RiskEventRow.__table__)
 _B = sa.bindparam
 # Built once: a statement with bound parameters compiles once and is cached.
-FILL_EXISTS = sa.select(FILLS.c.fill_id).where(FILLS.c.fill_id == _B("id"))
 ORDER_FILLED = (
     sa.update(ORDERS)
     .where(ORDERS.c.client_order_id == _B("id"))
