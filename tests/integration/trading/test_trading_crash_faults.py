@@ -27,7 +27,7 @@ from kubetrade_testing.trading import ALPACA_KEYS, trade_job
 from kubetrade_workloads.config import TradeJob
 from kubetrade_workloads.trading.assemble import Assembly, Options, build
 from kubetrade_workloads.trading.brokers import BrokerUnavailable
-from kubetrade_workloads.trading.failpoints import RandomCrashes, SimulatedCrash
+from kubetrade_workloads.trading.failpoints import POINTS, RandomCrashes, SimulatedCrash
 from kubetrade_workloads.trading.orders import RetryPolicy
 from kubetrade_workloads.trading.store import OrderState, TradeStore, open_engine
 
@@ -138,6 +138,7 @@ def test_a_hundred_random_crashes_double_no_order_and_lose_no_fill(
     }
     print("crash-fault report:", json.dumps(report))
     assert restarts >= 100 and reconciled >= 90  # a start may itself be cut short
+    assert set(crashes.crashes) <= set(POINTS) and len(crashes.crashes) >= 4
     assert fake.faults["429"] and fake.faults["500"] and fake.faults["timeout"]
 
 

@@ -28,24 +28,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from enum import StrEnum
 
 import numpy as np
 
+from ..market.cadence import BARS_PER_DAY, DAYS_PER_YEAR
+from ..market.cadence import Market as Market  # where the backtest's users import it
 from ..market.history import FloatArray
 
 ArrayLike = Sequence[float] | FloatArray
-
-_BARS_PER_DAY = {
-    "equities": {"1m": 390, "5m": 78, "15m": 26, "1h": 7, "1d": 1},
-    "crypto": {"1m": 1440, "5m": 288, "15m": 96, "1h": 24, "1d": 1},
-}
-_DAYS_PER_YEAR = {"equities": 252, "crypto": 365}
-
-
-class Market(StrEnum):
-    EQUITIES = "equities"
-    CRYPTO = "crypto"
 
 
 class MetricsError(ValueError):
@@ -54,14 +44,14 @@ class MetricsError(ValueError):
 
 def periods_per_year(interval: str, market: Market | str = Market.EQUITIES) -> float:
     """Bars per year for an interval (1m, 5m, 15m, 1h, 1d) in a market."""
-    kind = Market(market).value
+    kind = Market(market)
     try:
-        per_day = _BARS_PER_DAY[kind][interval]
+        per_day = BARS_PER_DAY[kind][interval]
     except KeyError:
         raise MetricsError(
-            f"unknown interval {interval!r}; choose from {sorted(_BARS_PER_DAY[kind])}"
+            f"unknown interval {interval!r}; choose from {sorted(BARS_PER_DAY[kind])}"
         ) from None
-    return float(_DAYS_PER_YEAR[kind] * per_day)
+    return float(DAYS_PER_YEAR[kind] * per_day)
 
 
 def clean_returns(values: ArrayLike) -> FloatArray:

@@ -20,6 +20,7 @@ from ..config.jobs import TradeJob
 from ..config.trading import BrokerType
 from ..data.sources import calendar
 from ..data.sources.credentials import Credentials, load_credentials
+from ..market.cadence import BARS_PER_DAY, DAYS_PER_YEAR, Market
 from ..market.policy import PolicyStrategy
 from ..market.ports import Clock
 from ..risk.manager import RiskManager
@@ -64,7 +65,6 @@ class Assembly:
     trader: Trader
     feed: LiveFeed
     store: TradeStore
-    store_info: StoreInfo
     broker: TradingBroker
     symbols: tuple[str, ...]
     warmup: int
@@ -89,10 +89,9 @@ class Assembly:
 
 def _cadence(symbols: tuple[str, ...], interval: str) -> tuple[float, float]:
     """(bars per day, periods per year) for the risk manager's scaling."""
-    crypto = all(calendar.is_crypto(s) for s in symbols)
-    minutes = 1440.0 if crypto else 390.0
-    per_day = max(minutes / calendar.MINUTES[interval], 1.0) if interval != "1d" else 1.0
-    return per_day, per_day * (365.0 if crypto else 252.0)
+    market = Market.CRYPTO if all(calendar.is_crypto(s) for s in symbols) else Market.EQUITIES
+    per_day = float(BARS_PER_DAY[market][interval])
+    return per_day, per_day * DAYS_PER_YEAR[market]
 
 
 def build(job: TradeJob, options: Options | None = None) -> Assembly:
@@ -101,7 +100,7 @@ def build(job: TradeJob, options: Options | None = None) -> Assembly:
     env = os.environ if options.env is None else options.env
     config = job.trading
     credentials = options.credentials or load_credentials(env=env)
-    engine, info = options.store or open_engine(
+    engine, _ = options.store or open_engine(
         env.get(STORE_URL_ENV) or None, job.state_dir, manual_checkpoints=True
     )
     store = TradeStore(engine)
@@ -170,7 +169,7 @@ def build(job: TradeJob, options: Options | None = None) -> Assembly:
     if isinstance(strategy, PolicyStrategy):
         log.info("trading model %s on %s", job.model_uri, ", ".join(symbols))
     return Assembly(
-        trader, feed, store, info, broker, symbols, warmup, job.session_id, options.store is None
+        trader, feed, store, broker, symbols, warmup, job.session_id, options.store is None
     )
 
 

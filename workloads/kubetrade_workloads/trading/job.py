@@ -139,7 +139,6 @@ class _Loop:
         )
         watch = rt.watch_spec if rt.watch_spec is not None else not _local(job)
         self.watcher = rt.watcher or (SpecWatcher(job.owner, job.trading.risk) if watch else None)
-        self.risk_config = job.trading.risk
         self.last_summary = -SUMMARY_EVERY
         self.trader.on_events = self._events
         self.trader.on_new_day = self._daily_summary
@@ -147,9 +146,8 @@ class _Loop:
     def run(self) -> Outcome:
         bars = 0
         try:
-            code, reason = self._start()
-            if code is None:
-                code, reason, bars = self._trade()
+            self._start()
+            code, reason, bars = self._trade()
         except LeaseLost as err:
             code, reason = 3, str(err)
         except (AuthenticationFailed, BrokerError) as err:
@@ -169,7 +167,7 @@ class _Loop:
             self._close()
         return Outcome(code, reason, bars, self.trader.snapshot())
 
-    def _start(self) -> tuple[int | None, str]:
+    def _start(self) -> None:
         job, store = self.job, self.a.store
         now = dt.datetime.now(dt.UTC)
         store.add_config_change(
@@ -188,7 +186,6 @@ class _Loop:
         self.publisher.offer(self.trader.snapshot())
         if self.watcher is not None:
             self.watcher.start()
-        return None, ""
 
     def _trade(self) -> tuple[int, str, int]:
         bars, beat = 0, time.monotonic()
@@ -234,9 +231,9 @@ class _Loop:
         if change.error:
             self.alerter(Alert(Severity.WARNING, "risk edit ignored", change.error, session))
         if change.risk is not None:
-            before, self.risk_config = self.risk_config.to_wire(), change.risk
+            before = risk.config.to_wire()
             risk.update_config(change.risk)
-            events = self.trader.flush_events()
+            events = self.trader.flush_events()  # raised between bars
             detail = "; ".join(e.detail for e in events if e.kind == RiskEventKind.CONFIG_CHANGED)
             self.a.store.add_config_change(
                 session,

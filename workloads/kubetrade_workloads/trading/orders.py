@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from ..market.types import Fill, Order, OrderStatus
 from .book import Book
@@ -80,7 +80,6 @@ class Counts:
     expired: int = 0
     fills: int = 0
     duplicates_refused: int = 0
-    rejections: list[str] = field(default_factory=list)
 
 
 def fill_id(client_order_id: str, cumulative: float) -> str:
@@ -135,7 +134,8 @@ class OrderRouter:
     def send(self, orders: Sequence[Order], bar_time: dt.datetime, purpose: Purpose) -> int:
         """Write all of `orders`, send the new ones, then record the acknowledgements.
 
-        Returns how many were sent. Acknowledgements are stored after the last
+        Returns how many were new: an order the store already has (decided before a
+        restart) is never sent again. Acknowledgements are stored after the last
         order is out, so a bar's orders leave as fast as the venue takes them;
         a crash in between loses nothing, the restart looks them up.
         """
@@ -227,7 +227,6 @@ class OrderRouter:
 
     def _reject(self, client_order_id: str, reason: str) -> None:
         self._count("rejected")
-        self.counts.rejections.append(reason)  # list.append is atomic
         log.warning("order %s rejected: %s", client_order_id, reason)
         self.store.update_order(client_order_id, OrderState.REJECTED, _now(), reason=reason)
         self._open.pop(client_order_id, None)
@@ -340,7 +339,6 @@ class OrderRouter:
             else:
                 if state == OrderState.REJECTED:
                     self._count("rejected")
-                    self.counts.rejections.append(ack.reason)
                 reason = ack.reason or None
                 changes.append(
                     StatusChange(ack.client_order_id, state, ack.broker_order_id, reason)

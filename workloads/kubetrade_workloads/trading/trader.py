@@ -61,7 +61,6 @@ class Decision:
     closed_market: int = 0
     latency: float = 0.0
     state: str = TradingState.ACTIVE.value
-    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for the status and the logs."""
@@ -134,7 +133,7 @@ class Trader:
         if p.book.day is not None:
             start = dt.datetime.combine(p.book.day, dt.time(), dt.UTC)
             self.orders_today = p.store.orders_since(p.session_id, start)
-        self._events()
+        self.flush_events()
 
     # -- a bar ------------------------------------------------------------------
 
@@ -165,9 +164,8 @@ class Trader:
         # (or to the decision itself on a bar without orders).
         done = p.router.acknowledged_at or time.perf_counter()
         decision.latency = done - bar.received
-        p.broker.settle()
-        if p.broker.name == "sim":
-            p.router.sync()  # the simulator may fill at this close
+        if p.broker.settle():
+            p.router.sync()  # a simulator filled at this close
         decision.state = p.risk.state.value
         self._close(bar, decision)
         self.last = decision
@@ -194,9 +192,9 @@ class Trader:
         orders = self._checked(planned, bar.time, decision)
         if orders:
             p.router.cancel_open({o.symbol for o in orders})  # stale orders of these symbols
-            p.router.send(orders, bar.time, Purpose.REBALANCE)
+            # A bar redone after a crash: its orders were counted at start already.
+            self.orders_today += p.router.send(orders, bar.time, Purpose.REBALANCE)
         decision.orders = len(orders)
-        self.orders_today += len(orders)
         self.previous = targets
 
     def _checked(
@@ -274,7 +272,7 @@ class Trader:
             allowed = p.risk.check(order, p.book.view(time_)).order
             if allowed is not None:
                 orders.append(allowed)
-        p.router.send(orders, time_, Purpose.FLATTEN)
+        self.orders_today += p.router.send(orders, time_, Purpose.FLATTEN)
         p.router.sync()
         self.flat = not p.book.portfolio.positions and not p.router.open_orders
         return len(orders)
@@ -321,16 +319,13 @@ class Trader:
         )
         self.on_events(events)
 
-    def _events(self) -> list[RiskEvent]:
+    def flush_events(self) -> list[RiskEvent]:
+        """Store and publish the risk events raised since the last bar closed."""
         events = self.p.risk.drain_events()
         if events:
             self.p.store.add_events(self.p.session_id, events)
             self.on_events(events)
         return events
-
-    def flush_events(self) -> list[RiskEvent]:
-        """Store and publish risk events raised between bars (a live config change)."""
-        return self._events()
 
     def snapshot(self) -> Snapshot:
         """The trader's state now."""

@@ -212,8 +212,9 @@ class AlpacaBroker:
     def advance(self, time: dt.datetime, prices: Mapping[str, tuple[float, ...]]) -> None:
         """Alpaca fills on its own clock; nothing to do on a bar."""
 
-    def settle(self) -> None:
-        """Nothing to do after the bar's decisions."""
+    def settle(self) -> bool:
+        """Alpaca fills on its own clock: nothing changes here."""
+        return False
 
     def close(self) -> None:
         """Stop the call pool."""

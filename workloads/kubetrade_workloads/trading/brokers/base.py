@@ -109,8 +109,9 @@ class TradingBroker(Protocol):
         """A bar opened: (open, high, low, close, volume) per symbol. Simulators fill here."""
         ...
 
-    def settle(self) -> None:
-        """The bar's decisions are sent (simulators filling at the close fill here)."""
+    def settle(self) -> bool:
+        """The bar's decisions are sent; True when orders changed at the venue since
+        (a simulator filling at the close fills here), so the trader syncs them."""
         ...
 
     def close(self) -> None:

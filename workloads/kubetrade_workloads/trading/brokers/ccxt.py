@@ -180,8 +180,9 @@ class CcxtBroker:
     def advance(self, time: dt.datetime, prices: Mapping[str, tuple[float, ...]]) -> None:
         """The exchange fills on its own clock."""
 
-    def settle(self) -> None:
-        """Nothing to do after the bar's decisions."""
+    def settle(self) -> bool:
+        """The exchange fills on its own clock: nothing changes here."""
+        return False
 
     def close(self) -> None:
         """ccxt's sync client holds a requests session; nothing else to release."""

@@ -172,9 +172,11 @@ class SimVenue:
         self._clock.index = i
         self._book(self._broker.match())
 
-    def settle(self) -> None:
-        """Fill what is due at this bar's close (CLOSE timing)."""
-        self._book(self._broker.match())
+    def settle(self) -> bool:
+        """Fill what is due at this bar's close (CLOSE timing); True when anything did."""
+        fills = self._broker.match()
+        self._book(fills)
+        return bool(fills)
 
     def _book(self, fills: Sequence[Fill]) -> None:
         for fill in fills:
