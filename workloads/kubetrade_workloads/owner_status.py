@@ -21,16 +21,26 @@ log = logging.getLogger(__name__)
 KUBECONFIG_ENV = "KUBETRADE_KUBECONFIG"
 
 
-def _client() -> Any:
+def client(field_manager: str = "kubetrade-workload") -> Any:
+    """A new lightkube Client, as pods get one (one per thread: they are not shared)."""
     from lightkube import Client, KubeConfig  # imported here: only pods that report need it
 
     path = os.environ.get(KUBECONFIG_ENV)
     config = KubeConfig.from_file(path) if path else None
-    return Client(config=config, field_manager="kubetrade-workload")
+    return Client(config=config, field_manager=field_manager)
 
 
-def report(owner: OwnerRef, fields: Mapping[str, Any]) -> bool:
-    """Merge-patch `fields` into the owner's status; False when there is no cluster.
+def resource(owner: OwnerRef) -> Any:
+    """The lightkube resource class of the owner's kind."""
+    from lightkube.generic_resource import create_namespaced_resource
+
+    group, version = owner.api_version.split("/")
+    return create_namespaced_resource(group, version, owner.kind, owner.kind.lower() + "s")
+
+
+def report(owner: OwnerRef, fields: Mapping[str, Any], kube: Any = None) -> bool:
+    """Merge-patch `fields` into the owner's status (through `kube`, or a client of
+    its own); False when there is no cluster.
 
     A failed report is logged, not raised: the work itself succeeded and its
     artifacts are published; the operator still sees the Job's outcome.
@@ -38,19 +48,22 @@ def report(owner: OwnerRef, fields: Mapping[str, Any]) -> bool:
     if owner.api_version == "local":
         return False  # a `trading-cli` run on a laptop has no owner resource
     try:
-        from lightkube.generic_resource import create_namespaced_resource
         from lightkube.types import PatchType
 
-        group, version = owner.api_version.split("/")
-        res = create_namespaced_resource(group, version, owner.kind, owner.kind.lower() + "s")
-        with _client() as client:
-            client.patch(
-                res.Status,
+        body = {"status": dict(fields)}
+        own = kube is None
+        kube = client() if own else kube
+        try:
+            kube.patch(
+                resource(owner).Status,
                 owner.name,
-                {"status": dict(fields)},
+                body,
                 namespace=owner.namespace,
                 patch_type=PatchType.MERGE,
             )
+        finally:
+            if own:
+                kube.close()
     except Exception as err:  # noqa: BLE001 - reporting must never fail the work
         log.warning("could not report status to %s/%s: %s", owner.namespace, owner.name, err)
         return False

@@ -77,8 +77,10 @@ class Book:
         """Take the latest prices (symbols without one keep their last)."""
         self.prices.update(prices)
 
-    def _marks(self, held: Mapping[str, Position]) -> dict[str, float]:
-        """The latest price of every symbol held or priced (a position's own price if none)."""
+    def marks(self, held: Mapping[str, Position] | None = None) -> dict[str, float]:
+        """The latest price of every symbol held (the book's positions when None) or
+        priced; a position without a positive price is marked at its own average."""
+        held = self.portfolio.positions if held is None else held
         marks = dict(self.prices)
         for symbol, position in held.items():
             if not marks.get(symbol):
@@ -87,7 +89,7 @@ class Book:
 
     def equity(self) -> float:
         """Cash plus positions at the latest prices."""
-        return self.portfolio.equity(self._marks(self.portfolio.positions))
+        return self.portfolio.equity(self.marks())
 
     def roll_day(self, day: dt.date) -> bool:
         """Start a new day at the current equity; True when the day changed."""
@@ -108,7 +110,7 @@ class Book:
         """What the risk manager judges orders against (`positions`: pro forma holdings)."""
         actual = self.portfolio.positions
         held = actual if positions is None else positions
-        prices = self._marks({**actual, **held})
+        prices = self.marks({**actual, **held})
         cash = self.portfolio.cash
         if positions is not None:
             # Pro forma: the pending orders as if filled at the marks, paid from cash.

@@ -7,19 +7,14 @@ in a cluster the ServiceAccount token is mounted and found by lightkube.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from typing import Any
 
-from ..owner_status import KUBECONFIG_ENV
+from .. import owner_status
 
 
 def client() -> Any:
     """A new lightkube Client (one per thread: they are not shared)."""
-    from lightkube import Client, KubeConfig
-
-    path = os.environ.get(KUBECONFIG_ENV)
-    config = KubeConfig.from_file(path) if path else None
-    return Client(config=config, field_manager="kubetrade-trader")
+    return owner_status.client("kubetrade-trader")
 
 
 def micro_time(value: dt.datetime) -> str:

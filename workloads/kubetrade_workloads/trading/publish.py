@@ -13,7 +13,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
+from .. import owner_status
 from ..config.jobs import OwnerRef
 from .snapshot import Snapshot
 
@@ -88,10 +90,14 @@ class Publisher:
 
 
 def status_sink(owner: OwnerRef) -> Sink:
-    """Merge-patch the snapshot into the owner TradingSession's status."""
-    from .. import owner_status
+    """Merge-patch the snapshot into the owner TradingSession's status, through one
+    client kept for the publisher's thread (a report every 2 s need not reconnect)."""
+    kube: Any = None
 
     def report(snapshot: Snapshot) -> None:
-        owner_status.report(owner, snapshot.status())
+        nonlocal kube
+        if kube is None:
+            kube = owner_status.client()
+        owner_status.report(owner, snapshot.status(), kube)
 
     return report

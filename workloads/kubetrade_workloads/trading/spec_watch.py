@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .. import owner_status
 from ..config.jobs import OwnerRef
 from ..config.risk import RiskConfig
 from .kube import client
@@ -35,11 +36,7 @@ class SpecChange:
 
 
 def _read(kube: Any, owner: OwnerRef) -> dict[str, Any]:
-    from lightkube.generic_resource import create_namespaced_resource
-
-    group, version = owner.api_version.split("/")
-    kind = create_namespaced_resource(group, version, owner.kind, owner.kind.lower() + "s")
-    obj = kube.get(kind, owner.name, namespace=owner.namespace)
+    obj = kube.get(owner_status.resource(owner), owner.name, namespace=owner.namespace)
     spec: dict[str, Any] = dict(obj.get("spec") or {})
     return spec
 

@@ -232,10 +232,7 @@ class Trader:
             if allowed is None:
                 decision.refused += 1
                 continue
-            held = pro_forma.get(symbol)
-            before = held.quantity if held else 0.0
-            average = held.average_price if held else p.book.prices.get(symbol, 0.0)
-            pro_forma[symbol] = Position(symbol, before + allowed.signed_quantity, average)
+            self._add(pro_forma, symbol, allowed.signed_quantity)
             out.append(allowed)
         return out
 
@@ -244,13 +241,16 @@ class Trader:
         held = dict(self.p.book.portfolio.positions)
         for record in self.p.router.open_orders:
             remaining = record.quantity - record.filled_quantity
-            signed = remaining if record.side == Side.BUY else -remaining
-            old = held.get(record.symbol)
-            quantity = (old.quantity if old else 0.0) + signed
-            held[record.symbol] = Position(
-                record.symbol, quantity, old.average_price if old else 0.0
-            )
+            self._add(held, record.symbol, remaining if record.side == Side.BUY else -remaining)
         return held
+
+    def _add(self, held: dict[str, Position], symbol: str, signed: float) -> None:
+        """`signed` more of `symbol` in pro-forma `held` (a new position at the last price)."""
+        old = held.get(symbol)
+        before, average = (
+            (old.quantity, old.average_price) if old else (0.0, self.p.book.prices.get(symbol, 0.0))
+        )
+        held[symbol] = Position(symbol, before + signed, average)
 
     # -- the kill switch ----------------------------------------------------------
 
@@ -298,7 +298,7 @@ class Trader:
                 time=bar.time,
                 equity=equity,
                 cash=p.book.portfolio.cash,
-                gross_exposure=sum(abs(v.market_value) for v in snap.positions) / equity
+                gross_exposure=p.book.portfolio.gross_exposure(p.book.marks()) / equity
                 if equity > 0
                 else 0.0,
                 drawdown=snap.drawdown,
@@ -332,12 +332,13 @@ class Trader:
         p = self.p
         book = p.book
         equity = book.equity()
+        marks = book.marks()
         positions = tuple(
             PositionView(
                 s,
                 pos.quantity,
-                pos.quantity * book.prices.get(s, pos.average_price),
-                pos.quantity * (book.prices.get(s, pos.average_price) - pos.average_price),
+                pos.quantity * marks[s],
+                pos.quantity * (marks[s] - pos.average_price),
             )
             for s, pos in sorted(book.portfolio.positions.items())
         )
