@@ -26,10 +26,9 @@ from lightkube.resources.core_v1 import Namespace
 from lightkube.types import PatchType
 
 from kubetrade_operator.api import DatasetSpec
-from kubetrade_operator.api.common import Phase
 from kubetrade_operator.builders.common import Owner
 from kubetrade_operator.builders.dataset import build_dataset_children
-from kubetrade_operator.builders.job_status import JobOutcome, bounded_status
+from kubetrade_operator.builders.job_status import PENDING, bounded_status
 from kubetrade_operator.settings import OperatorSettings
 from kubetrade_testing.factories import RESOURCES, dataset
 
@@ -116,7 +115,6 @@ def full_path_workload(namespace: str, items: list[str]) -> Submit:
     placeholder = "00000000-0000-0000-0000-000000000000"
     datasets = {n: codecs.from_dict(_in(dataset(n), namespace)) for n in items}
     children = {n: _children(namespace, n, placeholder) for n in items}
-    pending = JobOutcome(Phase.PENDING, "JobCreated", "waiting for the workload's pod to start")
     res = RESOURCES["Dataset"]
 
     async def submit(client: AsyncClient, name: str) -> None:
@@ -129,7 +127,7 @@ def full_path_workload(namespace: str, items: list[str]) -> Submit:
             child["metadata"]["ownerReferences"][0]["uid"] = uid
             job_name = child["metadata"]["name"]
             await client.create(codecs.from_dict(child))
-        status = bounded_status({}, 1, job_name, pending)
+        status = bounded_status({}, 1, job_name, PENDING)  # what the operator writes first
         await client.patch(
             res.Status, name, {"status": status}, namespace=namespace, patch_type=PatchType.MERGE
         )

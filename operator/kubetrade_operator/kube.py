@@ -35,19 +35,20 @@ RESOURCES = {k.kind: create_namespaced_resource(GROUP, VERSION, k.kind, k.plural
 _client: AsyncClient | None = None
 
 
-def client() -> AsyncClient:
-    """The shared client, built lazily from the kubeconfig or in-cluster config.
+REQUEST_TIMEOUT_SECONDS = 60.0
+"""Ours and kopf's: an API server under load answers slowly, and kopf does not retry
+an event handler that raised."""
 
-    The timeout matches kopf's request timeout: an API server under load answers
-    slowly, and kopf does not retry an event handler that raised.
-    """
+
+def client() -> AsyncClient:
+    """The shared client, built lazily from the kubeconfig or in-cluster config."""
     global _client  # noqa: PLW0603 - one connection pool for the whole process
     if _client is None:
         config = KubeConfig.from_env().get()
         _client = AsyncClient(
             config,
             field_manager=FIELD_MANAGER,
-            timeout=httpx2.Timeout(60.0),
+            timeout=httpx2.Timeout(REQUEST_TIMEOUT_SECONDS),
             transport=_transport(config, get_settings().max_workers),
         )
     return _client

@@ -261,7 +261,11 @@ def test_analyze_live_flags_are_checked() -> None:
     assert runner.invoke(app, mixed).exit_code == 2
 
 
-def test_the_cli_risk_profiles_are_the_configs() -> None:
+def test_the_cli_choices_are_the_configs() -> None:
+    from kubetrade_operator.cli import trade
     from kubetrade_workloads.config.risk import RiskProfile
+    from kubetrade_workloads.config.trading import BrokerType, FeedType
 
-    assert [p.value for p in deploy.RiskProfile] == [p.value for p in RiskProfile]
+    assert [p.value for p in trade.RiskProfile] == [p.value for p in RiskProfile]
+    assert [b.value for b in trade.BrokerChoice] == [b.value for b in BrokerType]
+    assert [f.value for f in trade.FeedChoice] == [f.value for f in FeedType]

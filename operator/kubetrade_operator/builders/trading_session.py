@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kubetrade_workloads.config import TradeJob, TradingConfig
+from kubetrade_workloads.config.jobs import METRICS_PORT, STATE_DIR
 
 from ..api import TradingSessionSpec
 from ..api.common import Phase
@@ -31,8 +32,6 @@ COMPONENT = "trade"
 LIVE_FIELDS = frozenset({"suspend", "risk"})
 HALTING = ("REDUCING", "HALTED")
 FLATTEN_GRACE_SECONDS = 120.0
-STATE_DIR = "/var/lib/kubetrade/state"
-METRICS_PORT = 9102
 
 
 def trader_revision(spec: TradingSessionSpec) -> str:

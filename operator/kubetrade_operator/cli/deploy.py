@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
@@ -30,7 +29,7 @@ import yaml
 
 from .output import OUTPUT_OPTION, Output
 from .session_view import render_views, session_view
-from .trade import BrokerChoice, FeedChoice
+from .trade import BrokerChoice, FeedChoice, RiskProfile, set_present, split_symbols
 
 if TYPE_CHECKING:  # lightkube loads only when a command talks to the cluster
     from lightkube import Client
@@ -43,15 +42,6 @@ app = typer.Typer(
     help="Run a Model as a TradingSession on the cluster; `monitor` and `stop` follow it.",
     invoke_without_command=True,
 )
-
-
-class RiskProfile(StrEnum):
-    """The CLI's twin of `kubetrade_workloads.config.risk.RiskProfile` (importing
-    the configs costs `--help` 0.3 s); a unit test keeps the two equal."""
-
-    CONSERVATIVE = "conservative"
-    MODERATE = "moderate"
-    AGGRESSIVE = "aggressive"
 
 
 # --- the session a deploy asks for: pure ---------------------------------------------------
@@ -110,24 +100,21 @@ def _feed(req: Request) -> FeedChoice | None:
     return FeedChoice(req.broker.value)
 
 
-def _set(target: dict[str, Any], **values: Any) -> dict[str, Any]:
-    target.update({k: v for k, v in values.items() if v is not None})
-    return target
-
-
 def session_manifest(name: str, req: Request) -> dict[str, Any]:
     """The TradingSession `req` asks for, camelCase as on the wire."""
     from ..api import API_VERSION
 
-    broker = _set({"type": req.broker.value}, exchange=req.exchange, url=req.broker_url)
-    limits = _set(
+    broker = set_present({"type": req.broker.value}, exchange=req.exchange, url=req.broker_url)
+    limits = set_present(
         {},
         maxDrawdown=req.max_drawdown,
         maxDailyLoss=req.max_daily_loss,
         maxPositionWeight=req.max_position_weight,
     )
-    risk = _set({}, profile=req.risk_profile and req.risk_profile.value, limits=limits or None)
-    spec = _set(
+    risk = set_present(
+        {}, profile=req.risk_profile and req.risk_profile.value, limits=limits or None
+    )
+    spec = set_present(
         {"modelRef": {"name": req.model}, "mode": "live" if req.live else "paper"},
         confirmLive=True if req.live else None,
         credentialsSecretRef={"name": req.credentials_secret} if req.credentials_secret else None,
@@ -276,7 +263,7 @@ def deploy(
         credentials_secret=credentials_secret,
         confirm_live=confirm_live,
         feed=feed,
-        symbols=tuple(s.strip() for s in (symbols or "").split(",") if s.strip()),
+        symbols=split_symbols(symbols),
         interval=interval,
         bar_seconds=bar_seconds,
         cash=cash,

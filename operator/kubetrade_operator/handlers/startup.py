@@ -45,7 +45,7 @@ async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.queueing.worker_limit = ours.max_workers
     settings.queueing.idle_timeout = ours.worker_idle_seconds
     settings.watching.server_timeout = 300
-    settings.networking.request_timeout = 60
+    settings.networking.request_timeout = kube.REQUEST_TIMEOUT_SECONDS
     # lightkube's HTTP layer logs every request at INFO: noise, and CPU at scale.
     for name in ("httpx", "httpx2", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -16,6 +16,11 @@ from .evaluation import EvaluationConfig
 from .trading import TradingConfig
 from .training import TrainingConfig
 
+STATE_DIR = "/var/lib/kubetrade/state"
+"""Where a trader pod keeps its SQLite store (the operator mounts a volume there)."""
+METRICS_PORT = 9102
+"""The trader's Prometheus port (the operator names it `metrics`)."""
+
 
 class OwnerRef(Frozen):
     """The custom resource a pod reports its progress and results to."""
@@ -70,9 +75,9 @@ class TradeJob(Frozen):
     """Namespace of client order ids and of the trade store's rows; stable across
     restarts of one session, unique across sessions (the operator uses the UID)."""
     trading: TradingConfig
-    state_dir: str = "/var/lib/kubetrade/state"
+    state_dir: str = STATE_DIR
     """Where the SQLite trade store lives when no store URL is configured."""
     lease: bool = True
     """Hold the coordination Lease before trading (off only for local runs)."""
-    metrics_port: Annotated[int, Field(ge=0, le=65535)] = 9102
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] = METRICS_PORT
     """Prometheus metrics port; 0 turns the endpoint off."""
