@@ -112,7 +112,8 @@ async def ensure(manifest: Mapping[str, Any]) -> bool:
 
 async def apply(manifest: Mapping[str, Any]) -> None:
     """Server-side apply one of our resources (create or update the fields we own)."""
-    await client().apply(codecs.from_dict(dict(manifest)), field_manager=FIELD_MANAGER, force=True)
+    obj = codecs.from_dict(dict(manifest))
+    await retrying(lambda: client().apply(obj, field_manager=FIELD_MANAGER, force=True))
 
 
 async def patch_status(
@@ -140,7 +141,9 @@ async def patch_status(
 async def delete_job(namespace: str, name: str) -> None:
     """Delete a Job and, in the background, its pods; a missing Job is fine."""
     try:
-        await client().delete(Job, name, namespace=namespace, cascade=CascadeType.BACKGROUND)
+        await retrying(
+            lambda: client().delete(Job, name, namespace=namespace, cascade=CascadeType.BACKGROUND)
+        )
     except ApiError as err:
         if err.status.code != 404:
             raise
@@ -148,8 +151,14 @@ async def delete_job(namespace: str, name: str) -> None:
 
 async def set_job_suspend(namespace: str, name: str, suspend: bool) -> None:
     """Suspend or resume a Job (the Job controller stops or starts its pods)."""
-    await client().patch(
-        Job, name, {"spec": {"suspend": suspend}}, namespace=namespace, patch_type=PatchType.MERGE
+    await retrying(
+        lambda: client().patch(
+            Job,
+            name,
+            {"spec": {"suspend": suspend}},
+            namespace=namespace,
+            patch_type=PatchType.MERGE,
+        )
     )
 
 

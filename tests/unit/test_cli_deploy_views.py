@@ -13,7 +13,7 @@ from lightkube.models.meta_v1 import Status, StatusCause, StatusDetails
 from typer.testing import CliRunner
 
 from kubetrade_operator.api import TradingSessionSpec
-from kubetrade_operator.cli import deploy
+from kubetrade_operator.cli import api_access, deploy
 from kubetrade_operator.cli import session_view as views_mod
 from kubetrade_operator.cli.analyze import live_performance, render_live
 from kubetrade_operator.cli.deploy import Request, session_manifest
@@ -135,7 +135,7 @@ def test_explain_puts_each_invalid_field_on_its_own_line() -> None:
             ],
         ),
     )
-    assert deploy.explain(status).splitlines() == [
+    assert api_access.explain(status).splitlines() == [
         'error: TradingSession.kubetrade.io "x" is invalid:',
         "  spec.a: Invalid value: 2: too big",
         "  spec.b: Unsupported value",
@@ -148,8 +148,8 @@ def test_explain_tells_a_missing_crd_from_a_missing_session() -> None:
     no_session = Status(
         code=404, message='tradingsessions "x" not found', details=StatusDetails(name="x")
     )
-    assert "are the CRDs installed?" in deploy.explain(no_crd)
-    assert "CRDs" not in deploy.explain(no_session)
+    assert "are the CRDs installed?" in api_access.explain(no_crd)
+    assert "CRDs" not in api_access.explain(no_session)
 
 
 # --- monitor's view ---------------------------------------------------------------------------

@@ -249,7 +249,8 @@ def render_live(figures: dict[str, Any]) -> str:
 
 
 def _live(session_id: str, namespace: str | None, output: Output) -> None:
-    from .deploy import cluster, get_session
+    from .api_access import cluster
+    from .deploy import get_session
 
     with cluster() as client:
         obj = get_session(client, session_id, namespace or client.namespace)

@@ -19,23 +19,21 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 import yaml
 
+from .api_access import cluster, resource
 from .output import OUTPUT_OPTION, Output
 from .session_view import render_views, session_view
 from .trade import BrokerChoice, FeedChoice, RiskProfile, set_present, split_symbols
 
 if TYPE_CHECKING:  # lightkube loads only when a command talks to the cluster
     from lightkube import Client
-    from lightkube.models.meta_v1 import Status
 
-FIELD_MANAGER = "trading-cli"
 KIND, PLURAL = "TradingSession", "tradingsessions"
 
 app = typer.Typer(
@@ -132,64 +130,14 @@ def session_manifest(name: str, req: Request) -> dict[str, Any]:
 # --- the cluster ----------------------------------------------------------------------------
 
 
-def explain(status: Status) -> str:
-    """The API server's answer as the user should read it: its message (several
-    invalid fields one to a line) and what to do where that is plain."""
-    message = str(status.message)
-    causes = (status.details.causes if status.details else None) or []
-    if len(causes) > 1 and ": [" in message:
-        # `X "n" is invalid: [a: ..., b: ...]`: one field a line reads better.
-        lines = [
-            f"{c.field}: {c.message}" if c.field not in (None, "<nil>") else c.message
-            for c in causes
-        ]
-        message = message.split(": [", 1)[0] + ":" + "".join(f"\n  {line}" for line in lines)
-    hint = ""
-    if status.code == 404 and not (status.details and status.details.name):
-        hint = " (are the CRDs installed? trading-cli operator crds | kubectl apply -f -)"
-    elif status.code == 404:
-        hint = " (trading-cli status lists what the namespace holds)"
-    elif status.code == 409:
-        hint = " (choose another --name, or end it: deploy stop --session-id NAME --delete)"
-    return f"error: {message}{hint}"
-
-
-@contextmanager
-def cluster() -> Iterator[Client]:
-    """A client for the kubeconfig's cluster; API errors end the command (exit 1)."""
-    import httpx2
-    from lightkube import ApiError, Client, ConfigError, KubeConfig
-
-    try:
-        with Client(config=KubeConfig.from_env(), field_manager=FIELD_MANAGER) as client:
-            yield client
-    except ConfigError as err:
-        typer.echo(f"error: no cluster configured ({err}); set KUBECONFIG or a context", err=True)
-        raise typer.Exit(1) from err
-    except ApiError as err:
-        typer.echo(explain(err.status), err=True)
-        raise typer.Exit(1) from err
-    except httpx2.TransportError as err:
-        typer.echo(f"error: cannot reach the API server: {err}", err=True)
-        raise typer.Exit(1) from err
-
-
-def _resource(kind: str = KIND, plural: str = PLURAL) -> Any:
-    from lightkube.generic_resource import create_namespaced_resource
-
-    from ..api import GROUP, VERSION
-
-    return create_namespaced_resource(GROUP, VERSION, kind, plural)
-
-
 def get_session(client: Client, name: str, namespace: str) -> dict[str, Any]:
     """One TradingSession as a plain dict."""
-    return dict(client.get(_resource(), name, namespace=namespace).to_dict())
+    return dict(client.get(resource(KIND, PLURAL), name, namespace=namespace).to_dict())
 
 
 def list_sessions(client: Client, namespace: str) -> list[dict[str, Any]]:
     """Every TradingSession of the namespace, by name."""
-    found = [dict(o.to_dict()) for o in client.list(_resource(), namespace=namespace)]
+    found = [dict(o.to_dict()) for o in client.list(resource(KIND, PLURAL), namespace=namespace)]
     return sorted(found, key=lambda o: str(o["metadata"]["name"]))
 
 
@@ -299,7 +247,7 @@ def _no_options_before(ctx: typer.Context) -> None:
 def _create(manifest: dict[str, Any], namespace: str | None) -> None:
     from lightkube import ApiError
 
-    res, name = _resource(), manifest["metadata"]["name"]
+    res, name = resource(KIND, PLURAL), manifest["metadata"]["name"]
     spec = manifest["spec"]
     with cluster() as client:
         ns = namespace or client.namespace
@@ -309,7 +257,7 @@ def _create(manifest: dict[str, Any], namespace: str | None) -> None:
             f"broker {spec['broker']['type']}, model {spec['modelRef']['name']}"
         )
         try:
-            client.get(_resource("Model", "models"), spec["modelRef"]["name"], namespace=ns)
+            client.get(resource("Model", "models"), spec["modelRef"]["name"], namespace=ns)
         except ApiError as err:
             if err.status.code != 404:
                 raise
@@ -431,7 +379,7 @@ def stop(
     """Set spec.suspend (the kill switch): the trader flattens, then it is scaled to zero."""
     from lightkube.types import PatchType
 
-    res = _resource()
+    res = resource(KIND, PLURAL)
     with cluster() as client:
         ns = namespace or client.namespace
         patched = client.patch(

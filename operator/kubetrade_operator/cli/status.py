@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 
+from .api_access import cluster, resource
 from .output import OUTPUT_OPTION, Output, render
 
 COLUMNS = [
@@ -120,18 +121,17 @@ def _plain(obj: Any) -> dict[str, Any]:
 
 
 def fetch(namespace: str | None, all_namespaces: bool) -> list[dict[str, Any]]:
-    """Every kubetrade resource in the namespace (or all), from the current kubeconfig."""
-    from lightkube import ALL_NS, Client, KubeConfig
-    from lightkube.generic_resource import create_namespaced_resource
+    """Every kubetrade resource in the namespace (or all), from the current kubeconfig;
+    a cluster that cannot answer ends the command (exit 1)."""
+    from lightkube import ALL_NS
 
-    from ..api import GROUP, KINDS, VERSION
+    from ..api import KINDS
 
     found = []
-    with Client(config=KubeConfig.from_env(), field_manager="trading-cli") as client:
+    with cluster() as client:
         where = ALL_NS if all_namespaces else (namespace or client.namespace)
         for kind in KINDS:
-            res = create_namespaced_resource(GROUP, VERSION, kind.kind, kind.plural)
-            for obj in client.list(res, namespace=where):
+            for obj in client.list(resource(kind.kind, kind.plural), namespace=where):
                 found.append({**_plain(obj), "kind": kind.kind})
     return found
 
@@ -144,23 +144,7 @@ def status(
     output: Output = OUTPUT_OPTION,
 ) -> None:
     """Datasets, TrainingRuns, Models and TradingSessions with phase and key figures."""
-    from lightkube import ApiError, ConfigError
-
-    try:
-        objects = fetch(namespace, all_namespaces)
-    except ConfigError as err:
-        typer.echo(
-            f"error: no cluster configured ({err}); set KUBECONFIG or a kubectl context", err=True
-        )
-        raise typer.Exit(1) from err
-    except ApiError as err:
-        hint = (
-            " (are the CRDs installed? trading-cli operator crds | kubectl apply -f -)"
-            if err.status.code == 404
-            else ""
-        )
-        typer.echo(f"error: {err.status.message}{hint}", err=True)
-        raise typer.Exit(1) from err
+    objects = fetch(namespace, all_namespaces)
     records = [summarize(o, dt.datetime.now(dt.UTC)) for o in objects]
     columns = [("namespace", "NAMESPACE"), *COLUMNS] if all_namespaces else COLUMNS
     if output == Output.TABLE and not records:

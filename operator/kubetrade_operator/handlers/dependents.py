@@ -30,11 +30,13 @@ async def dataset_dependents(
 async def training_run_dependents(
     *, event: kopf.RawEvent, namespace: str | None, name: str, **kwargs: Any
 ) -> None:
-    """Models waiting for this TrainingRun to publish their policy."""
+    """Models waiting for this TrainingRun to publish their policy (one already
+    evaluating waits no more: the run's progress reports need not wake it)."""
     if event["type"] == "DELETED":
         return
     for mdl in list(kwargs["models_by_trainingrun"].get((str(namespace), name), ())):
-        await model.reconcile(mdl, kwargs)
+        if not (mdl.get("status") or {}).get("jobName"):
+            await model.reconcile(mdl, kwargs)
 
 
 @kopf.on.event(GROUP, VERSION, MODEL.plural)
