@@ -21,6 +21,7 @@ from kubetrade_testing.factories import (
     dataset,
     get,
     model,
+    status,
     trading_session,
     training_run,
 )
@@ -99,7 +100,7 @@ def test_a_trained_model_is_evaluated_and_promoted_or_rejected_by_its_gates(
 
 
 def _trading(c: Client, name: str, namespace: str) -> dict[str, Any]:
-    return dict(get(c, "TradingSession", name, namespace).get("status") or {})
+    return status(c, "TradingSession", name, namespace)
 
 
 def _trade_the_promoted_model(c: Client, namespace: str, model_name: str) -> None:

@@ -344,6 +344,7 @@ def test_stop_delete_waits_for_the_operator_then_deletes(
     report(
         lightkube_client, namespace, "ppo-paper", {"phase": "Suspending", "observedGeneration": 2}
     )
+    stopper.join(timeout=0.5)  # five polls of the session
     assert stopper.is_alive()  # still waiting: Suspending is not Suspended
     flattened = _cond("Suspended", "True", "Flattened", "positions flattened")
     suspended = {"phase": "Suspended", "observedGeneration": 2, "conditions": [flattened]}

@@ -26,7 +26,8 @@ from kubetrade_testing.factories import (
     trading_session,
     training_run,
 )
-from kubetrade_testing.operator import free_port, running_operator
+from kubetrade_testing.net import free_port
+from kubetrade_testing.operator import running_operator
 
 pytestmark = pytest.mark.integration
 

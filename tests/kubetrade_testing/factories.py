@@ -77,6 +77,11 @@ def get(client: Client, kind: str, name: str, namespace: str) -> dict[str, Any]:
     return obj
 
 
+def status(client: Client, kind: str, name: str, namespace: str) -> dict[str, Any]:
+    """A kubetrade resource's status (empty before the first report)."""
+    return dict(get(client, kind, name, namespace).get("status") or {})
+
+
 def condition(obj: dict[str, Any], type_: str) -> dict[str, Any] | None:
     """The status condition of `type_`, if any."""
     conds = (obj.get("status") or {}).get("conditions") or []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import os
-import socket
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,13 +16,6 @@ from kubetrade_dev.api_objects import build_decoders
 from kubetrade_operator.settings import get_settings
 
 OPERATOR_ARGS = ["run", "-A", "--standalone", "-m", "kubetrade_operator.handlers"]
-
-
-def free_port() -> int:
-    """A free loopback TCP port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

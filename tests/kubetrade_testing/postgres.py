@@ -14,7 +14,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,6 +22,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
+from kubetrade_testing.net import free_port, not_installed
 
 
 def _bin_dir() -> Path | None:
@@ -33,12 +34,6 @@ def _bin_dir() -> Path | None:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
     return Path(initdb).parent if initdb else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_ready(
@@ -65,7 +60,7 @@ def postgres_server() -> Iterator[str]:
     """A SQLAlchemy URL of the session's server (database `postgres`), stopped at the end."""
     bin_dir = _bin_dir()
     if bin_dir is None:
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+        not_installed("PostgreSQL is not installed (apt-get install postgresql)")
     user = "postgres" if os.geteuid() == 0 else None
     # Not pytest's tmp_path: its parents are private to root, and the server may run as `postgres`.
     workdir = Path(tempfile.mkdtemp(prefix="kubetrade-pg-"))
@@ -90,7 +85,7 @@ def postgres_server() -> Iterator[str]:
         capture_output=True,
         user=user,
     )
-    port = _free_port()
+    port = free_port()
     command = [str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(sockets)]
     command += [
         "-c",

@@ -7,7 +7,6 @@ it). Tests that use `redis_url` start with an empty database.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,11 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from kubetrade_testing.net import free_port, not_installed
 
 
 def _wait_ready(
@@ -51,9 +46,9 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The URL of a redis-server started for this session (stopped at its end)."""
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+        not_installed("redis-server is not installed (apt-get install redis-server)")
     workdir = tmp_path_factory.mktemp("redis")
-    port = _free_port()
+    port = free_port()
     log = workdir / "redis.log"
     command = [
         binary,

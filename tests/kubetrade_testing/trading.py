@@ -1,8 +1,10 @@
-"""Trader test helpers: the fake venues as fixtures, and a TradeJob factory."""
+"""Trader test helpers: the fake venues as fixtures, a TradeJob factory, the Runtime
+of an in-process session and its store."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,10 @@ from kubetrade_testing.fakes.server import serve
 from kubetrade_testing.market_data import PAIRS, truth
 from kubetrade_workloads.config import TradeJob
 from kubetrade_workloads.data.sources.credentials import Credentials
+from kubetrade_workloads.trading.job import Runtime
+from kubetrade_workloads.trading.lease import NoLease
+from kubetrade_workloads.trading.metrics import TraderMetrics
+from kubetrade_workloads.trading.store import TradeStore, open_engine
 
 ALPACA_KEYS = Credentials({"apiKey": "AKTESTKEY", "apiSecret": "test-secret"}, "test")
 BINANCE_KEYS = Credentials({"apiKey": "binance-key", "apiSecret": "binance-secret"}, "test")
@@ -40,6 +46,22 @@ def trade_job(state_dir: Path, *, session: str = "default/paper", **trading: Any
             "trading": base | trading,
         }
     )
+
+
+def local_runtime(max_bars: int | None = None, **options: Any) -> Runtime:
+    """The Runtime of an in-process session: no Lease, metrics in a registry of its
+    own (nothing served); keyword arguments go to `Runtime`."""
+    return Runtime(max_bars=max_bars, lease=NoLease(), metrics=TraderMetrics(), **options)
+
+
+@contextmanager
+def trade_store(state_dir: Path) -> Iterator[TradeStore]:
+    """The SQLite trade store a local session keeps in `state_dir`, closed after."""
+    engine, _ = open_engine(None, state_dir)
+    try:
+        yield TradeStore(engine)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

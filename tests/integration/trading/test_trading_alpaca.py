@@ -9,7 +9,7 @@ import pytest
 
 from kubetrade_testing.fakes.alpaca_trading import AlpacaTradingFake, Chaos
 from kubetrade_testing.fakes.server import json_response
-from kubetrade_testing.trading import ALPACA_KEYS, trade_job
+from kubetrade_testing.trading import ALPACA_KEYS, local_runtime, trade_job
 from kubetrade_workloads.data.sources.credentials import Credentials
 from kubetrade_workloads.market.types import Order, OrderStatus, Side
 from kubetrade_workloads.trading.alerts import Alerter
@@ -21,9 +21,7 @@ from kubetrade_workloads.trading.brokers import (
     OrderRejected,
 )
 from kubetrade_workloads.trading.brokers.alpaca import AlpacaBroker
-from kubetrade_workloads.trading.job import Runtime, run
-from kubetrade_workloads.trading.lease import NoLease
-from kubetrade_workloads.trading.metrics import TraderMetrics
+from kubetrade_workloads.trading.job import run
 from kubetrade_workloads.trading.store import TradeStore, open_engine
 
 NOW = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
@@ -103,12 +101,7 @@ def test_refused_credentials_stop_the_session_before_any_order(
     wrong = Credentials({"apiKey": "AKTESTKEY", "apiSecret": "wrong"})
     out = run(
         job,
-        Runtime(
-            options=Options(credentials=wrong),
-            lease=NoLease(),
-            metrics=TraderMetrics(),
-            alerter=Alerter([]),
-        ),
+        local_runtime(options=Options(credentials=wrong), alerter=Alerter([])),
     )
     assert out.code == 2 and "HTTP 401: request is not authorized" in out.reason
     assert fake.posts == 0 and [r.path for r in fake.requests] == ["/v2/account"]
@@ -121,20 +114,12 @@ def test_a_paper_session_trades_and_reconciles_after_a_restart(
 ) -> None:
     fake, url = alpaca_trading
     job = trade_job(tmp_path, broker={"type": "alpaca", "url": url})
-    runtime = Runtime(
-        options=Options(credentials=ALPACA_KEYS), lease=NoLease(), metrics=TraderMetrics()
-    )
+    runtime = local_runtime(options=Options(credentials=ALPACA_KEYS))
     first = run(job, runtime)
     assert first.code == 0 and fake.posts > 0
-    runtime.max_bars = 5
     out = run(
         job,
-        Runtime(
-            options=Options(credentials=ALPACA_KEYS),
-            lease=NoLease(),
-            metrics=TraderMetrics(),
-            max_bars=5,
-        ),
+        local_runtime(options=Options(credentials=ALPACA_KEYS), max_bars=5),
     )
     assert out.snapshot is not None and out.snapshot.reconciled is True
     assert out.snapshot.reconcile_message.endswith("positions match the venue")
@@ -146,7 +131,7 @@ def test_a_position_the_store_does_not_know_halts_the_trader(
     fake, url = alpaca_trading
     job = trade_job(tmp_path, broker={"type": "alpaca", "url": url})
     options = Options(credentials=ALPACA_KEYS)
-    run(job, Runtime(options=options, lease=NoLease(), metrics=TraderMetrics(), max_bars=40))
+    run(job, local_runtime(options=options, max_bars=40))
     fake.positions["MSFT"] = (
         fake.positions.get("MSFT", (0.0, 0.0))[0] + 7.0,
         100.0,
@@ -154,13 +139,7 @@ def test_a_position_the_store_does_not_know_halts_the_trader(
     posts = fake.posts
     out = run(
         job,
-        Runtime(
-            options=options,
-            lease=NoLease(),
-            metrics=TraderMetrics(),
-            max_bars=10,
-            alerter=Alerter([]),
-        ),
+        local_runtime(options=options, max_bars=10, alerter=Alerter([])),
     )
     snap = out.snapshot
     assert snap is not None and snap.reconciled is False and snap.trading_state == "HALTED"

@@ -10,7 +10,7 @@ import pytest
 from kubetrade_testing.fakes.binance_trading import COMMISSION, BinanceTradingFake
 from kubetrade_testing.fakes.server import Response
 from kubetrade_testing.market_data import PAIRS
-from kubetrade_testing.trading import BINANCE_KEYS, trade_job
+from kubetrade_testing.trading import BINANCE_KEYS, local_runtime, trade_job
 from kubetrade_workloads.data.sources.credentials import Credentials
 from kubetrade_workloads.market.types import Order, OrderStatus, Side
 from kubetrade_workloads.trading.alerts import Alerter
@@ -22,9 +22,7 @@ from kubetrade_workloads.trading.brokers import (
     OrderRejected,
 )
 from kubetrade_workloads.trading.brokers.ccxt import CcxtBroker
-from kubetrade_workloads.trading.job import Runtime, run
-from kubetrade_workloads.trading.lease import NoLease
-from kubetrade_workloads.trading.metrics import TraderMetrics
+from kubetrade_workloads.trading.job import run
 
 NOW = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
 
@@ -92,24 +90,12 @@ def test_a_sandbox_session_trades_and_reconciles_on_top_of_its_baseline(
     options = Options(credentials=BINANCE_KEYS)
     first = run(
         job,
-        Runtime(
-            options=options,
-            lease=NoLease(),
-            metrics=TraderMetrics(),
-            max_bars=40,
-            alerter=Alerter([]),
-        ),
+        local_runtime(options=options, max_bars=40, alerter=Alerter([])),
     )
     assert first.code == 0 and fake.posts > 0
     again = run(
         job,
-        Runtime(
-            options=options,
-            lease=NoLease(),
-            metrics=TraderMetrics(),
-            max_bars=2,
-            alerter=Alerter([]),
-        ),
+        local_runtime(options=options, max_bars=2, alerter=Alerter([])),
     )
     assert again.snapshot is not None and again.snapshot.reconciled, (
         again.snapshot.reconcile_message

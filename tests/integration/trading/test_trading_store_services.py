@@ -12,11 +12,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from kubetrade_testing.trading import trade_job
+from kubetrade_testing.trading import local_runtime, trade_job
 from kubetrade_workloads.trading.cache import prefix
-from kubetrade_workloads.trading.job import Runtime, run
-from kubetrade_workloads.trading.lease import NoLease
-from kubetrade_workloads.trading.metrics import TraderMetrics
+from kubetrade_workloads.trading.job import run
 from kubetrade_workloads.trading.store import TradeStore, open_engine
 from kubetrade_workloads.trading.store.schema import Base
 
@@ -51,7 +49,14 @@ def test_migrations_on_postgres_match_the_models_and_fall_back_without_timescale
     finally:
         engine.dispose()
     again, _ = open_engine(postgres_url, tmp_path)  # a restart: nothing to migrate
-    again.dispose()
+    try:
+        with again.connect() as conn:
+            version = conn.execute(
+                sa.text("SELECT version_num FROM kubetrade_alembic_version")
+            ).scalar_one()
+        assert version == "0001"
+    finally:
+        again.dispose()
 
 
 def test_a_session_on_postgres_resumes_where_it_stopped(
@@ -59,8 +64,8 @@ def test_a_session_on_postgres_resumes_where_it_stopped(
 ) -> None:
     monkeypatch.setenv("KUBETRADE_STORE_URL", postgres_url)
     job = trade_job(tmp_path)
-    run(job, Runtime(max_bars=30, lease=NoLease(), metrics=TraderMetrics()))
-    out = run(job, Runtime(max_bars=10, lease=NoLease(), metrics=TraderMetrics()))
+    run(job, local_runtime(max_bars=30))
+    out = run(job, local_runtime(max_bars=10))
     assert out.snapshot is not None and out.snapshot.reconciled
     assert not (tmp_path / "trades.sqlite").exists()
     engine, _ = open_engine(postgres_url, tmp_path)
@@ -81,7 +86,7 @@ def test_the_live_snapshot_and_heartbeat_land_in_redis(
     client = redis.Redis.from_url(redis_url)
     updates = client.pubsub()
     updates.subscribe(f"{prefix(job.session_id)}:updates")
-    out = run(job, Runtime(max_bars=12, lease=NoLease(), metrics=TraderMetrics()))
+    out = run(job, local_runtime(max_bars=12))
     assert out.snapshot is not None
     raw = client.get(f"{prefix(job.session_id)}:snapshot")
     assert raw is not None

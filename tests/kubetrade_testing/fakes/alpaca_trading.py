@@ -161,12 +161,9 @@ class AlpacaTradingFake(FakeService):
         """Record the request, apply a registered fault or chaos, then serve it."""
         chaos = self.chaos
         with self._lock:
-            self.requests.append(seen)
-            for fault in self._faults:
-                if fault.times != 0 and fault.when(seen):
-                    if fault.times is not None:
-                        fault.times -= 1
-                    return fault.response
+            fault = self._registered(seen)
+            if fault is not None:
+                return fault
             roll = chaos.rng.random()
             after = chaos.rng.random() < 0.5
         if seen.path.startswith("/v2/") and seen.path != "/v2/clock":

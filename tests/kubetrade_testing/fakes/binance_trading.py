@@ -7,7 +7,7 @@ the form body (POST) made with the secret, as Binance checks them: an unknown
 key answers 401 -2015, a bad signature 400 -1022. Orders are keyed by
 `newClientOrderId`; a reused one answers -2010 "Duplicate order sent.", an
 unknown one -2013 "Order does not exist.". Market orders fill at `prices`,
-with a commission in the quote asset. `fail_next` makes the next matching
+with a commission in the quote asset. `fail` (from FakeService) makes matching
 requests answer 5xx or arrive late (after the order was taken).
 """
 

@@ -98,16 +98,26 @@ class FakeService:
         """How many requests reached `path` (prefix match), faults included."""
         return sum(1 for r in self.requests if r.path.startswith(path))
 
+    def clear_faults(self) -> None:
+        """Forget every registered fault: the service answers normally again."""
+        with self._lock:
+            self._faults.clear()
+
+    def _registered(self, seen: Seen) -> Response | None:
+        """Record the request and spend a matching registered fault (lock held)."""
+        self.requests.append(seen)
+        for fault in self._faults:
+            if fault.times != 0 and fault.when(seen):
+                if fault.times is not None:
+                    fault.times -= 1
+                return fault.response
+        return None
+
     def answer(self, seen: Seen) -> Response:
         """Record the request, apply a matching fault, else route it."""
         with self._lock:
-            self.requests.append(seen)
-            for fault in self._faults:
-                if fault.times != 0 and fault.when(seen):
-                    if fault.times is not None:
-                        fault.times -= 1
-                    return fault.response
-        return self.route(seen)
+            fault = self._registered(seen)
+        return fault if fault is not None else self.route(seen)
 
     def route(self, seen: Seen) -> Response:
         """The service's answer to a request."""

@@ -10,14 +10,11 @@ from pathlib import Path
 import pytest
 
 from kubetrade_testing import training
-from kubetrade_testing.trading import trade_job
+from kubetrade_testing.trading import local_runtime, trade_job, trade_store
 from kubetrade_workloads.config import DataJob
 from kubetrade_workloads.data import job as data_job
 from kubetrade_workloads.market.policy import PRICE_FEATURES
-from kubetrade_workloads.trading.job import Outcome, Runtime, run
-from kubetrade_workloads.trading.lease import NoLease
-from kubetrade_workloads.trading.metrics import TraderMetrics
-from kubetrade_workloads.trading.store import TradeStore, open_engine
+from kubetrade_workloads.trading.job import Outcome, run
 from kubetrade_workloads.training import job as train_job
 
 SYMBOLS = ["AAPL", "MSFT"]
@@ -47,25 +44,23 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
 
 def _trade(
     tmp_path: Path, bars: int, job_fields: dict[str, str], **trading: object
-) -> tuple[Outcome, TradeStore]:
+) -> tuple[Outcome, bool, int]:
+    """How the session ended, whether any decision held a position, how many orders."""
     job = trade_job(tmp_path, symbols=SYMBOLS, **trading).model_copy(update=job_fields)
-    runtime = Runtime(max_bars=bars, lease=NoLease(), metrics=TraderMetrics())
-    outcome = run(job, runtime)
-    return outcome, TradeStore(open_engine(None, tmp_path)[0])
-
-
-def _traded(store: TradeStore) -> bool:
-    decisions = store.decisions("default/paper")
-    return any(any(abs(w) > 0 for w in d["targets"].values()) for d in decisions)
+    outcome = run(job, local_runtime(max_bars=bars))
+    with trade_store(tmp_path) as store:
+        decisions = store.decisions(job.session_id)
+        held = any(any(abs(w) > 0 for w in d["targets"].values()) for d in decisions)
+        return outcome, held, len(store.orders(job.session_id))
 
 
 def test_it_trades_synthetic_prices_with_features_made_live(
     trained: tuple[str, str], tmp_path: Path
 ) -> None:
     _, model = trained
-    outcome, store = _trade(tmp_path, 20, {"model_uri": model})
+    outcome, held, orders = _trade(tmp_path, 20, {"model_uri": model})
     assert (outcome.code, outcome.bars) == (0, 20), outcome.reason
-    assert _traded(store) and store.orders("default/paper")
+    assert held and orders > 0
 
 
 def test_it_trades_a_replay_of_its_dataset_with_the_published_features(
@@ -73,9 +68,9 @@ def test_it_trades_a_replay_of_its_dataset_with_the_published_features(
 ) -> None:
     dataset, model = trained
     fields = {"model_uri": model, "dataset_uri": dataset}
-    outcome, store = _trade(tmp_path, 15, fields, feed="replay")
+    outcome, held, orders = _trade(tmp_path, 15, fields, feed="replay")
     assert (outcome.code, outcome.bars) == (0, 15), outcome.reason
-    assert _traded(store) and store.orders("default/paper")
+    assert held and orders > 0
 
 
 def test_a_card_that_cannot_say_how_its_features_were_made_is_refused(
@@ -88,6 +83,6 @@ def test_a_card_that_cannot_say_how_its_features_were_made_is_refused(
     card["dataset"].pop("featureConfig")
     card["dataset"]["uri"] = f"file://{tmp_path}/gone"
     (copy / "model_card.json").write_text(json.dumps(card))
-    outcome, store = _trade(tmp_path / "state", 5, {"model_uri": f"file://{copy}"})
+    outcome, _, orders = _trade(tmp_path / "state", 5, {"model_uri": f"file://{copy}"})
     assert outcome.code == 2 and "does not say how to make" in outcome.reason
-    assert not store.orders("default/paper")
+    assert orders == 0

@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from kubetrade_testing.trading import trade_job
+from kubetrade_testing.trading import local_runtime, trade_job
 from kubetrade_workloads.config import RiskConfig
 from kubetrade_workloads.trading.alerts import Alert, Alerter
 from kubetrade_workloads.trading.assemble import Options, build
 from kubetrade_workloads.trading.failpoints import RandomCrashes, SimulatedCrash
-from kubetrade_workloads.trading.job import Runtime, run
-from kubetrade_workloads.trading.lease import NoLease
-from kubetrade_workloads.trading.metrics import TraderMetrics
+from kubetrade_workloads.trading.job import run
 from kubetrade_workloads.trading.spec_watch import SpecChange, SpecWatcher
 from kubetrade_workloads.trading.store import OrderState, TradeStore, open_engine
 
@@ -31,18 +29,14 @@ class Collect:
         self.alerts.append(alert)
 
 
-def _runtime(max_bars: int, **kw: object) -> Runtime:
-    return Runtime(max_bars=max_bars, lease=NoLease(), metrics=TraderMetrics(), **kw)  # type: ignore[arg-type]
-
-
 def _store(tmp_path: Path) -> TradeStore:
     return TradeStore(open_engine(None, tmp_path)[0])
 
 
 def test_a_session_resumes_after_its_last_bar(tmp_path: Path) -> None:
     job = trade_job(tmp_path)
-    first = run(job, _runtime(40))
-    second = run(job, _runtime(25))
+    first = run(job, local_runtime(40))
+    second = run(job, local_runtime(25))
     assert (first.code, first.bars, second.code, second.bars) == (0, 40, 0, 25)
     store = _store(tmp_path)
     decisions = store.decisions(job.session_id)
@@ -52,9 +46,8 @@ def test_a_session_resumes_after_its_last_bar(tmp_path: Path) -> None:
     assert orders and len({(o.bar_time, o.symbol) for o in orders}) == len(orders)
     assert [c["source"] for c in store.config_changes(job.session_id)] == ["start", "start"]
     assert second.snapshot is not None and second.snapshot.reconciled is True
-    assert second.snapshot.status()["trading"]["tradingState"] in ("ACTIVE", "REDUCING", "HALTED")
-    latencies = [d["latency_ms"] for d in decisions]
-    assert all(0 < ms < 5_000 for ms in latencies)
+    assert second.snapshot.status()["trading"]["tradingState"] == decisions[-1]["state"]
+    assert all(d["latency_ms"] > 0 for d in decisions)  # measured; its figures: trader_bench
 
 
 def test_random_crashes_on_the_sim_venue_double_nothing(tmp_path: Path) -> None:
@@ -98,7 +91,9 @@ def test_live_risk_edits_apply_between_bars_and_are_audited(tmp_path: Path) -> N
     watcher.poll({"risk": tight.to_wire()})
     watcher.poll({"risk": {"limits": {"maxVar": 7}}})  # invalid: ignored, the limits stay
     channel = Collect()
-    out = run(job, _runtime(30, watcher=watcher, alerter=Alerter([channel], min_severity="info")))
+    out = run(
+        job, local_runtime(30, watcher=watcher, alerter=Alerter([channel], min_severity="info"))
+    )
     assert out.snapshot is not None
     assert out.snapshot.effective_limits["maxPositionWeight"] == 0.05
     store = _store(tmp_path)
@@ -118,12 +113,12 @@ def test_live_risk_edits_apply_between_bars_and_are_audited(tmp_path: Path) -> N
 
 def test_suspend_flattens_every_position(tmp_path: Path) -> None:
     job = trade_job(tmp_path, symbols=["AAPL", "MSFT", "NVDA"], risk={"profile": "aggressive"})
-    run(job, _runtime(60, watcher=None))
+    run(job, local_runtime(60, watcher=None))
     held = _store(tmp_path).state(job.session_id)
     assert held is not None and held.positions
     watcher = SpecWatcher(job.owner, job.trading.risk, every=0)
     watcher.changes.put(SpecChange(suspend=True))
-    out = run(job, _runtime(3, watcher=watcher))
+    out = run(job, local_runtime(3, watcher=watcher))
     assert out.snapshot is not None and out.snapshot.flat is True
     state = _store(tmp_path).state(job.session_id)
     assert state is not None and state.positions == {} and state.open_orders == []
@@ -138,7 +133,7 @@ def test_a_breach_halts_new_decisions_and_raises_a_critical_alert(tmp_path: Path
         risk={"profile": "aggressive", "limits": {"maxDailyLoss": 0.002, "maxDrawdown": 0.004}},
     )
     channel = Collect()
-    out = run(job, _runtime(120, alerter=Alerter([channel], min_severity="warning")))
+    out = run(job, local_runtime(120, alerter=Alerter([channel], min_severity="warning")))
     assert out.snapshot is not None and out.snapshot.trading_state == "HALTED"
     store = _store(tmp_path)
     decisions = store.decisions(job.session_id)
