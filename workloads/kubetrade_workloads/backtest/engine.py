@@ -67,10 +67,6 @@ class _Run:
         self.peak = self.day_start = self.last_equity = settings.initial_cash
         self.day: np.datetime64 | None = None
 
-    def quantities(self) -> FloatArray:
-        held = self.portfolio.positions
-        return np.array([held[s].quantity if s in held else 0.0 for s in self.symbols])
-
     def match(self, bar: int) -> None:
         for fill in self.broker.match():
             self.fills.append((bar - self.settings.start, fill))
@@ -92,23 +88,20 @@ class _Run:
             self.day, self.day_start = day, self.last_equity
         self.match(bar)
         close = self.history.close[bar]
-        quantities = self.quantities()
+        quantities = self.portfolio.quantities(self.symbols)
         equity = rules.equity(self.portfolio.cash, (quantities * close).tolist())
         if self.observer is not None:
             self.observer.on_bar(self.view(close, self.clock.now()))
-        current = quantities * close / equity if equity > 0 else np.zeros(len(close))
+        current = rules.weights(quantities, close, equity)
         window = self.feed.window(self.strategy.lookback)
         raw = as_weights(self.strategy.target_weights(window, current), self.symbols)
         targets = rules.sanitize(raw, self.history.tradeable[bar], self.settings.costs.allow_short)
         mask = rules.trade_mask(
             self.settings.rebalance, bar - self.settings.start, targets, previous, current
         )
-        columns = np.flatnonzero(mask)
-        orders = rules.plan(
-            columns.tolist(), targets[columns].tolist(), close[columns].tolist(), quantities, equity
-        )
+        orders = rules.plan_masked(mask, targets, quantities, equity, close)
         if orders:
-            self.send([(int(columns[k]), delta) for k, delta in orders], close)
+            self.send(orders, close)
         self.match(bar)
         return targets
 
@@ -135,7 +128,7 @@ class _Run:
             self.broker.submit(decision.order)
 
     def mark(self, bar: int) -> tuple[float, FloatArray]:
-        quantities = self.quantities()
+        quantities = self.portfolio.quantities(self.symbols)
         equity = rules.equity(self.portfolio.cash, (quantities * self.history.close[bar]).tolist())
         self.last_equity = equity
         self.peak = max(self.peak, equity)

@@ -15,10 +15,27 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..market.history import BoolArray, FloatArray
-from ..market.rebalance import DUST, changed, order_delta, plan, sanitize
+from ..market.rebalance import (
+    DUST,
+    changed,
+    order_delta,
+    plan,
+    plan_masked,
+    sanitize,
+    weights,
+)
 from .settings import Rebalance, RebalanceMode
 
-__all__ = ["DUST", "equity", "order_delta", "plan", "sanitize", "trade_mask"]
+__all__ = [
+    "DUST",
+    "equity",
+    "order_delta",
+    "plan",
+    "plan_masked",
+    "sanitize",
+    "trade_mask",
+    "weights",
+]
 
 
 def trade_mask(

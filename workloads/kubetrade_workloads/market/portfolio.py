@@ -14,8 +14,11 @@ which the tests check on random fill sequences.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+import numpy as np
+
+from .history import FloatArray
 from .ports import PortfolioView
 from .types import Fill, Position
 
@@ -44,6 +47,10 @@ class Portfolio:
         """Signed quantity held in `symbol` (0 when flat)."""
         pos = self._positions.get(symbol)
         return pos.quantity if pos else 0.0
+
+    def quantities(self, symbols: Sequence[str]) -> FloatArray:
+        """Signed quantity held in each of `symbols`, in their order."""
+        return np.array([self.quantity(s) for s in symbols])
 
     def apply(self, fill: Fill) -> None:
         """Book one fill. Raises ShortingError (booking nothing) if it would go short."""

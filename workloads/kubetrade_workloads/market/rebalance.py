@@ -28,6 +28,14 @@ def sanitize(targets: FloatArray, tradeable: BoolArray, allow_short: bool) -> Fl
     return out if allow_short else np.maximum(out, 0.0, out=out)
 
 
+def weights(quantities: FloatArray, prices: FloatArray, equity: float) -> FloatArray:
+    """Each holding as a signed fraction of `equity` (zeros when equity is not positive)."""
+    if equity <= 0:
+        return np.zeros(len(prices))
+    out: FloatArray = quantities * prices / equity
+    return out
+
+
 def changed(targets: FloatArray, previous: FloatArray | None) -> BoolArray:
     """Symbols whose target moved since the last bar (all of them on the first bar)."""
     if previous is None or previous.shape != targets.shape:

@@ -179,9 +179,9 @@ class Trader:
     def _decide(self, bar: Bar, view: PortfolioView, decision: Decision) -> None:
         p = self.p
         closes = p.buffer.last("close")
-        quantities = self._quantities()
+        quantities = p.book.portfolio.quantities(self.symbols)
         equity = view.equity
-        weights = quantities * closes / equity if equity > 0 else np.zeros(len(closes))
+        weights = rebalance.weights(quantities, closes, equity)
         raw = p.strategy.target_weights(p.buffer.window(p.strategy.lookback), weights)
         targets = rebalance.sanitize(
             as_weights(raw, self.symbols), p.buffer.tradeable(), p.allow_short
@@ -370,10 +370,6 @@ class Trader:
         closes = self.p.buffer.last("close")
         seen = self.p.buffer.tradeable()
         return {s: float(c) for s, c, ok in zip(self.symbols, closes, seen, strict=True) if ok}
-
-    def _quantities(self) -> FloatArray:
-        held = self.p.book.portfolio.positions
-        return np.array([held[s].quantity if s in held else 0.0 for s in self.symbols])
 
     def _venue_prices(self, bar: Bar) -> dict[str, tuple[float, ...]]:
         out = {}
