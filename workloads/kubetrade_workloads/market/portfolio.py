@@ -38,6 +38,24 @@ class Portfolio:
         self.commissions = 0.0
         self._positions: dict[str, Position] = {}
 
+    @classmethod
+    def restored(
+        cls,
+        cash: float,
+        positions: Mapping[str, Position],
+        *,
+        allow_short: bool,
+        initial_cash: float | None = None,
+        realised_pnl: float = 0.0,
+        commissions: float = 0.0,
+    ) -> Portfolio:
+        """The portfolio a store (or a venue) recorded: `cash`, `positions` at their
+        average prices, and the running totals."""
+        out = cls(cash if initial_cash is None else initial_cash, allow_short=allow_short)
+        out.cash, out.realised_pnl, out.commissions = float(cash), realised_pnl, commissions
+        out._positions = {s: p for s, p in positions.items() if p.quantity != 0.0}
+        return out
+
     @property
     def positions(self) -> Mapping[str, Position]:
         """Open positions by symbol (flat symbols are absent)."""

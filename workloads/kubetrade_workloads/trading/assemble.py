@@ -1,9 +1,10 @@
 """Building one trader from its TradeJob: store, model, venue, books, risk, router.
 
 The order matters for safety: the store is migrated and read first, so the
-simulated venue is rebuilt from it and a real venue's credentials are proven
-(`connect`) before anything else happens; a venue that refuses them stops the
-start-up with its reason, before a single order.
+simulated venue is rebuilt from it, and the model is loaded (it names the
+symbols); then a real venue's credentials are proven (`connect`) before
+anything is written or sent: a venue that refuses them stops the start-up with
+its reason, before a single order.
 """
 
 from __future__ import annotations

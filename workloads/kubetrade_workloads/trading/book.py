@@ -19,36 +19,20 @@ DUST_QUANTITY = 1e-9
 """Positions smaller than this are float residue, not holdings."""
 
 
-def restored_portfolio(
-    cash: float, positions: Mapping[str, Position], *, allow_short: bool
-) -> Portfolio:
-    """A Portfolio holding `positions` at their average prices with `cash` left.
-
-    Portfolio has no setter for positions, so they are booked as fills at
-    their average price from a cash balance that ends at `cash`.
-    """
-    cost = sum(p.quantity * p.average_price for p in positions.values())
-    portfolio = Portfolio(cash + cost, allow_short=allow_short)
-    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    for p in positions.values():
-        side = Side.BUY if p.quantity > 0 else Side.SELL
-        portfolio.apply(
-            Fill("restore", p.symbol, side, abs(p.quantity), p.average_price, 0.0, epoch)
-        )
-    portfolio.cash = cash  # exact, whatever the rounding of the bookings above
-    return portfolio
-
-
 class Book:
     """Portfolio, peak equity and the day's opening equity of one session."""
 
     def __init__(self, state: StoredState) -> None:
         # Accounting mirrors the venue, it does not police it: shorts are booked
         # as they come (the planner never asks for one when shorting is off).
-        self.portfolio = restored_portfolio(state.cash, state.positions, allow_short=True)
-        self.portfolio.initial_cash = state.initial_cash
-        self.portfolio.realised_pnl = state.realised_pnl
-        self.portfolio.commissions = state.commissions
+        self.portfolio = Portfolio.restored(
+            state.cash,
+            state.positions,
+            allow_short=True,
+            initial_cash=state.initial_cash,
+            realised_pnl=state.realised_pnl,
+            commissions=state.commissions,
+        )
         self.peak_equity = state.peak_equity
         self.day = state.day
         self.day_start_equity = state.day_start_equity

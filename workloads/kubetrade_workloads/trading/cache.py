@@ -9,13 +9,12 @@ published on the channel `kubetrade:trader:<session>:updates`.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 
 import redis
 
-from .snapshot import Snapshot
+from .snapshot import Snapshot, iso_utc
 
 log = logging.getLogger(__name__)
 REDIS_URL_ENV = "KUBETRADE_REDIS_URL"
@@ -37,7 +36,7 @@ class RedisCache:
     def __call__(self, snapshot: Snapshot) -> None:
         """Store `snapshot` and its heartbeat; publish it."""
         body = json.dumps(snapshot.cache(), separators=(",", ":"))
-        beat = snapshot.heartbeat.astimezone(dt.UTC).isoformat()
+        beat = iso_utc(snapshot.heartbeat)
         try:
             pipe = self._redis.pipeline(transaction=False)
             pipe.set(f"{self._prefix}:snapshot", body, ex=self._ttl)

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
+from ..data.sources.retry import Retry
 from ..market.types import Fill, Order, OrderStatus
 from .book import Book
 from .brokers import (
@@ -56,8 +57,9 @@ _STATE = {
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try before leaving an order PENDING for the next sync."""
+class RetryPolicy(Retry):
+    """How hard to try (the data sources' backoff, quicker) before leaving an order
+    PENDING for the next sync."""
 
     attempts: int = 4
     base_delay: float = 0.25
@@ -129,6 +131,12 @@ class OrderRouter:
         self.resend_from: dt.datetime | None = None
         """PENDING orders of this bar or later are resent when the venue never saw them."""
 
+    def begin_bar(self, time_: dt.datetime) -> None:
+        """A new bar: fills are stamped with it, its PENDING orders may be resent, and
+        no answer of it has come yet."""
+        self.resend_from = self.market_time = time_
+        self.acknowledged_at = 0.0
+
     # -- sending ----------------------------------------------------------------
 
     def send(self, orders: Sequence[Order], bar_time: dt.datetime, purpose: Purpose) -> int:
@@ -181,7 +189,6 @@ class OrderRouter:
 
     def _transmit(self, order: Order) -> BrokerOrder | None:
         """Send one order; the venue's answer, or None (rejected, or still unknown)."""
-        delay = self.policy.base_delay
         for attempt in range(self.policy.attempts):
             if self._closed.is_set():
                 return None  # stopping: what was not sent stays pending for the next start
@@ -189,8 +196,7 @@ class OrderRouter:
                 raise LeaseLost(f"{order.client_order_id} not sent: the session's Lease is lost")
             if attempt:
                 self._count("retries")
-                self._sleep(delay)
-                delay = min(delay * 2, self.policy.max_delay)
+                self._sleep(self.policy.delay(attempt - 1))
                 # The last try's outcome is unknown: ask before sending again.
                 try:
                     found = self._lookup(order)

@@ -60,7 +60,7 @@ class Snapshot:
             ],
             "ordersToday": self.orders_today,
             "lastDecision": self.last_decision,
-            "heartbeat": _iso(self.heartbeat),
+            "heartbeat": iso_utc(self.heartbeat),
             "tradingState": self.trading_state,
             "breakerState": self.breaker_state,
             "reconciled": self.reconciled,
@@ -75,10 +75,11 @@ class Snapshot:
         """The Redis snapshot: the status fields plus the session and bar."""
         body = self.status()
         body["sessionId"] = self.session_id
-        body["barTime"] = _iso(self.bar_time) if self.bar_time else None
+        body["barTime"] = iso_utc(self.bar_time) if self.bar_time else None
         body["stateReason"] = self.state_reason
         return body
 
 
-def _iso(value: dt.datetime) -> str:
+def iso_utc(value: dt.datetime) -> str:
+    """`value` as the API server writes times: ISO 8601 in UTC with a Z."""
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

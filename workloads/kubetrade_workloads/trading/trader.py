@@ -42,7 +42,7 @@ from .feeds import Bar, BarBuffer
 from .hours import MarketHours
 from .orders import OrderRouter
 from .reconcile import Reconciler
-from .snapshot import PositionView, Snapshot
+from .snapshot import PositionView, Snapshot, iso_utc
 from .store import SEQUENCE, BarClose, Purpose, TradeStore
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class Decision:
         held = ", ".join(f"{s} {w:.2f}" for s, w in self.targets.items() if w) or "flat"
         extra = f", {self.refused} refused" if self.refused else ""
         extra += f", {self.closed_market} market closed" if self.closed_market else ""
-        stamp = self.time.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        stamp = iso_utc(self.time)
         return f"{stamp}: {self.orders} orders{extra}; targets {held}"
 
 
@@ -147,13 +147,12 @@ class Trader:
             self.orders_today = 0
         p.buffer.append(bar)
         p.broker.advance(bar.time, self._venue_prices(bar))
-        p.router.resend_from = p.router.market_time = bar.time
+        p.router.begin_bar(bar.time)
         p.router.sync()
         p.book.mark(self._closes())
         view = p.book.view(bar.time)
         p.risk.on_bar(view)
         decision = Decision(bar.time, {}, state=p.risk.state.value)
-        p.router.acknowledged_at = 0.0
         if self.flattening:
             decision.orders = self._flatten(bar.time)
         elif p.risk.state == TradingState.HALTED:

@@ -23,7 +23,6 @@ from ...market.portfolio import Portfolio
 from ...market.replay import BarClock
 from ...market.sim_broker import FillTiming, SimBroker
 from ...market.types import Fill, Order, OrderStatus, Position
-from ..book import restored_portfolio
 from .base import Account, BrokerOrder, DuplicateOrder
 
 
@@ -51,9 +50,7 @@ class SimVenue:
         self._costs = costs
         self._timing = FillTiming(timing)
         self._capacity = capacity
-        self.portfolio: Portfolio = restored_portfolio(
-            cash, positions or {}, allow_short=costs.allow_short
-        )
+        self.portfolio = Portfolio.restored(cash, positions or {}, allow_short=costs.allow_short)
         self._orders: dict[str, Order] = {}
         self._executions: dict[str, list[float]] = {}  # id -> [quantity, notional, commission]
         self._epoch(carry=None)
