@@ -12,12 +12,15 @@ optional benchmark) or the JSON `trading-cli backtest --out` writes; see
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import typer
+
+from .session_view import session_view
 
 app = typer.Typer(help="Performance, risk and backtest analysis of a return series.")
 
@@ -185,33 +188,32 @@ def live_performance(obj: dict[str, Any]) -> dict[str, Any]:
     Returns are against the equity the session started with (today's opening
     equity for the day's): equity less the PnL earned since.
     """
-    meta, status = obj.get("metadata") or {}, obj.get("status") or {}
-    trading, limits = status.get("trading") or {}, status.get("effectiveLimits") or {}
-    equity, total, day = trading.get("equity"), trading.get("totalPnl"), trading.get("dayPnl")
-    values = [p.get("marketValue") or 0.0 for p in trading.get("positions") or []]
-    drawdown, var = trading.get("drawdown"), trading.get("var")
+    view = session_view(obj, dt.datetime.now(dt.UTC))
+    limits = (obj.get("status") or {}).get("effectiveLimits") or {}
+    equity, total, day = view["equity"], view["totalPnl"], view["dayPnl"]
+    values = [p.get("marketValue") or 0.0 for p in view["positions"]]
     return {
-        "session": meta.get("name"),
-        "namespace": meta.get("namespace"),
-        "phase": status.get("phase") or "Unknown",
-        "tradingState": trading.get("tradingState"),
+        "session": view["name"],
+        "namespace": view["namespace"],
+        "phase": view["phase"],
+        "tradingState": view["tradingState"],
         "equity": equity,
-        "cash": trading.get("cash"),
+        "cash": view["cash"],
         "totalPnl": total,
         "totalReturn": _ratio(total, _less(equity, total)),
         "dayPnl": day,
         "dayReturn": _ratio(day, _less(equity, day)),
-        "drawdown": drawdown,
-        "maxDrawdown": limits.get("maxDrawdown"),
-        "var": var,
-        "maxVar": limits.get("maxVar"),
+        "drawdown": view["drawdown"],
+        "maxDrawdown": view["maxDrawdown"],
+        "var": view["var"],
+        "maxVar": view["maxVar"],
         "varConfidence": limits.get("varConfidence"),
         "maxDailyLoss": limits.get("maxDailyLoss"),
         "grossExposure": _ratio(sum(abs(v) for v in values), equity) if values else 0.0,
         "netExposure": _ratio(sum(values), equity) if values else 0.0,
         "positions": len(values),
-        "ordersToday": trading.get("ordersToday"),
-        "heartbeat": trading.get("heartbeat"),
+        "ordersToday": view["ordersToday"],
+        "heartbeat": view["heartbeat"],
     }
 
 
