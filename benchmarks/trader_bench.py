@@ -123,6 +123,7 @@ def run_case(
             assembly.trader.p.buffer = BarBuffer(
                 tuple(names), capacity=2 * maker.span, features=maker.names, maker=maker
             )
+            assembly.warmup = maker.span  # as `assemble` warms up a trader that makes features
         assembly.resume()
         latencies, started, cpu = [], 0.0, 0.0
         for i in range(bars + 20):

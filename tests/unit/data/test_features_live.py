@@ -10,9 +10,9 @@ from kubetrade_testing.bar_frames import bars
 from kubetrade_workloads.config import DataConfig
 from kubetrade_workloads.config.data import FeatureConfig, Normalization
 from kubetrade_workloads.data import pipeline
-from kubetrade_workloads.data.features import FeatureError, Normalizer
+from kubetrade_workloads.data.features import ALL, FeatureError, Normalizer
 from kubetrade_workloads.data.features.live import LiveFeatures
-from kubetrade_workloads.market.history import History
+from kubetrade_workloads.market.history import FIELDS, History
 
 SYMBOLS = ("AAA", "BBB")
 
@@ -74,3 +74,27 @@ def test_normalisation_round_trips_through_its_record() -> None:
         fitted = Normalizer.fit(frame, ["a", "b"], method)
         assert Normalizer.from_dict(fitted.as_dict()) == fitted
     assert Normalizer.from_dict(Normalizer.none().as_dict()) == Normalizer.none()
+
+
+def test_rows_made_together_equal_rows_made_one_by_one() -> None:
+    # Six symbols four orders of magnitude apart in price, and one with no bar in
+    # the first half of the window (its prices there are 0, as the trader's buffer
+    # keeps them): the one-pass path must not tell them apart.
+    frame = bars(tuple(f"S{i}" for i in range(6)), start="2021-01-04", end="2023-06-30")
+    # Every other symbol 10^4 dearer, with 10^6 more volume: each runs into a cheap one.
+    dear = frame["symbol"].str[1].astype(int) % 2
+    for column in ("open", "high", "low", "close"):
+        frame[column] *= 10.0 ** (4 * dear)
+    frame["volume"] *= 10.0 ** (6 * dear)
+    history = History.from_frame(frame)
+    live = LiveFeatures.of(ALL, FeatureConfig(), None)
+    window = history.upto(len(history) - 1, live.span + 5)
+    fields = {f: getattr(window, f).copy() for f in FIELDS}
+    for f in FIELDS:
+        fields[f][: live.span // 2, 5] = 0.0
+    late = History(window.times, window.symbols, fields)
+    for h in (window, late):
+        together = live.latest(h, 5)
+        one_by_one = live.rows(h)[:, -5:, :]
+        assert together.shape == (len(ALL), 5, 6)
+        np.testing.assert_allclose(together, one_by_one, rtol=1e-4, atol=1e-6)

@@ -164,8 +164,8 @@ class BarBuffer:
         count, self._pending = min(self._pending, self._size), 0
         if count == 0 or self.maker is None:
             return
-        rows = self.maker.rows(self.window(count + self.maker.span))
-        self._features[:, self._size - count : self._size] = rows[:, -count:]
+        made = self.maker.latest(self.window(count + self.maker.span), count)
+        self._features[:, self._size - count : self._size] = made
 
     def window(self, lookback: int = 0) -> History:
         """The last `lookback` bars (all kept bars when 0), newest last."""
