@@ -51,14 +51,3 @@ def mark(position: Position, prices: Mapping[str, float]) -> float:
     """A position's price: the market's when known, else its average price."""
     price = prices.get(position.symbol)
     return price if price is not None and price > 0.0 else position.average_price
-
-
-def gross_exposure(
-    positions: Mapping[str, Position],
-    prices: Mapping[str, float],
-    equity: float,
-    exclude: str | None = None,
-) -> float:
-    """Sum of absolute position weights, optionally leaving one symbol out."""
-    total = sum(abs(p.quantity * mark(p, prices)) for s, p in positions.items() if s != exclude)
-    return total / equity

@@ -6,6 +6,8 @@ The backtest engine and the trader call it the same way:
     manager.warm_up(history)          # optional: prices to estimate risk from
     each bar:  manager.on_bar(view)   # marks, breakers, limits, state
     each order: decision = manager.check(order, view)   # the RiskGate port
+    (a decision's orders: exposure = Exposure(view); check(order, view, exposure);
+     exposure.add(symbol, quantity) for each order sent, so the next is judged pro forma)
     each fill: manager.on_fill(fill)  # closed trades, for the loss breaker
     manager.drain_events()            # -> Kubernetes Events, audit trail
 
@@ -48,6 +50,7 @@ from ..config.risk import RiskConfig
 from ..market.ports import Clock, PortfolioView, RiskDecision
 from ..market.types import Fill, Order
 from .events import RiskEvent, RiskEventKind, TradingState, Trigger
+from .exposure import Exposure
 from .history import PriceHistory
 from .limits import crosses, shrinks
 from .order_gate import OrderGate
@@ -97,6 +100,7 @@ class RiskManager:
         self._pending: deque[RiskEvent] = deque(maxlen=max_events)
         self._events: deque[RiskEvent] = deque(maxlen=max_events)
         self._view: PortfolioView | None = None
+        self._exposure: Exposure | None = None
         self._losses = 0
         self._var: float | None = None
         self._now: dt.datetime | None = None
@@ -260,21 +264,29 @@ class RiskManager:
 
     # -- the gate ---------------------------------------------------------------
 
-    def check(self, order: Order, view: PortfolioView) -> RiskDecision:
-        """Judge one order before it reaches the broker: pass, resize or refuse."""
+    def check(
+        self, order: Order, view: PortfolioView, exposure: Exposure | None = None
+    ) -> RiskDecision:
+        """Judge one order before it reaches the broker: pass, resize or refuse.
+
+        `exposure`: the holdings to judge it against when they differ from the
+        view's, as for the second and later orders of one decision, which are
+        judged as if the ones allowed before them had filled: the caller builds
+        `Exposure(view)` once and books into it (`add`) each order it sends.
+        """
         now = self._tick(view, order.created_at)
         if not self._explicit_bars and (self._bar_time is None or now > self._bar_time):
             self._observe(view)
-        self._evaluate(view)
-        position = view.positions.get(order.symbol)
-        current = position.quantity if position is not None else 0.0
+        exposure = exposure or self._exposure_of(view)
+        self._evaluate(view, exposure)
+        current = exposure.quantity(order.symbol)
         if not (order.quantity > 0.0 and math.isfinite(order.quantity)):
             return self._refuse(order, f"invalid quantity {order.quantity}")
         if self._state == TradingState.HALTED:
             return self._flatten_only(order, current)
         if self._state == TradingState.REDUCING:
             return self._shrink_only(order, current)
-        allowed, why = self._gate.fit(order, view, current, self._risk)
+        allowed, why = self._gate.fit(order, exposure, current, self._risk)
         self._take_notes()
         return self._decide(order, allowed, why)
 
@@ -347,7 +359,7 @@ class RiskManager:
 
     def _refresh(self) -> None:
         if self._view is not None:
-            self._evaluate(self._view)
+            self._evaluate(self._view, self._exposure)
         else:
             self._expire(self._time())
             self._settle()
@@ -361,13 +373,21 @@ class RiskManager:
             )
             self._record(kind, f"{latch.trigger.value}: lifted after {now - latch.since}")
 
-    def _evaluate(self, view: PortfolioView) -> None:
-        self._view = view
+    def _exposure_of(self, view: PortfolioView) -> Exposure:
+        """The view's holdings as arrays, built once per view (a backtest judges a
+        bar's orders against one view)."""
+        if self._view is not view or self._exposure is None or self._exposure.booked:
+            return Exposure(view)
+        return self._exposure
+
+    def _evaluate(self, view: PortfolioView, exposure: Exposure | None = None) -> None:
+        exposure = exposure or self._exposure_of(view)
+        self._view, self._exposure = view, exposure
         now = self._time()
         self._expire(now)
         self._losses_and_drawdown(view, now)
-        self._var = self._gate.holdings_var(view, self._risk)
-        self._levels(self._gate.levels(view, self._var, self._risk))
+        self._var = self._gate.holdings_var(exposure, self._risk)
+        self._levels(self._gate.levels(exposure, self._var, self._risk))
         self._settle()
 
     def _losses_and_drawdown(self, view: PortfolioView, now: dt.datetime) -> None:

@@ -10,19 +10,18 @@ the position and exposure limits always are.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from statistics import NormalDist
 
-import numpy as np
-
 from ..config.risk import SizingMethod
-from ..market.ports import PortfolioView
 from ..market.types import Order
 from . import sizing
 from .events import Trigger
+from .exposure import Exposure
 from .history import Matrix, PriceHistory
-from .limits import crosses, gross_exposure, mark, max_scale_for_cap, max_scale_quadratic, shrinks
+from .limits import crosses, max_scale_for_cap, max_scale_quadratic, shrinks
 from .profile import EffectiveRisk
 
 _EPS = 1e-12
@@ -56,31 +55,30 @@ class OrderGate:
         return out
 
     def fit(
-        self, order: Order, view: PortfolioView, current: float, risk: EffectiveRisk
+        self, order: Order, exposure: Exposure, current: float, risk: EffectiveRisk
     ) -> tuple[float, str]:
         """The largest quantity of `order` within every limit, and the binding limit."""
         delta = order.signed_quantity
         if shrinks(current, delta):
             return order.quantity, ""
-        price = view.prices.get(order.symbol) or order.limit_price
+        price = exposure.prices.get(order.symbol) or order.limit_price
         if price is None or not price > 0.0:
             return 0.0, f"no price for {order.symbol}, so its size cannot be judged"
-        if view.equity <= 0.0:
+        equity = exposure.equity
+        if equity <= 0.0:
             return 0.0, "equity is not positive"
-        room = risk.max_gross_exposure - gross_exposure(
-            view.positions, view.prices, view.equity, exclude=order.symbol
-        )
+        room = risk.max_gross_exposure - exposure.gross(exclude=order.symbol)
         bounds = [
             (
-                max_scale_for_cap(current, delta, risk.max_position_weight * view.equity / price),
+                max_scale_for_cap(current, delta, risk.max_position_weight * equity / price),
                 f"limit maxPositionWeight={risk.max_position_weight:g}",
             ),
             (
-                max_scale_for_cap(current, delta, room * view.equity / price),
+                max_scale_for_cap(current, delta, room * equity / price),
                 f"limit maxGrossExposure={risk.max_gross_exposure:g}",
             ),
         ]
-        var_scale = self._var_scale(order.symbol, delta * price / view.equity, view, risk)
+        var_scale = self._var_scale(order.symbol, delta * price / equity, exposure, risk)
         if var_scale is not None:
             bounds.append((var_scale, f"limit maxVar={risk.max_var:g}"))
         scale, why = min(bounds, key=lambda b: b[0])
@@ -93,29 +91,25 @@ class OrderGate:
             quantity = math.floor(quantity / self._step) * self._step
         return (quantity if quantity > _EPS else 0.0), why
 
-    def holdings_var(self, view: PortfolioView, risk: EffectiveRisk) -> float | None:
-        """One-day VaR of the current holdings as a fraction of equity (None: unknown)."""
-        held = sorted(s for s, p in view.positions.items() if abs(p.quantity) > _EPS)
+    def holdings_var(self, exposure: Exposure, risk: EffectiveRisk) -> float | None:
+        """One-day VaR of the holdings as a fraction of equity (None: unknown)."""
+        held, w = exposure.held()
         if not held:
             return 0.0
-        if view.equity <= 0.0:
+        if exposure.equity <= 0.0:
             return None
         cov = self._covariance(held)
         if cov is None:
             return None
-        w = self._weights(view, held)
-        z = NormalDist().inv_cdf(risk.var_confidence)
-        return z * math.sqrt(max(float(w @ cov @ w), 0.0) * self._bars_per_day)
+        return _z(risk.var_confidence) * math.sqrt(
+            max(float(w @ cov @ w), 0.0) * self._bars_per_day
+        )
 
     def levels(
-        self, view: PortfolioView, var: float | None, risk: EffectiveRisk
+        self, exposure: Exposure, var: float | None, risk: EffectiveRisk
     ) -> list[tuple[Trigger, str | None]]:
         """The level triggers (gross exposure, VaR) with a detail when breached."""
-        gross = (
-            gross_exposure(view.positions, view.prices, view.equity)
-            if view.equity > 0.0
-            else math.inf
-        )
+        gross = exposure.gross() if exposure.equity > 0.0 else math.inf
         over_gross = gross > risk.max_gross_exposure * (1.0 + _MARGIN)
         over_var = var is not None and var > risk.max_var * (1.0 + _MARGIN)
         return [
@@ -152,19 +146,15 @@ class OrderGate:
         return signal * min(weight, risk.max_position_weight)
 
     def _var_scale(
-        self, symbol: str, step: float, view: PortfolioView, risk: EffectiveRisk
+        self, symbol: str, step: float, exposure: Exposure, risk: EffectiveRisk
     ) -> float | None:
         # Largest t with z^2 (w + t d)'Σ(w + t d) bars_per_day <= maxVar^2.
-        symbols = sorted(
-            {s for s, p in view.positions.items() if abs(p.quantity) > _EPS} | {symbol}
-        )
+        symbols, w = exposure.held(plus=symbol)
         cov = self._covariance(symbols)
         if cov is None:
             return None
-        w = self._weights(view, symbols)
         i = symbols.index(symbol)
-        z = NormalDist().inv_cdf(risk.var_confidence)
-        budget = (risk.max_var / z) ** 2 / self._bars_per_day
+        budget = (risk.max_var / _z(risk.var_confidence)) ** 2 / self._bars_per_day
         cw = cov @ w
         return max_scale_quadratic(
             step * step * float(cov[i, i]), 2.0 * step * float(cw[i]), float(w @ cw) - budget
@@ -184,11 +174,8 @@ class OrderGate:
             self._blind.discard(key)
         return cov
 
-    @staticmethod
-    def _weights(view: PortfolioView, symbols: Sequence[str]) -> Matrix:
-        out = np.zeros(len(symbols))
-        for i, s in enumerate(symbols):
-            pos = view.positions.get(s)
-            if pos is not None:
-                out[i] = pos.quantity * mark(pos, view.prices) / view.equity
-        return out
+
+@functools.cache
+def _z(confidence: float) -> float:
+    """The standard normal quantile of a VaR confidence."""
+    return NormalDist().inv_cdf(confidence)

@@ -34,6 +34,7 @@ from ..market.ports import PortfolioView
 from ..market.strategy import Strategy, as_weights
 from ..market.types import Order, Position, Side, client_order_id
 from ..risk.events import RiskEvent, TradingState
+from ..risk.exposure import Exposure
 from ..risk.manager import RiskManager
 from .book import Book
 from .brokers import TradingBroker
@@ -201,7 +202,9 @@ class Trader:
     ) -> list[Order]:
         """Orders the market's hours and the risk manager let through, sized to fit."""
         p = self.p
-        pro_forma = self._pro_forma()
+        view = p.book.view(time_, self._pro_forma())
+        # The bar's orders are judged in turn, each as if the ones before it filled.
+        exposure = Exposure(view)
         out: list[Order] = []
         for j, delta in planned:
             symbol = self.symbols[j]
@@ -220,7 +223,7 @@ class Trader:
                 quantity=quantity,
                 created_at=dt.datetime.now(dt.UTC),
             )
-            allowed = p.risk.check(order, p.book.view(time_, pro_forma)).order
+            allowed = p.risk.check(order, view, exposure).order
             if allowed is not None and allowed.quantity != quantity:
                 fitted = p.broker.round_quantity(symbol, allowed.quantity)
                 allowed = (
@@ -231,7 +234,7 @@ class Trader:
             if allowed is None:
                 decision.refused += 1
                 continue
-            self._add(pro_forma, symbol, allowed.signed_quantity)
+            exposure.add(symbol, allowed.signed_quantity)
             out.append(allowed)
         return out
 
