@@ -3,6 +3,7 @@ and the live snapshot in a real Redis."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -13,9 +14,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from kubetrade_testing.trading import local_runtime, trade_job
+from kubetrade_workloads.market.types import Order, Side
 from kubetrade_workloads.trading.cache import prefix
 from kubetrade_workloads.trading.job import run
-from kubetrade_workloads.trading.store import TradeStore, open_engine
+from kubetrade_workloads.trading.store import Purpose, TradeStore, open_engine
 from kubetrade_workloads.trading.store.schema import Base
 
 
@@ -57,6 +59,19 @@ def test_migrations_on_postgres_match_the_models_and_fall_back_without_timescale
         assert version == "0001"
     finally:
         again.dispose()
+
+
+def test_intents_on_postgres_are_written_once(postgres_url: str, tmp_path: Path) -> None:
+    engine, _ = open_engine(postgres_url, tmp_path)
+    store, now = TradeStore(engine), dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
+    try:
+        first, second = (Order(f"pg-{i}", "AAA", Side.BUY, 1, now) for i in (1, 2))
+        assert store.add_intents("pg", [(first, now, Purpose.REBALANCE)], now) == [True]
+        batch = [(o, now, Purpose.REBALANCE) for o in (first, second, second)]
+        assert store.add_intents("pg", batch, now) == [False, True, False]
+        assert [r.client_order_id for r in store.orders("pg")] == ["pg-1", "pg-2"]
+    finally:
+        engine.dispose()
 
 
 def test_a_session_on_postgres_resumes_where_it_stopped(

@@ -59,6 +59,12 @@ def test_intents_are_written_once(store: TradeStore) -> None:
         ],
         T,
     ) == [False, True]
+    again = Order("kt-3", "CCC", Side.BUY, 1, T)  # one id twice in a batch: new once
+    assert store.add_intents(
+        "s", [(again, T, Purpose.REBALANCE), (again, T, Purpose.REBALANCE)], T
+    ) == [True, False]
+    assert store.add_intents("s", [], T) == []
+    store.update_order("kt-3", OrderState.CANCELED, T)
     records = store.orders("s", open_only=True)
     assert [(r.client_order_id, r.status, r.purpose) for r in records] == [
         ("kt-1", OrderState.PENDING, Purpose.REBALANCE),
@@ -68,7 +74,7 @@ def test_intents_are_written_once(store: TradeStore) -> None:
     assert store.order("kt-2").reason == "no"  # type: ignore[union-attr]
     with pytest.raises(KeyError):
         store.update_order("kt-none", OrderState.NEW, T)
-    assert store.orders_since("s", T) == 2
+    assert store.orders_since("s", T) == 3
 
 
 def test_fills_are_booked_with_their_positions_and_cash_at_once(store: TradeStore) -> None:

@@ -14,6 +14,7 @@ mark, paid from cash.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 
 import numpy as np
@@ -46,6 +47,7 @@ class Exposure:
         )
         self._gross = float(np.abs(self._weight).sum())
         self._unsorted = False
+        self._held: tuple[np.ndarray, list[str]] | None = None
         self.booked = False
         """Whether `add` has booked an order into it (it no longer shows the view)."""
 
@@ -62,13 +64,18 @@ class Exposure:
     def held(self, plus: str | None = None) -> tuple[list[str], Matrix]:
         """The symbols with a position (and `plus`), sorted, and their weights."""
         i = self._slot(plus) if plus is not None else None
-        mask = np.abs(self._quantity) > EPS
-        if i is not None:
-            mask[i] = True
-        chosen = np.flatnonzero(mask)
-        if self._unsorted:
-            chosen = chosen[np.argsort([self.symbols[j] for j in chosen.tolist()], kind="stable")]
-        return [self.symbols[j] for j in chosen.tolist()], self._weight[chosen]
+        if self._held is None:  # the held set changes rarely; orders mostly resize
+            chosen = np.flatnonzero(np.abs(self._quantity) > EPS)
+            names = [self.symbols[j] for j in chosen.tolist()]
+            if self._unsorted:
+                order = np.argsort(names, kind="stable")
+                chosen, names = chosen[order], [names[k] for k in order.tolist()]
+            self._held = (chosen, names)
+        chosen, names = self._held
+        if plus is None or i is None or abs(self._quantity[i]) > EPS:
+            return names, self._weight[chosen]
+        k = bisect.bisect_left(names, plus)
+        return [*names[:k], plus, *names[k:]], self._weight[np.insert(chosen, k, i)]
 
     def add(self, symbol: str, signed_quantity: float) -> None:
         """Book `signed_quantity` more of `symbol` as filled at its mark."""
@@ -76,7 +83,10 @@ class Exposure:
         i = self._slot(symbol)
         if not self._price[i]:  # a new position's mark: the market price when there is one
             self._price[i] = max(self.prices.get(symbol, 0.0) or 0.0, 0.0)
+        was = abs(self._quantity[i]) > EPS
         self._quantity[i] += signed_quantity
+        if was != (abs(self._quantity[i]) > EPS):
+            self._held = None
         old = float(self._weight[i])
         new = float(self._quantity[i] * self._price[i] / self.equity) if self.equity > 0 else 0.0
         self._weight[i] = new
