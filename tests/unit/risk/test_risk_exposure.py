@@ -5,6 +5,7 @@ earlier orders filled gives (the trader's rule), for every limit and state."""
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,24 @@ def _rebuilt(base: PortfolioView, held: dict[str, Position]) -> PortfolioView:
     return dataclasses.replace(base, cash=cash, positions=dict(held))
 
 
+def _shape(reason: str) -> str:
+    """A reason without its figures or the name of the binding limit.
+
+    The two ways of summing weights differ in the last bit: a figure printed
+    at two decimals can round the other way, and where two limits bind at
+    exactly the same size (a position at its cap while gross exposure is at
+    its own) either may be named. The decision itself is the same, and the
+    quantities are compared on their own.
+    """
+    return re.sub(r"\d+(\.\d+)?(e-?\d+)?", "#", reason.split(": limit ")[0])
+
+
+def _at_an_edge(allowed: float, asked: float) -> bool:
+    """Whether an allowed quantity is within float noise of none or all of the order:
+    there the last bit decides between refused, resized and passed."""
+    return min(abs(allowed), abs(asked - allowed)) <= 1e-9 * max(asked, 1.0)
+
+
 def _warmed(returns: np.ndarray, limits: dict[str, float]) -> RiskManager:
     m = manager(FakeClock(), **limits)
     prices = 100.0 * np.cumprod(1.0 + returns, axis=0)
@@ -37,7 +56,7 @@ def _warmed(returns: np.ndarray, limits: dict[str, float]) -> RiskManager:
     return m
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 2**31 - 1),
     held=st.lists(st.integers(-300, 300), min_size=4, max_size=4),
@@ -68,16 +87,14 @@ def test_booking_into_one_exposure_judges_as_rebuilt_views_do(
         o = dataclasses.replace(order(symbol, abs(signed), side), client_order_id=f"o{k}")
         want = rebuilt.check(o, _rebuilt(base, pro_forma))
         got = booked.check(o, base, exposure)
-        assert (want.order is None) == (got.order is None), (want, got)
-        # Where two limits bind at exactly the same size (a position at its cap
-        # while gross exposure is at its own), the last bit of the sums decides
-        # which one the reason names; the decision itself is the same.
-        assert want.reason.split(": limit ")[0] == got.reason.split(": limit ")[0]
-        assert ("limit " in want.reason) == ("limit " in got.reason)
+        want_q = want.order.quantity if want.order is not None else 0.0
+        got_q = got.order.quantity if got.order is not None else 0.0
+        assert got_q == pytest.approx(want_q, rel=1e-9, abs=1e-9), (want, got)
+        if not _at_an_edge(got_q, abs(signed)):
+            assert _shape(want.reason) == _shape(got.reason)
         assert rebuilt.state == booked.state
         assert rebuilt.var == pytest.approx(booked.var, rel=1e-9, abs=1e-12)
-        if want.order is not None and got.order is not None:
-            assert got.order.quantity == pytest.approx(want.order.quantity, rel=1e-9)
+        if got.order is not None:
             delta = got.order.signed_quantity
             old = pro_forma.get(symbol)
             pro_forma[symbol] = Position(

@@ -185,6 +185,42 @@ def test_partial_fills_are_booked_once_each(store: TradeStore) -> None:
     assert state.cash == pytest.approx(10_000.0 - 5 * 100.0 - 5 * 110.0)
 
 
+def test_fills_stored_later_are_booked_now_and_after_a_crash_once(store: TradeStore) -> None:
+    venue = ScriptedVenue()
+    venue.fill_fraction = 0.5
+    router = _router(store, venue)
+    router.send([_order(), _order("MSFT")], BAR, Purpose.REBALANCE)
+    venue.finish("kt-AAPL-buy", 110.0)
+    assert [f.quantity for f in router.sync(store_later=True)] == [5.0]
+    assert router.book.portfolio.positions["AAPL"].quantity == 10.0  # the books have it
+    assert len(store.fills(SESSION)) == 2  # the store does not, yet
+    assert router.sync(store_later=True) == []  # booked once, though not stored
+    # The venue reporting the filled order again (it left the open orders) books nothing.
+    assert router.apply_all([(venue.book["kt-AAPL-buy"], None)], store_later=True) == []
+    # A crash now: the restarted router books the venue's fill again, once.
+    again = _router(store, venue)
+    assert [f.quantity for f in again.sync(store_later=True)] == [5.0]
+    venue.finish("kt-MSFT-buy", 90.0)
+    again.send([_order("NVDA")], BAR, Purpose.REBALANCE)  # stores what waited, with its ack
+    again.sync(store_later=True)
+    again.save()
+    assert sorted((f.client_order_id, f.quantity) for _, f in store.fills(SESSION)) == [
+        ("kt-AAPL-buy", 5.0),
+        ("kt-AAPL-buy", 5.0),
+        ("kt-MSFT-buy", 5.0),
+        ("kt-MSFT-buy", 5.0),
+        ("kt-NVDA-buy", 5.0),
+    ]
+    state = store.state(SESSION)
+    assert state is not None
+    assert {s: p.quantity for s, p in state.positions.items()} == {
+        "AAPL": 10.0,
+        "MSFT": 10.0,
+        "NVDA": 5.0,
+    }
+    assert state.cash == pytest.approx(10_000.0 - 500 - 550 - 500 - 450 - 500)
+
+
 def test_pending_orders_after_a_restart_are_resent_on_their_bar_and_expire_later(
     store: TradeStore,
 ) -> None:

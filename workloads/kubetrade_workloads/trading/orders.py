@@ -10,6 +10,9 @@
 3. Fills come from the venue's cumulative fill of each open order; each one
    is booked with its position and cash in one transaction under an id
    derived from that cumulative quantity, so a fill seen twice is booked once.
+   The fills a bar's first sync finds are stored with the bar's
+   acknowledgements, after its orders are out: until then they live in the
+   books only, and a crash loses nothing the venue cannot tell again.
 
 A PENDING order the venue does not know after a restart is sent then if its
 bar is the one being redone; otherwise it is looked up again on every sync
@@ -129,6 +132,8 @@ class OrderRouter:
         """The bar being traded: fills are stamped with it, so cool-downs that start
         from a fill run on the same clock as the bars (simulated when replaying)."""
         self.resend_from: dt.datetime | None = None
+        self._unsaved_bookings: list[Booking] = []
+        self._unsaved_changes: list[StatusChange] = []
         """PENDING orders of this bar or later are resent when the venue never saw them."""
 
     def begin_bar(self, time_: dt.datetime) -> None:
@@ -239,8 +244,15 @@ class OrderRouter:
 
     # -- following ----------------------------------------------------------------
 
-    def sync(self) -> list[Fill]:
-        """Ask the venue about every open order; book new fills; return them."""
+    def sync(self, *, store_later: bool = False) -> list[Fill]:
+        """Ask the venue about every open order; book new fills; return them.
+
+        `store_later`: the books take the fills now, the store at the router's next
+        write (`save`). A bar's sync does that, so writing the last bar's fills
+        is not on the path from the bar to its orders; a crash before the write
+        loses nothing, as the restart's sync books the venue's fills again (each
+        once, by its fill id).
+        """
         found: list[tuple[BrokerOrder, OrderRecord | None]] = []
         self.postponed = 0
         for record in list(self._open.values()):
@@ -254,7 +266,7 @@ class OrderRouter:
                 self._unknown(record)
             else:
                 found.append((ack, record))
-        return self.apply_all(found)
+        return self.apply_all(found, store_later=store_later)
 
     def _unknown(self, record: OrderRecord) -> None:
         if record.status != OrderState.PENDING:
@@ -281,18 +293,25 @@ class OrderRouter:
         """Bring the store up to what the venue says of one order."""
         return self.apply_all([(ack, record)])
 
-    def apply_all(self, items: Sequence[tuple[BrokerOrder, OrderRecord | None]]) -> list[Fill]:
-        """Bring the store up to the venue's view of several orders, in one transaction."""
+    def apply_all(
+        self,
+        items: Sequence[tuple[BrokerOrder, OrderRecord | None]],
+        *,
+        store_later: bool = False,
+    ) -> list[Fill]:
+        """Bring the store up to the venue's view of several orders, in one transaction
+        (`store_later`: at the next `save`, as `sync` explains)."""
         now = _now()
         planned = self._plan(items, now)
         ids = [fill_id(a.client_order_id, a.filled_quantity) for a, _, _, f in planned if f]
         if ids:
             self._fail.hit("before-fill")
-        bookings, changes, tracked = self._changes(planned, self.store.known_fills(ids))
-        if bookings or changes:
-            p = self.book.portfolio
-            account = (p.cash, p.realised_pnl, p.commissions) if bookings else None
-            self.store.record(self.session_id, bookings, changes, account, now)
+        known = self.store.known_fills(ids) | {b.fill_id for b in self._unsaved_bookings}
+        bookings, changes, tracked = self._changes(planned, known)
+        self._unsaved_bookings += bookings
+        self._unsaved_changes += changes
+        if (bookings or changes) and not store_later:
+            self.save()  # with what waited: one transaction
         for record in tracked:
             self._track(record)
         fills = [b.fill for b in bookings]
@@ -302,6 +321,15 @@ class OrderRouter:
         if fills:
             self._fail.hit("after-fill")
         return fills
+
+    def save(self) -> None:
+        """Store the fills and status changes booked since the last write, at once."""
+        bookings, changes = self._unsaved_bookings, self._unsaved_changes
+        if bookings or changes:
+            p = self.book.portfolio
+            account = (p.cash, p.realised_pnl, p.commissions) if bookings else None
+            self.store.record(self.session_id, bookings, changes, account, _now())
+        self._unsaved_bookings, self._unsaved_changes = [], []
 
     def _plan(
         self, items: Sequence[tuple[BrokerOrder, OrderRecord | None]], now: dt.datetime

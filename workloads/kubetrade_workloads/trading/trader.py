@@ -149,7 +149,7 @@ class Trader:
         p.buffer.append(bar)
         p.broker.advance(bar.time, self._venue_prices(bar))
         p.router.begin_bar(bar.time)
-        p.router.sync()
+        p.router.sync(store_later=True)  # stored with the bar's acknowledgements
         p.book.mark(self._closes())
         view = p.book.view(bar.time)
         p.risk.on_bar(view)
@@ -164,6 +164,7 @@ class Trader:
         # (or to the decision itself on a bar without orders).
         done = p.router.acknowledged_at or time.perf_counter()
         decision.latency = done - bar.received
+        p.router.save()  # the fills the bar's sync booked, if sending stored nothing
         if p.broker.settle():
             p.router.sync()  # a simulator filled at this close
         decision.state = p.risk.state.value
