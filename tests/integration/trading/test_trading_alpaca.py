@@ -161,3 +161,28 @@ def test_a_blocked_account_is_refused(alpaca_trading: tuple[AlpacaTradingFake, s
     fake.fail(json_response(account), when=lambda seen: seen.path == "/v2/account")
     with pytest.raises(AuthenticationFailed, match="blocked"):
         AlpacaBroker(ALPACA_KEYS, url=url).connect()
+
+
+def test_a_malformed_order_answer_is_an_unknown_outcome(
+    alpaca_trading: tuple[AlpacaTradingFake, str],
+) -> None:
+    fake, url = alpaca_trading
+    fake.fail(json_response({"status": "new"}), when=lambda seen: seen.method == "POST")
+    broker = AlpacaBroker(ALPACA_KEYS, url=url, timeout=2)
+    # Unknown, not rejected: the router looks the order up before sending it again.
+    with pytest.raises(BrokerUnavailable, match="malformed order response"):
+        broker.place(_order("kt-bad"))
+    assert broker.lookup("kt-bad") is None  # the fake answered for it: it never saw it
+
+
+def test_the_proxy_settings_are_read_once_from_the_environment(
+    alpaca_trading: tuple[AlpacaTradingFake, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, url = alpaca_trading
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    session = AlpacaBroker(ALPACA_KEYS, paper=True)._client._session
+    assert session.proxies.get("https") == "http://proxy.example:3128"
+    assert not session.trust_env  # not re-read (with ~/.netrc) on every request
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert AlpacaBroker(ALPACA_KEYS, url=url)._client._session.proxies == {}
