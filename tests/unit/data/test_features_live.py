@@ -8,9 +8,10 @@ import pytest
 
 from kubetrade_testing.bar_frames import bars
 from kubetrade_workloads.config import DataConfig
-from kubetrade_workloads.config.data import FeatureConfig, Normalization
+from kubetrade_workloads.config.data import FeatureConfig, FeatureGroup, Normalization
 from kubetrade_workloads.data import pipeline
-from kubetrade_workloads.data.features import ALL, FeatureError, Normalizer
+from kubetrade_workloads.data.features import ALL, FeatureError, Normalizer, catalog
+from kubetrade_workloads.data.features.inputs import SymbolBars
 from kubetrade_workloads.data.features.live import LiveFeatures
 from kubetrade_workloads.market.history import FIELDS, History
 
@@ -42,7 +43,8 @@ def test_live_rows_equal_the_published_test_split(
     stamps = test["timestamp"].drop_duplicates().sort_values().iloc[-40:]
     index = {t: i for i, t in enumerate(pd.DatetimeIndex(history.times).tz_localize("UTC"))}
     for stamp in stamps:
-        made = live.rows(history.upto(index[stamp], live.span))[:, -1, :]
+        # The trader's path: all symbols in one pass, each group over the bars it needs.
+        made = live.latest(history.upto(index[stamp], live.span + 1), 1)[:, -1, :]
         published = test[test["timestamp"] == stamp].set_index("symbol").loc[list(SYMBOLS), names]
         # float32 storage on both sides; z-scores agree to a few parts in 10^4.
         np.testing.assert_allclose(made.T, published.to_numpy(np.float64), atol=2e-3, rtol=1e-3)
@@ -98,3 +100,24 @@ def test_rows_made_together_equal_rows_made_one_by_one() -> None:
         one_by_one = live.rows(h)[:, -5:, :]
         assert together.shape == (len(ALL), 5, 6)
         np.testing.assert_allclose(together, one_by_one, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("window", [20, 50])
+@pytest.mark.parametrize("group", list(catalog.GROUPS))
+def test_each_group_forgets_where_its_series_began_within_its_memory(
+    group: FeatureGroup, window: int
+) -> None:
+    kernel, names = catalog.GROUPS[group]
+    span = catalog.memory(group, window)
+    frame = bars(("AAA",), start="2015-01-01", end="2024-12-31")
+    history = History.from_frame(frame)
+    series = [getattr(history, f)[:, 0].copy() for f in FIELDS]
+    times = history.times.view(np.int64)
+    with np.errstate(all="ignore"):
+        full = kernel(SymbolBars(times, *series), window)
+        for end in range(len(times) - 40, len(times) + 1, 8):
+            cut = slice(end - span, end)
+            short = kernel(SymbolBars(times[cut], *(x[cut] for x in series)), window)
+            for name in names:
+                spread = float(np.nanstd(full[name][-1000:])) or 1.0
+                assert abs(short[name][-1] - full[name][end - 1]) <= 1e-4 * spread, name

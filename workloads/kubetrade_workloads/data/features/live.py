@@ -7,9 +7,10 @@ with the Dataset's normalisation (carried in the model card), so the model
 reads at every bar the numbers it was trained on.
 
 Every kernel is a window over past bars, but recursive ones (EMAs, Wilder
-smoothing) keep a trace of where their series started. Over `span` bars (eight
-times the rolling window, at least 400) that trace has decayed below float32
-precision, the precision the Dataset stores; tests/unit/data/test_features_live.py
+smoothing) keep a trace of where their series started. Each feature group runs
+over the bars its newest values need (`catalog.MEMORY`: 400 for trend and
+momentum, down to a few windows for rolling statistics), beyond which that trace
+is below 10^-4 of the feature's spread; tests/unit/data/test_features_live.py
 compares the rows with the features a Dataset published.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -28,8 +30,6 @@ from .catalog import FeatureError
 from .inputs import SymbolBars
 from .make import fill
 from .normalize import Normalizer
-
-MIN_SPAN = 400
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,31 @@ class LiveFeatures:
 
     @property
     def span(self) -> int:
-        """Bars of history each row is made from."""
-        return max(MIN_SPAN, 8 * self.window)
+        """Bars of history each row is made from: the most any of its groups needs."""
+        return max(span for span, _, _ in self._tiers)
+
+    @cached_property
+    def _tiers(self) -> list[tuple[int, list[catalog.Kernel], np.ndarray]]:
+        """(bars of history, the group kernels that need that many, the rows of
+        `names` they make), longest first."""
+        spans = {
+            group: catalog.memory(group, self.window)
+            for group in {catalog.GROUP_OF[name] for name in self.names}
+        }
+        return [
+            (
+                span,
+                [
+                    kernel
+                    for group, (kernel, _) in catalog.GROUPS.items()
+                    if spans.get(group) == span
+                ],
+                np.array(
+                    [j for j, n in enumerate(self.names) if spans[catalog.GROUP_OF[n]] == span]
+                ),
+            )
+            for span in sorted(set(spans.values()), reverse=True)
+        ]
 
     def rows(self, history: History) -> FloatArray:
         """The features of every bar of `history`, shape [names, bars, symbols].
@@ -84,12 +107,13 @@ class LiveFeatures:
 
         The kernels cost about a hundred TA-Lib and NumPy calls a symbol whatever
         the length of the series, so the symbols are laid end to end and each
-        kernel runs once. That is exact for window indicators once a row is a
-        window into its symbol. Recursive ones (EMAs, Wilder smoothing) carry the
-        previous symbol's level into the next; every feature is scale-free (levels
+        kernel runs once, over the last bars its group needs (`catalog.MEMORY`).
+        That is exact for window indicators once a row is a window into its
+        symbol. Recursive ones (EMAs, Wilder smoothing) carry the previous
+        symbol's level into the next; every feature is scale-free (levels
         relative to the close, volumes to their mean), so each symbol is first
         scaled to a last close of 1 and a mean volume of 1, and what is carried
-        decays over the `span` bars before the rows kept.
+        decays over the group's bars before the rows kept.
         `tests/unit/data/test_features_live.py` checks the result against `rows`
         for symbols four orders of magnitude apart. A symbol with a price that is
         missing or not positive in the window (no bar yet) is made on its own.
@@ -109,18 +133,31 @@ class LiveFeatures:
             unit = {f: close for f in FIELDS[:4]} | {
                 "volume": np.where(mean_volume > 0, mean_volume, 1.0)
             }
-            laid = [
-                np.ascontiguousarray((prices[f][:, together] / unit[f]).T).reshape(-1)
-                for f in FIELDS
-            ]
-            times = np.tile(history.times.view(np.int64), len(together))
-            block = np.empty((len(self.names), n * len(together)))
-            self._fill(block, SymbolBars(times, *laid))
-            kept = block.reshape(len(self.names), len(together), n)[:, :, -count:]
-            out[:, :, together] = kept.transpose(0, 2, 1)
+            scaled = {f: prices[f][:, together] / unit[f] for f in FIELDS}
+            for span, kernels, rows in self._tiers:
+                bars, m = min(n, span + count), len(together)
+                laid = [np.ascontiguousarray(scaled[f][-bars:].T).reshape(-1) for f in FIELDS]
+                times = np.tile(history.times[-bars:].view(np.int64), m)
+                block = self._scratch(span, len(rows), bars * m)
+                column = {self.names[j]: i for i, j in enumerate(rows.tolist())}
+                fill(block, SymbolBars(times, *laid), kernels, column, self.window)
+                kept = block.reshape(len(rows), m, bars)[:, :, -count:]
+                out[np.ix_(rows, np.arange(count), together)] = kept.transpose(0, 2, 1)
         if len(alone):
             out[:, :, alone] = self._one_by_one(history, alone)[:, -count:, :]
         return self._scaled(out)
+
+    def _scratch(self, span: int, rows: int, width: int) -> FloatArray:
+        """A block for one tier's rows, kept from call to call: a fresh one of a few
+        megabytes each bar costs more in page faults than its kernels in arithmetic."""
+        block = self._blocks.get(span)
+        if block is None or block.shape != (rows, width):
+            block = self._blocks[span] = np.empty((rows, width))
+        return block
+
+    @cached_property
+    def _blocks(self) -> dict[int, FloatArray]:
+        return {}
 
     def _one_by_one(self, history: History, columns: np.ndarray) -> FloatArray:
         """Unscaled features of the symbols in `columns`, each over its own series."""
