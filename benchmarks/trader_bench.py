@@ -51,6 +51,7 @@ from kubetrade_workloads.config.data import FeatureConfig  # noqa: E402
 from kubetrade_workloads.data.features import ALL  # noqa: E402
 from kubetrade_workloads.data.features.live import LiveFeatures  # noqa: E402
 from kubetrade_workloads.market.history import FloatArray, History  # noqa: E402
+from kubetrade_workloads.trading import allocator  # noqa: E402
 from kubetrade_workloads.trading.assemble import Options, build  # noqa: E402
 from kubetrade_workloads.trading.feeds import BarBuffer  # noqa: E402
 
@@ -165,6 +166,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="60 bars per case")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
+    allocator.keep_heap()  # as the trader process does (`python -m kubetrade_workloads trade`)
     bars = 60 if args.quick else args.bars
     cases = [(v, n, k) for v in ("sim", "alpaca") for n in (1, 30) for k in sorted({1, n})]
     results = [

@@ -53,9 +53,10 @@ def _trade(config: Path) -> int:
     import threading
 
     from .config import TradeJob
-    from .trading import job
+    from .trading import allocator, job
 
     work = TradeJob.model_validate_json(config.read_text())
+    allocator.keep_heap()
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per lease renewal
     stop = threading.Event()
     job.install_sigterm(stop)
