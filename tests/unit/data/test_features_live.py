@@ -8,7 +8,7 @@ import pytest
 
 from kubetrade_testing.bar_frames import bars
 from kubetrade_workloads.config import DataConfig
-from kubetrade_workloads.config.data import FeatureConfig, FeatureGroup, Normalization
+from kubetrade_workloads.config.data import FeatureConfig, Normalization
 from kubetrade_workloads.data import pipeline
 from kubetrade_workloads.data.features import ALL, FeatureError, Normalizer, catalog
 from kubetrade_workloads.data.features.inputs import SymbolBars
@@ -102,22 +102,30 @@ def test_rows_made_together_equal_rows_made_one_by_one() -> None:
         np.testing.assert_allclose(together, one_by_one, rtol=1e-4, atol=1e-6)
 
 
+def test_the_parts_make_every_feature_once() -> None:
+    made = [name for part in catalog.PARTS for name in part.names]
+    assert sorted(made) == sorted(ALL) and len(made) == len(set(made))
+
+
 @pytest.mark.parametrize("window", [20, 50])
-@pytest.mark.parametrize("group", list(catalog.GROUPS))
-def test_each_group_forgets_where_its_series_began_within_its_memory(
-    group: FeatureGroup, window: int
+@pytest.mark.parametrize(
+    "part",
+    catalog.PARTS,
+    ids=lambda p: f"{p.kernel.__module__.rsplit('.')[-1]}.{p.kernel.__name__}",
+)
+def test_each_part_forgets_where_its_series_began_within_its_memory(
+    part: catalog.Part, window: int
 ) -> None:
-    kernel, names = catalog.GROUPS[group]
-    span = catalog.memory(group, window)
+    span = part.memory(window)
     frame = bars(("AAA",), start="2015-01-01", end="2024-12-31")
     history = History.from_frame(frame)
     series = [getattr(history, f)[:, 0].copy() for f in FIELDS]
     times = history.times.view(np.int64)
     with np.errstate(all="ignore"):
-        full = kernel(SymbolBars(times, *series), window)
+        full = part.kernel(SymbolBars(times, *series), window)
         for end in range(len(times) - 40, len(times) + 1, 8):
             cut = slice(end - span, end)
-            short = kernel(SymbolBars(times[cut], *(x[cut] for x in series)), window)
-            for name in names:
+            short = part.kernel(SymbolBars(times[cut], *(x[cut] for x in series)), window)
+            for name in part.names:
                 spread = float(np.nanstd(full[name][-1000:])) or 1.0
                 assert abs(short[name][-1] - full[name][end - 1]) <= 1e-4 * spread, name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ...config.data import FeatureConfig, FeatureGroup
 from . import calendar, momentum, regime, returns, statistics, trend, volatility, volume
@@ -25,22 +26,45 @@ GROUPS: dict[FeatureGroup, tuple[Kernel, tuple[str, ...]]] = {
     FeatureGroup.CALENDAR: (calendar.compute, calendar.NAMES),
     FeatureGroup.REGIME: (regime.compute, regime.NAMES),
 }
-MEMORY: dict[FeatureGroup, tuple[int, int]] = {
-    FeatureGroup.TREND: (400, 0),  # ema_50 needs 300, kama_20 250, adx_14 200
-    FeatureGroup.MOMENTUM: (400, 0),  # rsi_28 needs 300, rsi_14 and ppo 160
-    FeatureGroup.VOLATILITY: (270, 0),  # atr_ratio needs 200
-    FeatureGroup.VOLUME: (110, 0),  # force_index_13 needs 80
-    FeatureGroup.RETURNS: (60, 0),
-    FeatureGroup.STATISTICS: (60, 3),
-    FeatureGroup.CALENDAR: (2, 0),
-    FeatureGroup.REGIME: (110, 6),  # 3 to 4 windows at window 20
-}
-"""Bars of history a group's newest values need, as (bars, windows): the larger of
-`bars` and `windows` times `features.window`. Recursive indicators (EMAs, Wilder
-smoothing) remember where their series began; over this many bars what they
-remember is below 10^-4 of the feature's spread (measured on random walks; the
-figures noted are those measurements, and the margin on them is a third).
-`tests/unit/data/test_features_live.py` holds each group to it."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """Features one kernel makes together, and the bars of history their newest
+    values need: the larger of `bars` and `windows` times `features.window`.
+
+    Recursive indicators (EMAs, Wilder smoothing) remember where their series
+    began; over that many bars what they remember is below 10^-4 of the
+    feature's spread (measured on random walks: the longest need of each part
+    is noted, and the margin on it is a third).
+    `tests/unit/data/test_features_live.py` holds each part to it.
+    """
+
+    kernel: Kernel
+    names: tuple[str, ...]
+    bars: int
+    windows: int = 0
+
+    def memory(self, window: int) -> int:
+        """Bars of history the part's newest values need."""
+        return max(self.bars, self.windows * window)
+
+
+PARTS = (
+    Part(trend.slowest, trend.SLOWEST, 400),  # ema_50 300, kama_20 250
+    Part(trend.slow, trend.SLOW, 270),  # adx_14 200
+    Part(trend.fast, trend.FAST, 120),  # sma_50 and ema_10 60
+    Part(momentum.slowest, momentum.SLOWEST, 400),  # rsi_28 300
+    Part(momentum.slow, momentum.SLOW, 270),  # rsi_14 and ppo 160
+    Part(momentum.fast, momentum.FAST, 120),  # rsi_7 80
+    Part(volatility.compute, volatility.NAMES, 270),  # atr_ratio 200
+    Part(volume.compute, volume.NAMES, 120),  # force_index_13 80
+    Part(returns.compute, returns.NAMES, 60),  # 40
+    Part(statistics.compute, statistics.NAMES, 60, 3),  # 2 windows
+    Part(calendar.compute, calendar.NAMES, 2),
+    Part(regime.compute, regime.NAMES, 120, 6),  # 3 to 4 windows
+)
+"""Every group's kernel, or the parts it is made of, for making features live."""
 TALIB_GROUPS = (
     FeatureGroup.TREND,
     FeatureGroup.MOMENTUM,
@@ -74,9 +98,3 @@ def kernels(names: tuple[str, ...]) -> list[Kernel]:
     """The group kernels that make `names`, each once, in catalog order."""
     needed = {GROUP_OF[name] for name in names}
     return [kernel for group, (kernel, _) in GROUPS.items() if group in needed]
-
-
-def memory(group: FeatureGroup, window: int) -> int:
-    """Bars of history the newest values of `group` need (see MEMORY)."""
-    bars, windows = MEMORY[group]
-    return max(bars, windows * window)

@@ -7,9 +7,9 @@ with the Dataset's normalisation (carried in the model card), so the model
 reads at every bar the numbers it was trained on.
 
 Every kernel is a window over past bars, but recursive ones (EMAs, Wilder
-smoothing) keep a trace of where their series started. Each feature group runs
-over the bars its newest values need (`catalog.MEMORY`: 400 for trend and
-momentum, down to a few windows for rolling statistics), beyond which that trace
+smoothing) keep a trace of where their series started. Each kernel part runs
+over the bars its newest values need (`catalog.PARTS`: 400 for the slowest
+averages, down to a few windows for rolling statistics), beyond which that trace
 is below 10^-4 of the feature's spread; tests/unit/data/test_features_live.py
 compares the rows with the features a Dataset published.
 """
@@ -67,31 +67,23 @@ class LiveFeatures:
 
     @property
     def span(self) -> int:
-        """Bars of history each row is made from: the most any of its groups needs."""
+        """Bars of history each row is made from: the most any of its kernels needs."""
         return max(span for span, _, _ in self._tiers)
 
     @cached_property
     def _tiers(self) -> list[tuple[int, list[catalog.Kernel], np.ndarray]]:
-        """(bars of history, the group kernels that need that many, the rows of
+        """(bars of history, the kernel parts that need that many, the rows of
         `names` they make), longest first."""
-        spans = {
-            group: catalog.memory(group, self.window)
-            for group in {catalog.GROUP_OF[name] for name in self.names}
-        }
-        return [
-            (
-                span,
-                [
-                    kernel
-                    for group, (kernel, _) in catalog.GROUPS.items()
-                    if spans.get(group) == span
-                ],
-                np.array(
-                    [j for j, n in enumerate(self.names) if spans[catalog.GROUP_OF[n]] == span]
-                ),
-            )
-            for span in sorted(set(spans.values()), reverse=True)
-        ]
+        wanted = set(self.names)
+        parts = [p for p in catalog.PARTS if wanted.intersection(p.names)]
+        spans = sorted({p.memory(self.window) for p in parts}, reverse=True)
+        tiers = []
+        for span in spans:
+            made = [p for p in parts if p.memory(self.window) == span]
+            names = {n for p in made for n in p.names}
+            rows = np.array([j for j, n in enumerate(self.names) if n in names])
+            tiers.append((span, [p.kernel for p in made], rows))
+        return tiers
 
     def rows(self, history: History) -> FloatArray:
         """The features of every bar of `history`, shape [names, bars, symbols].
@@ -107,13 +99,13 @@ class LiveFeatures:
 
         The kernels cost about a hundred TA-Lib and NumPy calls a symbol whatever
         the length of the series, so the symbols are laid end to end and each
-        kernel runs once, over the last bars its group needs (`catalog.MEMORY`).
+        kernel runs once, over the last bars it needs (`catalog.PARTS`).
         That is exact for window indicators once a row is a window into its
         symbol. Recursive ones (EMAs, Wilder smoothing) carry the previous
         symbol's level into the next; every feature is scale-free (levels
         relative to the close, volumes to their mean), so each symbol is first
         scaled to a last close of 1 and a mean volume of 1, and what is carried
-        decays over the group's bars before the rows kept.
+        decays over those bars before the rows kept.
         `tests/unit/data/test_features_live.py` checks the result against `rows`
         for symbols four orders of magnitude apart. A symbol with a price that is
         missing or not positive in the window (no bar yet) is made on its own.
@@ -138,26 +130,12 @@ class LiveFeatures:
                 bars, m = min(n, span + count), len(together)
                 laid = [np.ascontiguousarray(scaled[f][-bars:].T).reshape(-1) for f in FIELDS]
                 times = np.tile(history.times[-bars:].view(np.int64), m)
-                block = self._scratch(span, len(rows), bars * m)
-                column = {self.names[j]: i for i, j in enumerate(rows.tolist())}
-                fill(block, SymbolBars(times, *laid), kernels, column, self.window)
-                kept = block.reshape(len(rows), m, bars)[:, :, -count:]
-                out[np.ix_(rows, np.arange(count), together)] = kept.transpose(0, 2, 1)
+                column = {self.names[j]: j for j in rows.tolist()}
+                tails = _Tails(out, together, m, count)
+                fill(tails, SymbolBars(times, *laid), kernels, column, self.window)
         if len(alone):
             out[:, :, alone] = self._one_by_one(history, alone)[:, -count:, :]
         return self._scaled(out)
-
-    def _scratch(self, span: int, rows: int, width: int) -> FloatArray:
-        """A block for one tier's rows, kept from call to call: a fresh one of a few
-        megabytes each bar costs more in page faults than its kernels in arithmetic."""
-        block = self._blocks.get(span)
-        if block is None or block.shape != (rows, width):
-            block = self._blocks[span] = np.empty((rows, width))
-        return block
-
-    @cached_property
-    def _blocks(self) -> dict[int, FloatArray]:
-        return {}
 
     def _one_by_one(self, history: History, columns: np.ndarray) -> FloatArray:
         """Unscaled features of the symbols in `columns`, each over its own series."""
@@ -180,3 +158,19 @@ class LiveFeatures:
             :, None, None
         ]
         return scaled
+
+
+@dataclass(frozen=True)
+class _Tails:
+    """Keeps of each feature made over symbols laid end to end the last `count`
+    bars of every symbol, in `out[j]` ([count, symbols]); the rest of the
+    series (megabytes at 30 symbols) is never copied."""
+
+    out: FloatArray
+    columns: np.ndarray
+    symbols: int
+    count: int
+
+    def __setitem__(self, j: int, values: FloatArray) -> None:
+        tails = values.reshape(self.symbols, -1)[:, -self.count :]
+        self.out[j][:, self.columns] = tails.T

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -85,8 +86,15 @@ def _warmup(block: npt.NDArray[np.float64]) -> tuple[int, int]:
     return start, holes
 
 
+class Rows(Protocol):
+    """Where `fill` puts each feature's series: row `j` of a matrix, or what a
+    caller keeps of it."""
+
+    def __setitem__(self, j: int, values: npt.NDArray[np.float64], /) -> None: ...
+
+
 def fill(
-    block: npt.NDArray[np.float64],
+    block: Rows,
     series: SymbolBars,
     kernels: Sequence[catalog.Kernel],
     column: Mapping[str, int],
