@@ -132,9 +132,9 @@ class OrderRouter:
         """The bar being traded: fills are stamped with it, so cool-downs that start
         from a fill run on the same clock as the bars (simulated when replaying)."""
         self.resend_from: dt.datetime | None = None
+        """PENDING orders of this bar or later are resent when the venue never saw them."""
         self._unsaved_bookings: list[Booking] = []
         self._unsaved_changes: list[StatusChange] = []
-        """PENDING orders of this bar or later are resent when the venue never saw them."""
 
     def begin_bar(self, time_: dt.datetime) -> None:
         """A new bar: fills are stamped with it, its PENDING orders may be resent, and
