@@ -186,3 +186,36 @@ def test_the_proxy_settings_are_read_once_from_the_environment(
     assert not session.trust_env  # not re-read (with ~/.netrc) on every request
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     assert AlpacaBroker(ALPACA_KEYS, url=url)._client._session.proxies == {}
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [({"side": "hold"}, "'hold'"), ({"filled_avg_price": None}, "without a price")],
+)
+def test_an_order_answer_with_a_bad_side_or_no_fill_price_books_nothing(
+    alpaca_trading: tuple[AlpacaTradingFake, str], change: dict[str, object], why: str
+) -> None:
+    fake, url = alpaca_trading
+    broker = AlpacaBroker(ALPACA_KEYS, url=url, timeout=2)
+    broker.place(_order("kt-real"))
+    placed = broker._client.get_order_by_client_id("kt-real")  # the venue's JSON, then spoilt
+    assert isinstance(placed, dict) and float(placed["filled_qty"]) > 0
+    fake.fail(json_response(placed | change), when=lambda seen: seen.method == "GET")
+    with pytest.raises(BrokerUnavailable, match=why):
+        broker.lookup("kt-real")
+
+
+def test_positions_that_cannot_be_read_are_unknown_not_empty(
+    alpaca_trading: tuple[AlpacaTradingFake, str],
+) -> None:
+    fake, url = alpaca_trading
+    broker = AlpacaBroker(ALPACA_KEYS, url=url, timeout=2)
+    fake.fail(json_response([{"symbol": "AAPL"}]), when=lambda seen: seen.path == "/v2/positions")
+    with pytest.raises(BrokerUnavailable, match="malformed position"):
+        broker.positions()
+    fake.fail(json_response({"oops": 1}), when=lambda seen: seen.path == "/v2/positions")
+    with pytest.raises(BrokerUnavailable, match="unexpected positions response"):
+        broker.positions()
+    short = [{"symbol": "AAPL", "qty": "-3", "avg_entry_price": "100"}]  # no side: the sign says
+    fake.fail(json_response(short), when=lambda seen: seen.path == "/v2/positions")
+    assert broker.positions()["AAPL"].quantity == -3

@@ -292,3 +292,21 @@ def test_a_bars_orders_may_go_out_together_and_each_goes_once(store: TradeStore)
     assert sorted(venue.placed) == sorted(o.client_order_id for o in orders)
     assert all(store.order(o.client_order_id).status == OrderState.FILLED for o in orders)  # type: ignore[union-attr]
     assert len(store.fills(SESSION)) == 12
+
+
+def test_a_status_stored_later_never_lands_over_newer_news(store: TradeStore) -> None:
+    venue = ScriptedVenue()
+    venue.fill_fraction = 0.0  # taken, nothing filled yet
+    # The venue takes the order but every answer is lost: it stays PENDING.
+    venue.place_script = ["take-then-fail"]
+    venue.lookup_script = [BrokerUnavailable("504")] * 3
+    router = _router(store, venue)
+    router.send([_order()], BAR, Purpose.REBALANCE)
+    assert store.order("kt-AAPL-buy").status == OrderState.PENDING  # type: ignore[union-attr]
+    router.sync(store_later=True)  # the venue has it, working: news for the store, later
+    venue.finish("kt-AAPL-buy", 100.0)
+    venue.cancel = lambda client_order_id, symbol="": None  # type: ignore[attr-defined]
+    router.cancel_open({"AAPL"})  # finds it filled and stores at once
+    record = store.order("kt-AAPL-buy")
+    assert record is not None and record.status == OrderState.FILLED
+    assert record.filled_quantity == 10 and router.open_orders == []

@@ -72,7 +72,7 @@ class Exposure:
                 chosen, names = chosen[order], [names[k] for k in order.tolist()]
             self._held = (chosen, names)
         chosen, names = self._held
-        if plus is None or i is None or abs(self._quantity[i]) > EPS:
+        if plus is None or i is None or abs(self._quantity[i]) > EPS:  # (i: for mypy)
             return names, self._weight[chosen]
         k = bisect.bisect_left(names, plus)
         return [*names[:k], plus, *names[k:]], self._weight[np.insert(chosen, k, i)]

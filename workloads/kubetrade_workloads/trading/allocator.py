@@ -8,7 +8,8 @@ a few hundred kilobytes to a few megabytes in its indicator kernels, and at 30
 symbols those faults were a third of the feature work (benchmarks/trader_bench.py,
 docs/BENCHMARKS.md § Trader). A trader keeps its working set instead: only
 blocks above 32 MiB are mapped on their own, and free heap is returned past
-256 MiB. The trader's memory is what it last used, not more.
+256 MiB. The trader's memory is what it last used, not more; a pod whose memory
+limit is tight against its peak should allow for the heap it keeps.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ def keep_heap() -> bool:
         log.info("no mallopt in this C library: the allocator keeps its defaults")
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
+    taken = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
         mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
     )
+    if not taken:
+        log.warning("mallopt refused the thresholds: the allocator keeps its defaults")
+    return taken

@@ -10,9 +10,10 @@
 3. Fills come from the venue's cumulative fill of each open order; each one
    is booked with its position and cash in one transaction under an id
    derived from that cumulative quantity, so a fill seen twice is booked once.
-   The fills a bar's first sync finds are stored with the bar's
-   acknowledgements, after its orders are out: until then they live in the
-   books only, and a crash loses nothing the venue cannot tell again.
+   The fills a bar's first sync finds are stored with the router's next write
+   (the bar's acknowledgements, after its orders are out, or the cancels of
+   stale orders before them): until then they live in the books only, and a
+   crash loses nothing the venue cannot tell again.
 
 A PENDING order the venue does not know after a restart is sent then if its
 bar is the one being redone; otherwise it is looked up again on every sync
@@ -308,8 +309,14 @@ class OrderRouter:
             self._fail.hit("before-fill")
         known = self.store.known_fills(ids) | {b.fill_id for b in self._unsaved_bookings}
         bookings, changes, tracked = self._changes(planned, known)
+        # The store writes a batch's fills before its status changes: a change
+        # waiting from an earlier call must not land after this call's news of
+        # the same order (NEW written over FILLED), so it goes.
+        newer = {b.fill.client_order_id for b in bookings} | {c.client_order_id for c in changes}
+        self._unsaved_changes = [
+            c for c in self._unsaved_changes if c.client_order_id not in newer
+        ] + changes
         self._unsaved_bookings += bookings
-        self._unsaved_changes += changes
         if (bookings or changes) and not store_later:
             self.save()  # with what waited: one transaction
         for record in tracked:

@@ -95,7 +95,8 @@ class LiveFeatures:
 
     def latest(self, history: History, count: int) -> FloatArray:
         """The features of the last `count` bars, shape [names, count, symbols]: what
-        `rows` gives for them, made in one pass over all symbols.
+        `rows` gives for them (to 10^-4 of each feature's spread, see
+        `catalog.Part`), made in one pass over all symbols.
 
         The kernels cost about a hundred TA-Lib and NumPy calls a symbol whatever
         the length of the series, so the symbols are laid end to end and each

@@ -46,6 +46,7 @@ T = TypeVar("T")
 QUANTITY_STEP = 1e-6
 # A status no server sends: alpaca-py treats an empty retry list as "use the default".
 _NO_RETRY = [999]
+_SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 _STATUS = {
     "partially_filled": OrderStatus.PARTIALLY_FILLED,
     "filled": OrderStatus.FILLED,
@@ -217,14 +218,23 @@ class AlpacaBroker:
     def positions(self) -> Mapping[str, Position]:
         """GET /v2/positions, signed (short positions negative)."""
         raw = self._call("reading positions", self._client.get_all_positions)
+        if not isinstance(raw, list):
+            raise BrokerUnavailable(f"alpaca: unexpected positions response {type(raw).__name__}")
         out: dict[str, Position] = {}
-        for p in raw if isinstance(raw, list) else []:
+        for p in raw:
             position = _json(p, "position")
-            quantity = abs(_float(position["qty"]))
-            if position.get("side") == "short":
-                quantity = -quantity
-            symbol = str(position["symbol"])
-            out[symbol] = Position(symbol, quantity, _float(position.get("avg_entry_price")))
+            try:
+                size = _float(position["qty"])
+                side = position.get("side") or ("short" if size < 0 else "long")
+                if side not in ("long", "short"):
+                    raise ValueError(f"side {side!r}")
+                symbol = str(position["symbol"])
+                quantity = -abs(size) if side == "short" else abs(size)
+                out[symbol] = Position(symbol, quantity, _float(position.get("avg_entry_price")))
+            except (KeyError, ValueError, TypeError) as err:
+                # Unknown, not empty: reconciliation waits and then halts rather than
+                # trading against holdings it could not read.
+                raise BrokerUnavailable(f"alpaca: malformed position: {err!r}") from err
         return out
 
     def advance(self, time: dt.datetime, prices: Mapping[str, tuple[float, ...]]) -> None:
@@ -243,15 +253,18 @@ class AlpacaBroker:
         order = _json(raw, "order")
         try:
             filled = _float(order.get("filled_qty"))
+            price = _float(order.get("filled_avg_price")) if filled > 0 else None
+            if price is not None and not price > 0:
+                raise ValueError(f"{filled:g} filled without a price")
             return BrokerOrder(
                 client_order_id=str(order["client_order_id"]),
                 broker_order_id=str(order["id"]),
                 symbol=str(order["symbol"]),
-                side=Side.BUY if order.get("side") == "buy" else Side.SELL,
+                side=_SIDES[str(order["side"])],  # a fill booked the wrong way is worse than none
                 quantity=_float(order.get("qty")),
-                status=_STATUS.get(str(order.get("status")), OrderStatus.NEW),
+                status=_STATUS.get(str(order["status"]), OrderStatus.NEW),
                 filled_quantity=filled,
-                average_price=_float(order.get("filled_avg_price")) if filled > 0 else None,
+                average_price=price,
             )
         except (KeyError, ValueError, TypeError) as err:
             raise BrokerUnavailable(f"alpaca: malformed order response: {err!r}") from err

@@ -10,7 +10,7 @@ twice), and `close_bar` moves the resume point only once a bar is done.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -345,7 +345,14 @@ def _orders_query(session_id: str, *, open_only: bool) -> sa.Select[OrderRow]:
     return query.order_by(OrderRow.created_at, OrderRow.client_order_id)
 
 
-def _insert_for(dialect: str) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT DO NOTHING (the store runs on
-    SQLite or PostgreSQL)."""
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+def _insert_for(dialect: str) -> Callable[[sa.Table], postgresql.Insert | sqlite.Insert]:
+    """The dialect's INSERT, which has ON CONFLICT DO NOTHING.
+
+    Without a conflict target it skips a row that breaks any unique constraint;
+    the orders table has one, its primary key (the client order id).
+    """
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise ValueError(f"the trade store runs on SQLite or PostgreSQL, not {dialect}")
