@@ -54,22 +54,20 @@ def _trade(
         return outcome, held, len(store.orders(job.session_id))
 
 
-def test_it_trades_synthetic_prices_with_features_made_live(
-    trained: tuple[str, str], tmp_path: Path
-) -> None:
-    _, model = trained
-    outcome, held, orders = _trade(tmp_path, 20, {"model_uri": model})
-    assert (outcome.code, outcome.bars) == (0, 20), outcome.reason
-    assert held and orders > 0
-
-
-def test_it_trades_a_replay_of_its_dataset_with_the_published_features(
-    trained: tuple[str, str], tmp_path: Path
+@pytest.mark.parametrize(
+    ("feed", "bars"),
+    [
+        ("synthetic", 20),  # prices only: the features are made live
+        ("replay", 15),  # a replay of its Dataset: the bars carry the published features
+    ],
+)
+def test_it_trades_prices_with_features_made_live_and_a_replay_of_its_dataset(
+    trained: tuple[str, str], tmp_path: Path, feed: str, bars: int
 ) -> None:
     dataset, model = trained
-    fields = {"model_uri": model, "dataset_uri": dataset}
-    outcome, held, orders = _trade(tmp_path, 15, fields, feed="replay")
-    assert (outcome.code, outcome.bars) == (0, 15), outcome.reason
+    fields = {"model_uri": model} | ({"dataset_uri": dataset} if feed == "replay" else {})
+    outcome, held, orders = _trade(tmp_path, bars, fields, feed=feed)
+    assert (outcome.code, outcome.bars) == (0, bars), outcome.reason
     assert held and orders > 0
 
 
