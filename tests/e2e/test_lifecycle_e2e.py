@@ -120,6 +120,7 @@ def _trade_the_promoted_model(c: Client, namespace: str, model_name: str) -> Non
     )
     assert trading["deploymentName"] == "paper-trader"
     assert trading["trading"]["equity"] > 0 and trading["trading"]["heartbeat"]
+    assert trading["trading"]["tradingState"] != "HALTED"  # trading, if maybe reducing
     assert trading["effectiveLimits"], "the merged risk limits are on the resource"
     ready = condition({"status": trading}, "Ready")
     assert ready is not None and ready["reason"] == "TraderRunning", trading

@@ -1,4 +1,5 @@
-"""Model → evaluation Job once its Dataset succeeded; gates decide Ready or Rejected."""
+"""Model → evaluation Job once its Dataset succeeded and its TrainingRun (when it names
+one) published it; gates decide Ready or Rejected."""
 
 from __future__ import annotations
 

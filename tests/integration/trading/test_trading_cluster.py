@@ -110,7 +110,7 @@ def test_one_trader_holds_the_lease_follows_risk_edits_and_flattens_on_suspend(
         timeout=60,
         what="the trader's first status report",
     )
-    assert status["trading"]["tradingState"] in ("ACTIVE", "REDUCING", "HALTED")
+    assert status["trading"]["tradingState"] != "HALTED"  # a fresh, reconciled session trades
     assert status["trading"]["reconciled"] is True
     assert status["effectiveLimits"]["maxPositionWeight"] == 0.4
     assert (

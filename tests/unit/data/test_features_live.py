@@ -55,12 +55,15 @@ def test_a_row_reads_no_later_bar(built: tuple[pd.DataFrame, pipeline.Dataset]) 
     names = dataset.manifest["features"]
     live = LiveFeatures.of(names, FeatureConfig(), None)
     history = History.from_frame(raw, symbols=list(SYMBOLS))
-    upto = live.rows(history.upto(500, 300))
     shocked = raw.copy()
     late = shocked["timestamp"] > pd.Timestamp(history.times[500]).tz_localize("UTC")
     shocked.loc[late, ["open", "high", "low", "close"]] *= 3.0
-    again = live.rows(History.from_frame(shocked, symbols=list(SYMBOLS)).upto(500, 300))
-    np.testing.assert_array_equal(upto, again)
+    # Over the whole history, later bars included: rows up to bar 500 must not move,
+    # while later ones do (the shock reached the kernels).
+    plain = live.rows(history)
+    again = live.rows(History.from_frame(shocked, symbols=list(SYMBOLS)))
+    np.testing.assert_array_equal(plain[:, :501, :], again[:, :501, :])
+    assert not np.allclose(plain[:, 501:, :], again[:, 501:, :], equal_nan=True)
 
 
 def test_unknown_features_and_bad_normalisation_are_refused() -> None:

@@ -71,16 +71,35 @@ def test_it_trades_prices_with_features_made_live_and_a_replay_of_its_dataset(
     assert held and orders > 0
 
 
-def test_a_card_that_cannot_say_how_its_features_were_made_is_refused(
-    trained: tuple[str, str], tmp_path: Path
-) -> None:
-    _, model = trained
+def _older_card(model: str, tmp_path: Path, dataset_uri: str | None) -> str:
+    """A copy of the model whose card predates the feature record (and, with
+    `dataset_uri`, names that Dataset instead of its own)."""
     copy = tmp_path / "model"
     shutil.copytree(Path(model.removeprefix("file://")), copy)
     card = json.loads((copy / "model_card.json").read_text())
     card["dataset"].pop("featureConfig")
-    card["dataset"]["uri"] = f"file://{tmp_path}/gone"
+    card["dataset"].pop("normalization")
+    if dataset_uri is not None:
+        card["dataset"]["uri"] = dataset_uri
     (copy / "model_card.json").write_text(json.dumps(card))
-    outcome, _, orders = _trade(tmp_path / "state", 5, {"model_uri": f"file://{copy}"})
+    return f"file://{copy}"
+
+
+def test_an_older_card_makes_its_features_as_its_dataset_records(
+    trained: tuple[str, str], tmp_path: Path
+) -> None:
+    _, model = trained
+    older = _older_card(model, tmp_path, None)
+    outcome, held, orders = _trade(tmp_path / "state", 20, {"model_uri": older})
+    assert (outcome.code, outcome.bars) == (0, 20), outcome.reason
+    assert held and orders > 0
+
+
+def test_a_card_that_cannot_say_how_its_features_were_made_is_refused(
+    trained: tuple[str, str], tmp_path: Path
+) -> None:
+    _, model = trained
+    older = _older_card(model, tmp_path, f"file://{tmp_path}/gone")
+    outcome, _, orders = _trade(tmp_path / "state", 5, {"model_uri": older})
     assert outcome.code == 2 and "does not say how to make" in outcome.reason
     assert orders == 0

@@ -77,19 +77,18 @@ def _maker(card: ModelCard, features: tuple[str, ...]) -> LiveFeatures | None:
     # Imported here: TA-Lib loads only for models that read features.
     from ..data.features import FeatureError
     from ..data.features.live import LiveFeatures
+    from ..training.artifacts import DatasetLineage
 
     lineage = card.dataset
-    config, normalization = lineage.feature_config, lineage.normalization
-    if config is None:
+    if lineage.feature_config is None:  # a card older than the record: its Dataset says
         try:
-            manifest = open_dataset(lineage.uri).manifest
+            lineage = DatasetLineage.of(open_dataset(lineage.uri))
         except (DatasetError, OSError):
             return None
-        config = (manifest.get("config") or {}).get("features")
-        normalization = manifest.get("normalization")
-        if not isinstance(config, dict):
+        if lineage.feature_config is None:
             return None
     try:
-        return LiveFeatures.of(features, FeatureConfig.model_validate(config), normalization)
+        config = FeatureConfig.model_validate(lineage.feature_config)
+        return LiveFeatures.of(features, config, lineage.normalization)
     except (FeatureError, ValueError) as err:
         raise ModelError(f"the model's features cannot be made from prices: {err}") from err

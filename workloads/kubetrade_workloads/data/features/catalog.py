@@ -36,7 +36,7 @@ class Part:
     Recursive indicators (EMAs, Wilder smoothing) remember where their series
     began; over that many bars what they remember is below 10^-4 of the
     feature's spread (measured on random walks: the longest need of each part
-    is noted, and the margin on it is a third; the SAR forgets at its first
+    is noted, and the margin on it is at least a third; the SAR forgets at its first
     reversal, within 40 bars). `tests/unit/data/test_features_live.py` holds
     each part to it. KAMA's memory depends on the market: its smoothing slows
     as prices chop, and on a flat, choppy series it remembers longer than 400
@@ -65,8 +65,9 @@ PARTS = (
     Part(returns.compute, returns.NAMES, 60),  # 40
     Part(statistics.compute, statistics.NAMES, 60, 3),  # 2 windows
     Part(calendar.compute, calendar.NAMES, 2),
-    # Reads the ADX of trend.slow: a category flips when ADX crosses 25, so it
-    # needs what ADX needs, and 3 to 4 windows for its own measures.
+    # Reads the ADX and directional indicators trend.slow reads (SymbolBars.adx):
+    # a category flips when ADX crosses 25, so it needs what they need, and 3 to 4
+    # windows for its own measures.
     Part(regime.compute, regime.NAMES, 270, 6),
 )
 """Every group's kernel, or the parts it is made of, for making features live."""

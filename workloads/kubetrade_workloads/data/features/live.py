@@ -32,9 +32,9 @@ from .make import fill
 from .normalize import Normalizer
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LiveFeatures:
-    """Named features of each bar from the bars before it, scaled as in the Dataset."""
+    """Named features of each bar from it and the bars before it, scaled as in the Dataset."""
 
     names: tuple[str, ...]
     window: int
@@ -65,15 +65,15 @@ class LiveFeatures:
             np.array([s[1] for s in stats]),
         )
 
-    @property
+    @cached_property
     def span(self) -> int:
         """Bars of history each row is made from: the most any of its kernels needs."""
-        return max(span for span, _, _ in self._tiers)
+        return self._tiers[0][0]
 
     @cached_property
-    def _tiers(self) -> list[tuple[int, list[catalog.Kernel], np.ndarray]]:
-        """(bars of history, the kernel parts that need that many, the rows of
-        `names` they make), longest first."""
+    def _tiers(self) -> list[tuple[int, list[catalog.Kernel], dict[str, int]]]:
+        """(bars of history, the kernel parts that need that many, the row of
+        `names` each of their features goes to), longest first."""
         wanted = set(self.names)
         parts = [p for p in catalog.PARTS if wanted.intersection(p.names)]
         spans = sorted({p.memory(self.window) for p in parts}, reverse=True)
@@ -81,7 +81,7 @@ class LiveFeatures:
         for span in spans:
             made = [p for p in parts if p.memory(self.window) == span]
             names = {n for p in made for n in p.names}
-            rows = np.array([j for j, n in enumerate(self.names) if n in names])
+            rows = {n: j for j, n in enumerate(self.names) if n in names}
             tiers.append((span, [p.kernel for p in made], rows))
         return tiers
 
@@ -127,13 +127,12 @@ class LiveFeatures:
                 "volume": np.where(mean_volume > 0, mean_volume, 1.0)
             }
             scaled = {f: prices[f][:, together] / unit[f] for f in FIELDS}
+            tails = _Tails(out, together, count)
             for span, kernels, rows in self._tiers:
-                bars, m = min(n, span + count), len(together)
+                bars = span + count  # n is at least that (checked above)
                 laid = [np.ascontiguousarray(scaled[f][-bars:].T).reshape(-1) for f in FIELDS]
-                times = np.tile(history.times[-bars:].view(np.int64), m)
-                column = {self.names[j]: j for j in rows.tolist()}
-                tails = _Tails(out, together, m, count)
-                fill(tails, SymbolBars(times, *laid), kernels, column, self.window)
+                times = np.tile(history.times[-bars:].view(np.int64), len(together))
+                fill(tails, SymbolBars(times, *laid), kernels, rows, self.window)
         if len(alone):
             out[:, :, alone] = self._one_by_one(history, alone)[:, -count:, :]
         return self._scaled(out)
@@ -143,15 +142,13 @@ class LiveFeatures:
         out = np.full((len(self.names), len(history), len(columns)), np.nan)
         times = history.times.view(np.int64)
         prices = [getattr(history, f) for f in FIELDS]
+        kernels = catalog.kernels(self.names)
+        column = {name: j for j, name in enumerate(self.names)}
         for i, k in enumerate(columns.tolist()):
             # TA-Lib reads contiguous float64 arrays: one copy of each column per symbol.
             series = SymbolBars(times, *(np.ascontiguousarray(p[:, k]) for p in prices))
-            self._fill(out[:, :, i], series)
+            fill(out[:, :, i], series, kernels, column, self.window)
         return out
-
-    def _fill(self, block: FloatArray, series: SymbolBars) -> None:
-        column = {name: j for j, name in enumerate(self.names)}
-        fill(block, series, catalog.kernels(self.names), column, self.window)
 
     def _scaled(self, raw: FloatArray) -> FloatArray:
         # float32 first, as the Dataset stores features, so both scale the same numbers.
@@ -169,9 +166,8 @@ class _Tails:
 
     out: FloatArray
     columns: np.ndarray
-    symbols: int
     count: int
 
     def __setitem__(self, j: int, values: FloatArray) -> None:
-        tails = values.reshape(self.symbols, -1)[:, -self.count :]
+        tails = values.reshape(len(self.columns), -1)[:, -self.count :]
         self.out[j][:, self.columns] = tails.T

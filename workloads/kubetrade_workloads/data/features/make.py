@@ -86,28 +86,29 @@ def _warmup(block: npt.NDArray[np.float64]) -> tuple[int, int]:
     return start, holes
 
 
-class Rows(Protocol):
-    """Where `fill` puts each feature's series: row `j` of a matrix, or what a
-    caller keeps of it."""
+class FeatureSink(Protocol):
+    """Where `fill` puts each feature's series: row `j` of a [features, bars]
+    matrix, or what a caller keeps of it (the live maker keeps tails)."""
 
     def __setitem__(self, j: int, values: npt.NDArray[np.float64], /) -> None: ...
 
 
 def fill(
-    block: Rows,
+    sink: FeatureSink,
     series: SymbolBars,
     kernels: Sequence[catalog.Kernel],
     column: Mapping[str, int],
     window: int,
 ) -> None:
-    """Write one symbol's features into `block` ([features, bars]): row `column[name]`
-    gets feature `name`; what a kernel makes beyond `column` is dropped."""
+    """Run `kernels` over `series` (one symbol's bars, or several laid end to end)
+    and put feature `name` at `sink[column[name]]`; what a kernel makes beyond
+    `column` is dropped."""
     with np.errstate(all="ignore"):  # warm-up NaNs and flat stretches are expected
         for kernel in kernels:
             for name, values in kernel(series, window).items():
                 j = column.get(name)
                 if j is not None:
-                    block[j] = values
+                    sink[j] = values
 
 
 def compute(bars: pd.DataFrame, config: FeatureConfig) -> Features:

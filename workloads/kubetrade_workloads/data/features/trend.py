@@ -67,16 +67,15 @@ SLOWEST = ("ema_50", "kama_20")
 
 
 def slowest(s: SymbolBars, window: int) -> dict[str, Floats]:
-    """The 50-bar EMA and Kaufman's adaptive average: 300 bars to forget their start."""
+    """The 50-bar EMA and Kaufman's adaptive average: the longest memories (300 bars
+    on random walks; KAMA's grows as prices chop, see catalog.Part)."""
     c = s.close
     return _levels(SLOWEST, [ta.EMA(c, 50), ta.KAMA(c, 20)], c)
 
 
+_SLOW_LEVELS = ("ema_20", "dema_20", "tema_20", "ht_trendline")
 SLOW = (
-    "ema_20",
-    "dema_20",
-    "tema_20",
-    "ht_trendline",
+    *_SLOW_LEVELS,
     "adx_14",
     "adxr_14",
     "plus_di_14",
@@ -91,7 +90,8 @@ SLOW = (
 def slow(s: SymbolBars, window: int) -> dict[str, Floats]:
     """Shorter EMAs, the Hilbert trendline, directional movement and MACD."""
     c = s.close
-    out = _levels(SLOW[:4], [ta.EMA(c, 20), ta.DEMA(c, 20), ta.TEMA(c, 20), ta.HT_TRENDLINE(c)], c)
+    levels = [ta.EMA(c, 20), ta.DEMA(c, 20), ta.TEMA(c, 20), ta.HT_TRENDLINE(c)]
+    out = _levels(_SLOW_LEVELS, levels, c)
     macd, signal, hist = ta.MACD(c, 12, 26, 9)
     up, down = s.plus_di, s.minus_di
     out.update(
@@ -109,7 +109,7 @@ def slow(s: SymbolBars, window: int) -> dict[str, Floats]:
     return out
 
 
-FAST = (
+_FAST_LEVELS = (
     "sma_10",
     "sma_20",
     "sma_50",
@@ -122,6 +122,9 @@ FAST = (
     "linearreg_14",
     "tsf_14",
     "sar",
+)
+FAST = (
+    *_FAST_LEVELS,
     "linearreg_slope_14",
     "aroon_up_14",
     "aroon_down_14",
@@ -146,7 +149,7 @@ def fast(s: SymbolBars, window: int) -> dict[str, Floats]:
         ta.TSF(c, 14),
         ta.SAR(h, lo),
     ]
-    out = _levels(FAST[:12], levels, c)
+    out = _levels(_FAST_LEVELS, levels, c)
     aroon_down, aroon_up = ta.AROON(h, lo, 14)
     out.update(
         {
