@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pytest
 from kopf.testing import KopfRunner
@@ -23,6 +22,7 @@ from kubetrade_testing.factories import (
     dataset,
     get,
     model,
+    status,
     trading_session,
     training_run,
 )
@@ -34,11 +34,6 @@ pytestmark = pytest.mark.integration
 
 def _jobs(client: Client, namespace: str) -> list[Job]:
     return list(client.list(Job, namespace=namespace))
-
-
-def _status(client: Client, kind: str, name: str, ns: str) -> dict[str, Any]:
-    status: dict[str, Any] = get(client, kind, name, ns).get("status") or {}
-    return status
 
 
 def test_dataset_becomes_configmap_and_job_with_owner_and_initial_status(
@@ -67,15 +62,15 @@ def test_dataset_becomes_configmap_and_job_with_owner_and_initial_status(
     assert config["owner"]["name"] == "prices"
     assert config["data"]["source"]["symbols"] == ["AAA", "BBB"]
 
-    status = wait_until(
+    reported = wait_until(
         lambda: (
-            (s := _status(lightkube_client, "Dataset", "prices", namespace)).get("conditions") and s
+            (s := status(lightkube_client, "Dataset", "prices", namespace)).get("conditions") and s
         ),
         what="conditions on the Dataset",
     )
-    assert status["observedGeneration"] == 1
-    assert status["jobName"] == job.metadata.name
-    assert {c["type"] for c in status["conditions"]} >= {"Succeeded", "Failed", "Suspended"}
+    assert reported["observedGeneration"] == 1
+    assert reported["jobName"] == job.metadata.name
+    assert {c["type"] for c in reported["conditions"]} >= {"Succeeded", "Failed", "Suspended"}
     succeeded = condition(get(lightkube_client, "Dataset", "prices", namespace), "Succeeded")
     assert succeeded is not None and succeeded["status"] == "Unknown"
 
@@ -97,7 +92,7 @@ def test_suspend_pauses_the_same_job_and_resume_continues_it(
 
     def suspended() -> bool:
         j = lightkube_client.get(Job, job.metadata.name, namespace=namespace)  # type: ignore[union-attr]
-        phase = _status(lightkube_client, "Dataset", "pausable", namespace).get("phase")
+        phase = status(lightkube_client, "Dataset", "pausable", namespace).get("phase")
         return bool(j.spec and j.spec.suspend) and phase == "Suspended"
 
     wait_until(suspended, what="the Job suspended and the Dataset Suspended")
@@ -152,9 +147,9 @@ def test_spec_change_replaces_the_job_and_delete_collects_it(
 
     names = wait_until(replaced, what="the new revision's Job to replace the first")
     assert len(names) == 1
-    status = wait_until(
+    reported = wait_until(
         lambda: (
-            (s := _status(lightkube_client, "Dataset", "evolving", namespace)).get(
+            (s := status(lightkube_client, "Dataset", "evolving", namespace)).get(
                 "observedGeneration"
             )
             == 2
@@ -162,7 +157,7 @@ def test_spec_change_replaces_the_job_and_delete_collects_it(
         ),
         what="observedGeneration 2",
     )
-    assert status["jobName"] == names[0]
+    assert reported["jobName"] == names[0]
 
     lightkube_client.delete(res, "evolving", namespace=namespace)
     wait_until(lambda: not _jobs(lightkube_client, namespace), what="garbage collection of the Job")
@@ -192,7 +187,7 @@ def test_restarting_the_operator_mid_reconcile_never_duplicates_a_job(
 
         def all_recorded() -> bool:
             return all(
-                _status(lightkube_client, "Dataset", f"ds-{i:02d}", namespace).get("jobName")
+                status(lightkube_client, "Dataset", f"ds-{i:02d}", namespace).get("jobName")
                 for i in range(count)
             )
 
@@ -219,15 +214,15 @@ def test_other_kinds_get_conditions_and_observed_generation(
         ("Model", "mdl", {"Ready", "Evaluated", "Failed", "Suspended"}),
         ("TradingSession", "paper", {"Ready", "RiskBreached", "Reconciled", "Suspended"}),
     ):
-        status = wait_until(
+        reported = wait_until(
             lambda k=kind, n=name: (
-                (s := _status(lightkube_client, k, n, namespace)).get("conditions") and s
+                (s := status(lightkube_client, k, n, namespace)).get("conditions") and s
             ),
             what=f"{kind} conditions",
         )
-        assert status["observedGeneration"] == 1
-        assert {c["type"] for c in status["conditions"]} == types
-        assert status["phase"] == "Pending"
+        assert reported["observedGeneration"] == 1
+        assert {c["type"] for c in reported["conditions"]} == types
+        assert reported["phase"] == "Pending"
     run = condition(get(lightkube_client, "TrainingRun", "run", namespace), "Succeeded")
     assert run is not None and (run["status"], run["reason"]) == ("Unknown", "DatasetNotFound")
     ready = condition(get(lightkube_client, "Model", "mdl", namespace), "Ready")

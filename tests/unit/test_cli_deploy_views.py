@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
+from enum import Enum
 from typing import Any
 
 import pytest
@@ -21,6 +22,9 @@ from kubetrade_operator.cli.main import app
 from kubetrade_operator.cli.output import Output
 from kubetrade_operator.cli.session_view import session_view
 from kubetrade_operator.cli.trade import BrokerChoice, FeedChoice
+from kubetrade_operator.cli.trade import RiskProfile as RiskProfileChoice
+from kubetrade_workloads.config.risk import RiskProfile
+from kubetrade_workloads.config.trading import BrokerType, FeedType
 
 NOW = dt.datetime(2026, 1, 5, 15, 30, tzinfo=dt.UTC)
 runner = CliRunner()
@@ -261,11 +265,9 @@ def test_analyze_live_flags_are_checked() -> None:
     assert runner.invoke(app, mixed).exit_code == 2
 
 
-def test_the_cli_choices_are_the_configs() -> None:
-    from kubetrade_operator.cli import trade
-    from kubetrade_workloads.config.risk import RiskProfile
-    from kubetrade_workloads.config.trading import BrokerType, FeedType
-
-    assert [p.value for p in trade.RiskProfile] == [p.value for p in RiskProfile]
-    assert [b.value for b in trade.BrokerChoice] == [b.value for b in BrokerType]
-    assert [f.value for f in trade.FeedChoice] == [f.value for f in FeedType]
+@pytest.mark.parametrize(
+    ("choice", "config"),
+    [(RiskProfileChoice, RiskProfile), (BrokerChoice, BrokerType), (FeedChoice, FeedType)],
+)
+def test_the_cli_choices_are_the_configs(choice: type[Enum], config: type[Enum]) -> None:
+    assert [c.value for c in choice] == [c.value for c in config]

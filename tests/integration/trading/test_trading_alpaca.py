@@ -9,7 +9,7 @@ import pytest
 
 from kubetrade_testing.fakes.alpaca_trading import AlpacaTradingFake, Chaos
 from kubetrade_testing.fakes.server import json_response
-from kubetrade_testing.trading import ALPACA_KEYS, local_runtime, trade_job
+from kubetrade_testing.trading import ALPACA_KEYS, local_runtime, trade_job, trade_store
 from kubetrade_workloads.data.sources.credentials import Credentials
 from kubetrade_workloads.market.types import Order, OrderStatus, Side
 from kubetrade_workloads.trading.alerts import Alerter
@@ -22,7 +22,6 @@ from kubetrade_workloads.trading.brokers import (
 )
 from kubetrade_workloads.trading.brokers.alpaca import AlpacaBroker
 from kubetrade_workloads.trading.job import run
-from kubetrade_workloads.trading.store import TradeStore, open_engine
 
 NOW = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
 
@@ -147,12 +146,11 @@ def test_a_position_the_store_does_not_know_halts_the_trader(
     status = snap.status()["trading"]
     assert status["reconciled"] is False and status["tradingState"] == "HALTED"
     assert fake.posts == posts  # halted: nothing new was sent
-    engine, _ = open_engine(None, tmp_path)
-    events = TradeStore(engine).risk_events(job.session_id)
+    with trade_store(tmp_path) as store:
+        events = store.risk_events(job.session_id)
     assert any(
         e["kind"] == "HaltRequested" and "reconciliation failed" in e["detail"] for e in events
     )
-    engine.dispose()
 
 
 def test_a_blocked_account_is_refused(alpaca_trading: tuple[AlpacaTradingFake, str]) -> None:
@@ -198,7 +196,7 @@ def test_an_order_answer_with_a_bad_side_or_no_fill_price_books_nothing(
     fake, url = alpaca_trading
     broker = AlpacaBroker(ALPACA_KEYS, url=url, timeout=2)
     broker.place(_order("kt-real"))
-    placed = broker._client.get_order_by_client_id("kt-real")  # the venue's JSON, then spoilt
+    placed = fake.by_client_id["kt-real"].json()  # the venue's answer, then spoilt
     assert isinstance(placed, dict) and float(placed["filled_qty"]) > 0
     fake.fail(json_response(placed | change), when=lambda seen: seen.method == "GET")
     with pytest.raises(BrokerUnavailable, match=why):

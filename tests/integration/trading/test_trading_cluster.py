@@ -19,13 +19,12 @@ from lightkube.types import PatchType
 from kubetrade_testing.cluster import wait_until
 from kubetrade_testing.factories import RESOURCES, create, trading_session
 from kubetrade_testing.factories import status as status_of
-from kubetrade_testing.trading import trade_job
+from kubetrade_testing.trading import trade_job, trade_store
 from kubetrade_workloads.config import TradeJob
 from kubetrade_workloads.trading.job import Outcome, Runtime, run
 from kubetrade_workloads.trading.lease import KubeLease
 from kubetrade_workloads.trading.metrics import TraderMetrics
 from kubetrade_workloads.trading.spec_watch import SpecWatcher
-from kubetrade_workloads.trading.store import TradeStore, open_engine
 
 SESSION = RESOURCES["TradingSession"]
 FAST = {"duration": 3.0, "renew_every": 0.5, "renew_deadline": 2.0, "retry_every": 0.2}
@@ -154,9 +153,8 @@ def test_one_trader_holds_the_lease_follows_risk_edits_and_flattens_on_suspend(
     assert second.acquire(takeover) is True
     second.release()
 
-    engine, _ = open_engine(None, tmp_path)
-    audit = TradeStore(engine).config_changes(job.session_id)
-    engine.dispose()
+    with trade_store(tmp_path) as store:
+        audit = store.config_changes(job.session_id)
     sources = [a["source"] for a in audit]
     assert sources[:1] == ["start"] and "spec.risk" in sources and "spec.suspend" in sources
     risk_edit = next(a for a in audit if a["source"] == "spec.risk")

@@ -105,6 +105,12 @@ def test_rows_made_together_equal_rows_made_one_by_one() -> None:
         np.testing.assert_allclose(together, one_by_one, rtol=1e-4, atol=1e-6)
 
 
+@pytest.fixture(scope="module")
+def decade() -> History:
+    """Ten years of one symbol's daily bars."""
+    return History.from_frame(bars(("AAA",), start="2015-01-01", end="2024-12-31"))
+
+
 def test_the_parts_make_every_feature_once() -> None:
     made = [name for part in catalog.PARTS for name in part.names]
     assert sorted(made) == sorted(ALL) and len(made) == len(set(made))
@@ -117,18 +123,16 @@ def test_the_parts_make_every_feature_once() -> None:
     ids=lambda p: f"{p.kernel.__module__.rsplit('.')[-1]}.{p.kernel.__name__}",
 )
 def test_each_part_forgets_where_its_series_began_within_its_memory(
-    part: catalog.Part, window: int
+    part: catalog.Part, window: int, decade: History
 ) -> None:
     span = part.memory(window)
-    frame = bars(("AAA",), start="2015-01-01", end="2024-12-31")
-    history = History.from_frame(frame)
-    series = [getattr(history, f)[:, 0].copy() for f in FIELDS]
-    times = history.times.view(np.int64)
+    series = [getattr(decade, f)[:, 0].copy() for f in FIELDS]
+    times = decade.times.view(np.int64)
     with np.errstate(all="ignore"):
         full = part.kernel(SymbolBars(times, *series), window)
+        spread = {name: float(np.nanstd(full[name][-1000:])) or 1.0 for name in part.names}
         for end in range(len(times) - 60, len(times) + 1):  # categories must agree exactly
             cut = slice(end - span, end)
             short = part.kernel(SymbolBars(times[cut], *(x[cut] for x in series)), window)
             for name in part.names:
-                spread = float(np.nanstd(full[name][-1000:])) or 1.0
-                assert abs(short[name][-1] - full[name][end - 1]) <= 1e-4 * spread, name
+                assert abs(short[name][-1] - full[name][end - 1]) <= 1e-4 * spread[name], name

@@ -15,9 +15,24 @@ def test_glibc_takes_the_thresholds() -> None:
     assert allocator.keep_heap() is True
 
 
-def test_a_c_library_without_mallopt_keeps_its_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_libc(name: object) -> object:
-        raise OSError("no C library here")
+class _NoMallopt:
+    """A C library without mallopt (musl, say)."""
 
-    monkeypatch.setattr(ctypes, "CDLL", no_libc)
+
+@pytest.mark.parametrize(
+    "libc",
+    [
+        pytest.param(OSError("no C library here"), id="no C library"),
+        pytest.param(_NoMallopt(), id="no mallopt"),
+    ],
+)
+def test_a_c_library_without_mallopt_keeps_its_defaults(
+    monkeypatch: pytest.MonkeyPatch, libc: object
+) -> None:
+    def load(name: object) -> object:
+        if isinstance(libc, Exception):
+            raise libc
+        return libc
+
+    monkeypatch.setattr(ctypes, "CDLL", load)
     assert allocator.keep_heap() is False
