@@ -23,8 +23,9 @@ rebalancing model does on most bars) or every symbol's ("all": 30 orders in a
 bar, sent one after another). Risk limits are wide so the gate resizes
 nothing; the manager still checks every order. A `features` case gives the
 trader what a model trained on a Dataset needs on a price feed: every bar, it
-makes all 95 catalogue features of every symbol from the last 400 bars
-(`LiveFeatures`), on the latency path, before the strategy is asked.
+makes every catalogue feature of every symbol from its recent bars, each kernel
+over the bars it needs (`LiveFeatures`, `data.features.catalog.PARTS`), on the
+latency path, before the strategy is asked.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ from kubetrade_workloads.data.features import ALL  # noqa: E402
 from kubetrade_workloads.data.features.live import LiveFeatures  # noqa: E402
 from kubetrade_workloads.market.history import FloatArray, History  # noqa: E402
 from kubetrade_workloads.trading import allocator  # noqa: E402
-from kubetrade_workloads.trading.assemble import Options, build  # noqa: E402
-from kubetrade_workloads.trading.feeds import BarBuffer  # noqa: E402
+from kubetrade_workloads.trading.assemble import Options, bar_buffer, build  # noqa: E402
+from kubetrade_workloads.trading.model import LoadedModel  # noqa: E402
 
 WIDE = {
     "limits": {
@@ -118,13 +119,14 @@ def run_case(
             costs={"commissionBps": 0, "slippageBps": 0},
         )
         assembly = build(job, Options(credentials=ALPACA_KEYS))
-        assembly.trader.p.strategy = Flip(symbols, per_bar)  # type: ignore[assignment]
-        if features:
+        flip = Flip(symbols, per_bar)
+        assembly.trader.p.strategy = flip
+        if features:  # the buffer and warm-up `assemble` gives a model that reads them
             maker = LiveFeatures.of(ALL, FeatureConfig(), None)
-            assembly.trader.p.buffer = BarBuffer(
-                tuple(names), capacity=2 * maker.span, features=maker.names, maker=maker
+            loaded = LoadedModel(flip, None, maker.names, maker)
+            assembly.trader.p.buffer, assembly.warmup = bar_buffer(
+                loaded, assembly.feed, tuple(names)
             )
-            assembly.warmup = maker.span  # as `assemble` warms up a trader that makes features
         assembly.resume()
         latencies, started, cpu = [], 0.0, 0.0
         for i in range(bars + 20):
@@ -141,7 +143,7 @@ def run_case(
         assembly.close()
     q = statistics.quantiles(latencies, n=100)
     label = "1 order/bar" if per_bar == 1 else f"all ({per_bar})"
-    label += " + 95 live features" if features else ""
+    label += f" + {len(ALL)} live features" if features else ""
     return Result(
         venue, symbols, label, statistics.median(latencies), q[98], bars / elapsed, cpu_ms, sent
     )

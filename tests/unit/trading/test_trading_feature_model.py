@@ -103,3 +103,5 @@ def test_a_card_that_cannot_say_how_its_features_were_made_is_refused(
     outcome, _, orders = _trade(tmp_path / "state", 5, {"model_uri": older})
     assert outcome.code == 2 and "does not say how to make" in outcome.reason
     assert orders == 0
+    with trade_store(tmp_path / "state") as store:  # refused before the account was written
+        assert store.state(trade_job(tmp_path).session_id) is None

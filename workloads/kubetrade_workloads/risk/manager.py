@@ -277,8 +277,7 @@ class RiskManager:
         now = self._tick(view, order.created_at)
         if not self._explicit_bars and (self._bar_time is None or now > self._bar_time):
             self._observe(view)
-        exposure = exposure or self._exposure_of(view)
-        self._evaluate(view, exposure)
+        exposure = self._evaluate(view, exposure)
         current = exposure.quantity(order.symbol)
         if not (order.quantity > 0.0 and math.isfinite(order.quantity)):
             return self._refuse(order, f"invalid quantity {order.quantity}")
@@ -380,7 +379,9 @@ class RiskManager:
             return Exposure(view)
         return self._exposure
 
-    def _evaluate(self, view: PortfolioView, exposure: Exposure | None = None) -> None:
+    def _evaluate(self, view: PortfolioView, exposure: Exposure | None = None) -> Exposure:
+        """Judge the state on `view` and `exposure` (the view's own holdings when
+        None); the exposure judged."""
         exposure = exposure or self._exposure_of(view)
         self._view, self._exposure = view, exposure
         now = self._time()
@@ -389,6 +390,7 @@ class RiskManager:
         self._var = self._gate.holdings_var(exposure, self._risk)
         self._levels(self._gate.levels(exposure, self._var, self._risk))
         self._settle()
+        return exposure
 
     def _losses_and_drawdown(self, view: PortfolioView, now: dt.datetime) -> None:
         risk = self._risk

@@ -19,12 +19,11 @@ from ..config.risk import SizingMethod
 from ..market.types import Order
 from . import sizing
 from .events import Trigger
-from .exposure import Exposure
+from .exposure import EPS, Exposure
 from .history import Matrix, PriceHistory
 from .limits import crosses, max_scale_for_cap, max_scale_quadratic, shrinks
 from .profile import EffectiveRisk
 
-_EPS = 1e-12
 # Float tolerance on limit comparisons: an order resized to exactly the limit
 # must not read as a breach of it a moment later.
 _MARGIN = 1e-9
@@ -89,7 +88,7 @@ class OrderGate:
         quantity = max(scale, 0.0) * order.quantity
         if self._step > 0.0:
             quantity = math.floor(quantity / self._step) * self._step
-        return (quantity if quantity > _EPS else 0.0), why
+        return (quantity if quantity > EPS else 0.0), why
 
     def holdings_var(self, exposure: Exposure, risk: EffectiveRisk) -> float | None:
         """One-day VaR of the holdings as a fraction of equity (None: unknown)."""

@@ -1,9 +1,10 @@
 """Building one trader from its TradeJob: store, model, venue, books, risk, router.
 
 The order matters for safety: the store is migrated and read first, so the
-simulated venue is rebuilt from it, and the model is loaded (it names the
-symbols); then a real venue's credentials are proven (`connect`) before
-anything is written or sent: a venue that refuses them stops the start-up with
+simulated venue is rebuilt from it, the model is loaded (it names the symbols)
+and matched with the feed (a model whose features the feed neither carries nor
+can make is refused); then a real venue's credentials are proven (`connect`)
+before anything is written or sent: a venue that refuses them stops the start-up with
 its reason, before a single order.
 """
 
@@ -107,6 +108,10 @@ def build(job: TradeJob, options: Options | None = None) -> Assembly:
     store = TradeStore(engine)
     loaded = load_model(job.model_uri)
     symbols = tuple(config.symbols or loaded.symbols or DEFAULT_SYMBOLS)
+    # A model the feed cannot serve (features neither carried nor makeable) is
+    # refused here, before the venue is touched or the account written.
+    feed = open_feed(job, symbols, credentials, clock=options.feed_clock)
+    buffer, warmup = bar_buffer(loaded, feed, symbols)
     state = store.state(job.session_id)
     broker = open_broker(
         config,
@@ -148,8 +153,6 @@ def build(job: TradeJob, options: Options | None = None) -> Assembly:
         on_fill=risk.on_fill,
         may_trade=options.may_trade,
     )
-    feed = open_feed(job, symbols, credentials, clock=options.feed_clock)
-    buffer, warmup = _buffer(loaded, feed, symbols)
     strategy = loaded.strategy
     trader = Trader(
         Parts(
@@ -174,7 +177,9 @@ def build(job: TradeJob, options: Options | None = None) -> Assembly:
     )
 
 
-def _buffer(loaded: LoadedModel, feed: LiveFeed, symbols: tuple[str, ...]) -> tuple[BarBuffer, int]:
+def bar_buffer(
+    loaded: LoadedModel, feed: LiveFeed, symbols: tuple[str, ...]
+) -> tuple[BarBuffer, int]:
     """The bars the trader keeps, and how many it warms up on: the model's window
     (at least WARMUP_BARS), plus the bars its features are made from when the feed
     does not carry them."""

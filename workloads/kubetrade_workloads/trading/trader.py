@@ -32,7 +32,7 @@ from ..market import rebalance
 from ..market.history import FloatArray
 from ..market.ports import PortfolioView
 from ..market.strategy import Strategy, as_weights
-from ..market.types import Order, Position, Side, client_order_id
+from ..market.types import Order, Side, client_order_id
 from ..risk.events import RiskEvent, TradingState
 from ..risk.exposure import Exposure
 from ..risk.manager import RiskManager
@@ -190,7 +190,7 @@ class Trader:
         decision.targets = {s: float(w) for s, w in zip(self.symbols, targets, strict=True)}
         mask = rebalance.changed(targets, self.previous)
         planned = rebalance.plan_masked(mask, targets, quantities, equity, closes)
-        orders = self._checked(planned, bar.time, decision)
+        orders = self._checked(planned, view, bar.time, decision)
         if orders:
             p.router.cancel_open({o.symbol for o in orders})  # stale orders of these symbols
             # A bar redone after a crash: its orders were counted at start already.
@@ -199,13 +199,20 @@ class Trader:
         self.previous = targets
 
     def _checked(
-        self, planned: list[tuple[int, float]], time_: dt.datetime, decision: Decision
+        self,
+        planned: list[tuple[int, float]],
+        view: PortfolioView,
+        time_: dt.datetime,
+        decision: Decision,
     ) -> list[Order]:
         """Orders the market's hours and the risk manager let through, sized to fit."""
         p = self.p
-        view = p.book.view(time_, self._pro_forma())
-        # The bar's orders are judged in turn, each as if the ones before it filled.
+        # Limits count what is on its way: the open orders as if filled, then the
+        # bar's orders in turn, each as if the ones before it filled.
         exposure = Exposure(view)
+        for record in p.router.open_orders:
+            remaining = record.quantity - record.filled_quantity
+            exposure.add(record.symbol, remaining if record.side == Side.BUY else -remaining)
         out: list[Order] = []
         for j, delta in planned:
             symbol = self.symbols[j]
@@ -238,22 +245,6 @@ class Trader:
             exposure.add(symbol, allowed.signed_quantity)
             out.append(allowed)
         return out
-
-    def _pro_forma(self) -> dict[str, Position]:
-        """Positions as if every open order had filled: limits count what is on its way."""
-        held = dict(self.p.book.portfolio.positions)
-        for record in self.p.router.open_orders:
-            remaining = record.quantity - record.filled_quantity
-            self._add(held, record.symbol, remaining if record.side == Side.BUY else -remaining)
-        return held
-
-    def _add(self, held: dict[str, Position], symbol: str, signed: float) -> None:
-        """`signed` more of `symbol` in pro-forma `held` (a new position at the last price)."""
-        old = held.get(symbol)
-        before, average = (
-            (old.quantity, old.average_price) if old else (0.0, self.p.book.prices.get(symbol, 0.0))
-        )
-        held[symbol] = Position(symbol, before + signed, average)
 
     # -- the kill switch ----------------------------------------------------------
 
@@ -301,7 +292,7 @@ class Trader:
                 time=bar.time,
                 equity=equity,
                 cash=p.book.portfolio.cash,
-                gross_exposure=p.book.portfolio.gross_exposure(p.book.marks()) / equity
+                gross_exposure=sum(abs(v.market_value) for v in snap.positions) / equity
                 if equity > 0
                 else 0.0,
                 drawdown=snap.drawdown,
@@ -334,8 +325,8 @@ class Trader:
         """The trader's state now."""
         p = self.p
         book = p.book
-        equity = book.equity()
         marks = book.marks()
+        equity = book.portfolio.equity(marks)
         positions = tuple(
             PositionView(
                 s,
