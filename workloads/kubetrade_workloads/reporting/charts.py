@@ -116,7 +116,7 @@ def distribution_chart(data: ReportData, risk: RiskSection) -> Figure:
     }
     for est in risk.estimates:
         style, color = styles.get(est.method, ("-", "black"))
-        label = f"VaR {est.method.replace('_', '-')} {est.var:.2%}"
+        label = f"VaR {est.label} {est.var:.2%}"
         ax.axvline(-est.var / math.sqrt(risk.horizon), linestyle=style, color=color, label=label)
     historical = risk.estimates[0]
     es = historical.es / math.sqrt(risk.horizon)

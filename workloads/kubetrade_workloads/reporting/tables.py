@@ -130,7 +130,7 @@ def performance(analysis: Analysis, names: Sequence[str] | None = None) -> Table
 def var_table(analysis: Analysis) -> Table:
     """VaR and ES by every method."""
     risk = analysis.risk
-    rows = [(e.method.replace("_", "-"), pct(e.var), pct(e.es)) for e in risk.estimates]
+    rows = [(e.label, pct(e.var), pct(e.es)) for e in risk.estimates]
     note = (
         f"{risk.confidence:.1%} confidence, {risk.horizon}-bar horizon; losses as a fraction "
         "of equity. Historical and parametric VaR scale with the square root of the horizon; "
