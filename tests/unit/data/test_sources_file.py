@@ -15,6 +15,7 @@ import pytest
 from kubetrade_testing.market_data import bar_rows
 from kubetrade_workloads.config import SourceConfig
 from kubetrade_workloads.data.sources import SourceError, get_source
+from kubetrade_workloads.data.sources.file import name_symbol, symbols_in
 
 START, END = dt.date(2024, 1, 1), dt.date(2025, 1, 1)
 
@@ -38,7 +39,7 @@ def _write_csv(path: Path, frame: pd.DataFrame) -> str:
     return str(path)
 
 
-def test_yahoo_style_csv_is_renamed_and_adjusted(tmp_path: Path) -> None:
+def test_yahoo_style_csv_is_renamed_and_its_prices_read_as_given(tmp_path: Path) -> None:
     table = pd.DataFrame(
         {
             "Date": ["2024-01-02", "2024-01-03"],
@@ -46,7 +47,7 @@ def test_yahoo_style_csv_is_renamed_and_adjusted(tmp_path: Path) -> None:
             "High": [12.0, 13.0],
             "Low": [9.0, 10.0],
             "Close": [11.0, 12.0],
-            "Adj Close": [5.5, 12.0],  # a 2:1 factor on the first day
+            "Adj Close": [5.5, 12.0],  # a 2:1 factor on the first day: not applied
             "Volume": [100, 200],
         }
     )
@@ -56,8 +57,90 @@ def test_yahoo_style_csv_is_renamed_and_adjusted(tmp_path: Path) -> None:
         pd.Timestamp("2024-01-02", tz="UTC"),
         pd.Timestamp("2024-01-03", tz="UTC"),
     ]
-    assert bars[["open", "high", "low", "close"]].iloc[0].tolist() == [5.0, 6.0, 4.5, 5.5]
+    assert bars[["open", "high", "low", "close"]].iloc[0].tolist() == [10.0, 12.0, 9.0, 11.0]
     assert bars["volume"].dtype == "float64" and bars["close"].iloc[1] == 12.0
+
+
+# Layouts as tools write them: (file name, CSV text, symbols asked for, symbols expected).
+_INDEX_CSV = """,Open,High,Low,Close,Volume
+2024-01-02T00:00:00Z,100,104.06,95.96,100.34,22351900
+2024-01-03T00:00:00Z,101.01,109.08,100.5,108.31,11428600
+"""
+_TICKER_CSV = """Ticker,Date,Open,High,Low,Close,Volume,Adj Close
+AAPL,2024-01-02,118.56,132.06,118.5,130.31,9616100,4.18
+MSFT,2024-01-02,30.0,31.0,29.0,30.5,1000,20.0
+AAPL,2024-01-03,127.0,127.94,120.69,122.0,2779100,3.91
+MSFT,2024-01-03,30.5,31.5,30.0,31.0,2000,20.3
+"""
+_LOWER_TIME_CSV = """time,SYMBOL,open,HIGH,low,Close,vol
+2024-01-02T14:30:00Z,BTC-USD,1,2,0.5,1.5,10
+2024-01-03T14:30:00Z,BTC-USD,1.5,2,1,1.8,12
+"""
+_DATETIME_CSV = """Datetime,Open,High,Low,Close,Volume
+2024-01-02 00:00:00+00:00,1,2,0.5,1.5,10
+2024-01-03 00:00:00+00:00,1.5,2,1,1.8,12
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "asked", "expected"),
+    [
+        ("GOOG.csv", _INDEX_CSV, ["GOOG"], ["GOOG"]),  # first header cell empty
+        ("prices.csv", _INDEX_CSV, ["XYZ"], ["XYZ"]),  # no symbol column: the flag's
+        ("stocks.csv", _TICKER_CSV, ["AAPL", "MSFT"], ["AAPL", "MSFT"]),
+        ("stocks.csv", _TICKER_CSV, ["MSFT"], ["MSFT"]),
+        ("btc.csv", _LOWER_TIME_CSV, ["BTC-USD"], ["BTC-USD"]),
+        ("spy.csv", _DATETIME_CSV, ["SPY"], ["SPY"]),
+    ],
+)
+def test_common_csv_layouts_read_as_given(
+    tmp_path: Path, name: str, text: str, asked: list[str], expected: list[str]
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    bars = _fetch(str(path), asked)
+    assert sorted(bars["symbol"].unique()) == expected
+    assert str(bars["timestamp"].dtype) == "datetime64[ns, UTC]"
+    assert sorted(set(bars["timestamp"].dt.strftime("%Y-%m-%d"))) == ["2024-01-02", "2024-01-03"]
+    assert (bars["high"] >= bars["low"]).all() and bars["close"].notna().all()
+    assert len(bars) == 2 * len(expected)
+
+
+def test_the_first_header_cell_empty_holds_the_dates_and_prices_stay(tmp_path: Path) -> None:
+    path = tmp_path / "GOOG.csv"
+    path.write_text(_INDEX_CSV)
+    bars = _fetch(str(path), ["GOOG"])
+    assert bars["timestamp"].tolist() == [
+        pd.Timestamp("2024-01-02", tz="UTC"),
+        pd.Timestamp("2024-01-03", tz="UTC"),
+    ]
+    assert bars["close"].tolist() == [100.34, 108.31]
+
+
+def test_symbols_come_from_the_symbol_column_else_the_file_name(tmp_path: Path) -> None:
+    (tmp_path / "GOOG.csv.gz").write_bytes(gzip.compress(_INDEX_CSV.encode()))
+    (tmp_path / "stocks.csv").write_text(_TICKER_CSV)
+    assert symbols_in(str(tmp_path / "GOOG.csv.gz")) == ["GOOG"]
+    assert symbols_in(f"file://{tmp_path}/stocks.csv") == ["AAPL", "MSFT"]
+    assert name_symbol("s3://bucket/fx/EURUSD.parquet") == "EURUSD"
+
+
+def test_timestamps_without_a_zone_are_handed_over_as_written(tmp_path: Path) -> None:
+    # Only the user knows their zone: cleaning localises them (cleaning.timezone) or refuses.
+    path = tmp_path / "EURUSD.csv"
+    path.write_text(
+        ",Open,High,Low,Close,Volume\n"
+        "2023-12-31 23:00:00,1.1,1.2,1.0,1.1,5\n"
+        "2024-01-01 09:00:00,1.0716,1.0722,1.07083,1.07219,1413\n"
+        "2024-01-01 10:00:00,1.07214,1.07296,1.07214,1.0726,1241\n"
+    )
+    bars = _fetch(str(path), ["EURUSD"])
+    assert bars["timestamp"].dt.tz is None
+    # The window is cut on the wall-clock dates as written.
+    assert bars["timestamp"].tolist() == [
+        pd.Timestamp("2024-01-01 09:00"),
+        pd.Timestamp("2024-01-01 10:00"),
+    ]
 
 
 def test_parquet_in_memory_keeps_requested_symbols_and_the_window(

@@ -1,11 +1,24 @@
 """Bars from a CSV or Parquet file at a local path or any fsspec URI.
 
-Column names are matched loosely (`Date`, `Adj Close`, `ticker`, `Vol` ...),
-so files exported by common tools load as they are. An adjusted close, when
-present, scales open, high, low and close the way Yahoo's adjustment does.
-Timestamps are ISO 8601 strings, epoch numbers or datetimes; ones without an
-offset are read as UTC, and a file mixing both is refused, because the naive
-ones could mean any zone.
+Column names are matched loosely (`Date`, `Datetime`, `time`, `ticker`, `Vol`
+...), so files exported by common tools load as they are; a first column with
+an empty header (a pandas index written by `to_csv`) holds the timestamps. A
+file without a symbol column holds one symbol: the one requested, else the
+file's name (`GOOG.csv` is GOOG).
+
+Prices are read as given. An `Adj Close` column is ignored: it folds in every
+split and dividend up to the day the file was exported, so using it would
+rewrite real prices with events that happened later; splits are found and
+adjusted by cleaning, which lists each one.
+
+Timestamps are ISO 8601 strings, epoch numbers or datetimes. Ones with an
+offset (and epoch numbers) become UTC. Plain dates (every value at midnight)
+are session dates, which have no zone: 00:00 UTC of that date, the label
+daily bars get anyway. A file whose times of day carry no zone hands them
+over as written, naive: only the user knows their zone, so cleaning
+localises them in `cleaning.timezone` or refuses them, and counts them;
+`[start, end)` is cut on their wall-clock dates. A file mixing zoned and
+naive values is refused, because the naive ones could mean any zone.
 """
 
 from __future__ import annotations
@@ -33,8 +46,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "low": ("low", "l"),
     "close": ("close", "c"),
     "volume": ("volume", "vol", "v"),
-    "adj_close": ("adjclose", "adjustedclose"),
 }
+# What pandas names a column whose header cell is empty: an index written by to_csv.
+_INDEX_NAMES = ("", "unnamed:0", "index")
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
 _PARQUET = (".parquet", ".pq")
 
@@ -59,6 +73,9 @@ def normalise_columns(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
                 f"{origin}: columns {first!r} and {column!r} both look like {canon!r}"
             )
         renames[str(column)] = canon
+    first = str(frame.columns[0]) if len(frame.columns) else "?"
+    if "timestamp" not in renames.values() and _squash(first) in _INDEX_NAMES:
+        renames[first] = "timestamp"
     return frame.rename(columns=renames)
 
 
@@ -72,11 +89,11 @@ def _epoch_unit(values: pd.Series) -> Literal["s", "ms", "us", "ns"]:
 
 
 def parse_timestamps(values: pd.Series, origin: str) -> pd.Series:
-    """Timestamps as UTC; naive values are UTC, mixing naive and zoned is an error."""
+    """Zoned timestamps as UTC, naive ones as written; mixing the two is an error."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return pd.Series(values.dt.tz_convert("UTC"))
     if pd.api.types.is_datetime64_dtype(values.dtype):
-        return pd.Series(values.dt.tz_localize("UTC"))
+        return values
     if pd.api.types.is_numeric_dtype(values.dtype):
         return pd.to_datetime(pd.Series(values), unit=_epoch_unit(values), utc=True)
     present = values.dropna()
@@ -94,7 +111,7 @@ def parse_timestamps(values: pd.Series, origin: str) -> pd.Series:
             f"{int((~zoned.astype(bool)).sum())} do not (first without: {naive!r}); "
             "write all of them in UTC or with an offset"
         )
-    parsed = pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
+    parsed = pd.to_datetime(values, utc=bool(zoned.any()), errors="coerce", format="ISO8601")
     bad = parsed.isna() & values.notna()
     if bad.any():
         raise SourceError(
@@ -106,7 +123,7 @@ def parse_timestamps(values: pd.Series, origin: str) -> pd.Series:
 
 def _numbers(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
     out = frame.copy()
-    for column in [*bars.PRICE_COLUMNS, "volume", "adj_close"]:
+    for column in [*bars.PRICE_COLUMNS, "volume"]:
         if column not in out.columns:
             continue
         numeric = pd.to_numeric(out[column], errors="coerce")
@@ -147,11 +164,6 @@ def to_bars(frame: pd.DataFrame, symbols: Sequence[str], origin: str) -> pd.Data
     frame = frame[frame["symbol"].isin(list(symbols))]
     frame = frame.assign(timestamp=parse_timestamps(frame["timestamp"], origin))
     frame = _numbers(frame, origin)
-    if "adj_close" in frame.columns:
-        # Adjusted close / close is the split-and-dividend factor of each bar.
-        factor = frame["adj_close"] / frame["close"]
-        for column in bars.PRICE_COLUMNS:
-            frame[column] = frame[column] * factor
     return frame[list(bars.COLUMNS)]
 
 
@@ -174,6 +186,21 @@ def read_table(uri: str) -> pd.DataFrame:
         raise SourceError(f"file: {uri} is not a readable {kind} file: {err}") from err
 
 
+def name_symbol(uri: str) -> str:
+    """The symbol a file names: its base name without extensions (`data/GOOG.csv.gz` is GOOG)."""
+    base = re.split(r"[/\\]", uri.rstrip("/"))[-1]
+    base = re.sub(r"\.(gz|bz2|xz|zst|zip)$", "", base, flags=re.IGNORECASE)
+    return re.sub(r"\.(csv|txt|parquet|pq)$", "", base, flags=re.IGNORECASE)
+
+
+def symbols_in(uri: str) -> list[str]:
+    """The symbols a file holds: its symbol column's values, else the file's name."""
+    frame = normalise_columns(read_table(uri), f"file {uri}")
+    if "symbol" not in frame.columns:
+        return [name_symbol(uri)]
+    return sorted(frame["symbol"].dropna().astype(str).unique())
+
+
 class FileSource:
     """Bars from a file the user provides; nothing is cached (it may change in place)."""
 
@@ -189,4 +216,14 @@ class FileSource:
         """Bars of `symbols` in [start, end) from the file; its bar size is taken as given."""
         parse_interval(interval)
         frame = to_bars(read_table(self.uri), symbols, self.name)
-        return finish(frame, source=self.name, symbols=symbols, start=start, end=end)
+        stamps = frame["timestamp"]
+        naive = pd.api.types.is_datetime64_dtype(stamps.dtype) and stamps.dt.tz is None
+        if naive and (stamps.dropna() == stamps.dropna().dt.normalize()).all():
+            naive = False  # plain dates: a session date is the same day in every zone
+            frame = frame.assign(timestamp=stamps.dt.tz_localize("UTC"))
+        if naive:  # the wall time stands in for UTC while the window is cut, then goes back
+            frame = frame.assign(timestamp=stamps.dt.tz_localize("UTC"))
+        out = finish(frame, source=self.name, symbols=symbols, start=start, end=end)
+        if naive:
+            out["timestamp"] = out["timestamp"].dt.tz_localize(None)
+        return out
