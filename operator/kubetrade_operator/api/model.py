@@ -8,6 +8,7 @@ from pydantic import Field
 
 from kubetrade_workloads.config import EvaluationConfig
 from kubetrade_workloads.config.base import Frozen
+from kubetrade_workloads.config.evaluation import FoldSample
 
 from .common import CommonStatus, JobPolicy, LocalObjectRef, PodTemplate
 
@@ -34,3 +35,9 @@ class ModelStatus(CommonStatus):
     benchmark_metrics: dict[str, float] | None = None
     gates: list[GateResult] | None = None
     dataset_checksum: str | None = None
+    """sha256 of the Dataset manifest the model card records (what the model was
+    trained on); the model is evaluated only while the Dataset still has it."""
+    fold_metrics_sample: FoldSample | None = None
+    """Whether the fold metrics (`metrics.foldSharpe*`) are out-of-sample (a model
+    retrained per fold, `spec.retrainFolds`) or in-sample (the published model,
+    which trained on the folds)."""

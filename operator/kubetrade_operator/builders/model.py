@@ -13,8 +13,11 @@ from ..api.common import Phase
 from ..conditions import FALSE, TRUE, UNKNOWN, Cond
 from ..settings import OperatorSettings
 from .common import Owner, child_name, job_children, owner_ref, revision
+from .job_status import JobOutcome
 
 COMPONENT = "evaluate"
+CHECKSUM_ANNOTATION = "kubetrade.io/dataset-checksum"
+"""Set by the TrainingRun that made the Model: its Dataset's checksum when it succeeded."""
 
 
 def job_name(owner: Owner, spec: ModelSpec) -> str:
@@ -59,7 +62,12 @@ def promotion(
             Cond("Ready", FALSE, "NoMetrics", "the evaluation reported no metrics"),
             [],
         )
-    results = evaluate(spec.gates, metrics, status.get("benchmarkMetrics") or {})
+    results = evaluate(
+        spec.gates,
+        metrics,
+        status.get("benchmarkMetrics") or {},
+        status.get("foldMetricsSample"),
+    )
     gates = [{"name": r.name, "passed": r.passed, "message": r.message} for r in results]
     failed = [r for r in results if not r.passed]
     if failed:
@@ -71,3 +79,30 @@ def promotion(
 def not_ready(reason: str, message: str) -> Cond:
     """Ready while there is no verdict yet."""
     return Cond("Ready", UNKNOWN, reason, message)
+
+
+def trained_checksum(
+    annotations: Mapping[str, str], status: Mapping[str, Any], job: str
+) -> str | None:
+    """The checksum of the Dataset the model was trained on: the model card's, as this
+    revision's evaluation reported it, else the TrainingRun's record. A value reported
+    for an earlier revision's Job is stale (the model may have been retrained since)."""
+    reported = status.get("datasetChecksum") if status.get("jobName") == job else None
+    return reported or annotations.get(CHECKSUM_ANNOTATION) or None
+
+
+def checksum_mismatch(
+    trained: str | None, dataset: Mapping[str, Any] | None, name: str
+) -> JobOutcome | None:
+    """Failed when the Dataset no longer has the checksum the model was trained on:
+    it was republished, and evaluating on it could score the model on its training bars."""
+    current = ((dataset or {}).get("status") or {}).get("checksum")
+    if not trained or not current or trained == current:
+        return None
+    return JobOutcome(
+        Phase.FAILED,
+        "DatasetChecksumMismatch",
+        f"Dataset {name!r} has checksum {current} but the model card records {trained}: "
+        "the Dataset was republished after the model was trained; retrain the model on it, "
+        "or point datasetRef at the Dataset it was trained on",
+    )

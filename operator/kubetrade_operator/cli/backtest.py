@@ -43,6 +43,7 @@ class BenchmarkChoice(StrEnum):
 class MarketChoice(StrEnum):
     AUTO = "auto"
     EQUITIES = "equities"
+    FX = "fx"
     CRYPTO = "crypto"
 
 
@@ -112,7 +113,8 @@ def backtest(
     threshold: float = typer.Option(0.05, help="threshold: weight drift that rebalances."),
     benchmark: BenchmarkChoice = typer.Option(BenchmarkChoice.BUY_AND_HOLD, help="Benchmark."),
     market: MarketChoice = typer.Option(
-        MarketChoice.AUTO, help="Annualisation: equities (252 days) or crypto (365)."
+        MarketChoice.AUTO,
+        help="Annualisation: equities (252 days), fx (260 weekdays of 24h) or crypto (365).",
     ),
     interval: str = typer.Option("1d", help="Synthetic bars only: 1m, 5m, 15m, 1h or 1d."),
     seed: int = typer.Option(42, help="Synthetic bars only: the seed."),
@@ -242,8 +244,9 @@ def _market(flag: MarketChoice, meta: dict[str, Any]) -> str:
         return flag.value
     if meta.get("market", "auto") != "auto":
         return str(meta["market"])
-    crypto = any("/" in s for s in meta.get("symbols", []))
-    return "crypto" if crypto else "equities"
+    from kubetrade_workloads.market.cadence import market_of
+
+    return market_of(meta.get("symbols", [])).value
 
 
 def _walk_forward(

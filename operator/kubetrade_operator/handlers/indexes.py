@@ -27,6 +27,7 @@ def snapshot(body: kopf.Body) -> dict[str, Any]:
             "uid": meta.uid,
             "resourceVersion": meta.get("resourceVersion"),
             "generation": meta.get("generation", 1),
+            "annotations": dict(meta.annotations),  # a Model's dataset checksum
         },
         "spec": dict(body.spec),
         "status": dict(body.status),

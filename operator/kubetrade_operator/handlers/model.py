@@ -12,7 +12,14 @@ from ..api.common import Phase
 from ..builders.common import Owner
 from ..builders.dataset import manifest_uri
 from ..builders.job_status import JobOutcome, bounded_status, dataset_blocker, training_blocker
-from ..builders.model import build_evaluation_children, job_name, not_ready, promotion
+from ..builders.model import (
+    build_evaluation_children,
+    checksum_mismatch,
+    job_name,
+    not_ready,
+    promotion,
+    trained_checksum,
+)
 from ..conditions import merge
 from ..settings import get_settings
 from .indexes import latest, snapshot
@@ -53,6 +60,11 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
                 return await _write(owner, status, "", untrained, None)
         settings = get_settings()
         name = job_name(owner, spec)
+        trained = trained_checksum(body["metadata"].get("annotations") or {}, status, name)
+        mismatch = checksum_mismatch(trained, dataset, spec.dataset_ref.name)
+        if mismatch is not None:  # no evaluation on data the model may have trained on
+            job = status.get("jobName") or ""
+            return await _write(owner, status, job, mismatch, None, trained=trained)
         followed = await follow_job(
             KIND,
             owner,
@@ -66,7 +78,7 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
         )
         if followed is not None:
             outcome, failure = followed
-            await _write(owner, status, name, outcome, failure, spec)
+            await _write(owner, status, name, outcome, failure, spec, trained=trained)
 
 
 async def _write(
@@ -76,8 +88,12 @@ async def _write(
     outcome: JobOutcome,
     failure: str | None,
     spec: ModelSpec | None = None,
+    *,
+    trained: str | None = None,
 ) -> None:
     desired = bounded_status(status, owner.generation, job, outcome, failure, success=EVALUATED)
+    if trained is not None or job != status.get("jobName"):
+        desired["datasetChecksum"] = trained  # a new Job: the last revision's value is stale
     if outcome.phase == Phase.SUCCEEDED and spec is not None:
         phase, ready, gates = promotion(spec, status)
         desired.update(phase=phase.value, message=ready.message, gates=gates)

@@ -160,16 +160,18 @@ def test_intraday_bars_outside_the_session_are_off_calendar() -> None:
 
 
 def test_timestamps_in_any_offset_convert_to_utc() -> None:
+    # Daily bars stamped at local midnight keep their session date in any offset.
     raw = bars(symbols=("AAA",), start="2021-03-01", end="2021-03-31")
-    text = raw.assign(timestamp=raw["timestamp"].dt.tz_convert("America/New_York").astype(str))
-    result = clean(text, KEEP, "1d")
+    local = raw["timestamp"].dt.tz_localize(None).dt.tz_localize("Asia/Tokyo")
+    result = clean(raw.assign(timestamp=local.astype(str)), KEEP, "1d")
     assert (result.bars["timestamp"] == raw["timestamp"]).all()
     assert _report(result)["naiveTimestamps"] == 0
 
 
-def test_naive_timestamps_are_read_as_utc_and_counted() -> None:
+def test_naive_timestamps_are_read_in_the_configured_zone_and_counted() -> None:
     raw = bars(symbols=("AAA",), start="2021-03-01", end="2021-03-31")
-    result = clean(raw.assign(timestamp=raw["timestamp"].dt.tz_localize(None)), KEEP, "1d")
+    utc = KEEP.model_copy(update={"timezone": "UTC"})
+    result = clean(raw.assign(timestamp=raw["timestamp"].dt.tz_localize(None)), utc, "1d")
     assert (result.bars["timestamp"] == raw["timestamp"]).all()
     assert _report(result)["naiveTimestamps"] == len(raw)
 

@@ -17,6 +17,7 @@ import fsspec
 import pandas as pd
 
 from .. import storage
+from ..market import cadence
 from .metrics import Market
 
 MANIFEST = "manifest.json"
@@ -58,12 +59,12 @@ class Dataset:
 
     @property
     def market(self) -> Market:
-        """Crypto for ccxt sources or pair symbols (BTC/USDT), equities otherwise."""
+        """The market whose year the bars follow: from the calendars cleaning chose
+        (`calendars`), else from the symbols; a ccxt venue trades round the clock."""
         source = self.manifest.get("source") or {}
-        symbols = self.manifest.get("symbols") or []
-        if source.get("type") == "ccxt" or any("/" in str(s) for s in symbols):
+        if source.get("type") == "ccxt":
             return Market.CRYPTO
-        return Market.EQUITIES
+        return cadence.market_of_dataset(self.manifest)
 
     @property
     def features(self) -> list[str]:

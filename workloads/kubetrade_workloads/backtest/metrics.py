@@ -2,8 +2,9 @@
 
 Inputs are simple per-bar returns. Each ratio is annualised with
 `periods_per_year`, which `periods_per_year(interval, market)` gives for our
-intervals: 252 trading days for equities (6.5-hour sessions intraday: 390
-one-minute bars, 7 hourly bars), 365 days of 24 hours for crypto.
+intervals from `market.cadence`, the one annualisation per calendar: 252
+trading days for equities (6.5-hour sessions intraday: 390 one-minute bars, 7
+hourly bars), 260 weekdays of 24 hours for FX, 365 days of 24 hours for crypto.
 
 Definitions follow the reference libraries, and the tests check each against
 them to 1e-9; where a reference would return infinity or a made-up number we
@@ -31,7 +32,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..market.cadence import BARS_PER_DAY, DAYS_PER_YEAR
+from ..market import cadence
 from ..market.cadence import Market as Market  # where the backtest's users import it
 from ..market.history import FloatArray
 
@@ -44,14 +45,10 @@ class MetricsError(ValueError):
 
 def periods_per_year(interval: str, market: Market | str = Market.EQUITIES) -> float:
     """Bars per year for an interval (1m, 5m, 15m, 1h, 1d) in a market."""
-    kind = Market(market)
     try:
-        per_day = BARS_PER_DAY[kind][interval]
-    except KeyError:
-        raise MetricsError(
-            f"unknown interval {interval!r}; choose from {sorted(BARS_PER_DAY[kind])}"
-        ) from None
-    return float(DAYS_PER_YEAR[kind] * per_day)
+        return cadence.periods_per_year(interval, market)
+    except KeyError as err:
+        raise MetricsError(str(err.args[0])) from None
 
 
 def clean_returns(values: ArrayLike) -> FloatArray:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from .base import Fraction, Frozen, Symbol, cel, validations
 
@@ -87,17 +88,41 @@ class OutlierAction(StrEnum):
     KEEP = "keep"
 
 
+class BarLabel(StrEnum):
+    START = "start"
+    END = "end"
+
+
+_IANA = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}$"
+
+
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"cleaning.timezone {name!r} is not an IANA time zone") from None
+    return name
+
+
 class CleaningConfig(Frozen):
     """How bars are repaired. `calendar` is an exchange code (XNYS, XLON, ...),
-    `24/7`, or `auto`: 24/7 for crypto pairs (BASE/QUOTE, or Yahoo's BTC-USD),
-    XNYS otherwise.
+    `24/5` (FX: Sunday 17:00 to Friday 17:00 New York), `24/7`, or `auto`: 24/7
+    for crypto pairs (BTC/USDT, BTC-USD), 24/5 for currency pairs (EURUSD,
+    EUR/USD, EURUSD=X), the exchange of a Yahoo suffix (.L, .DE, .T), XNYS
+    otherwise. `timezone` (IANA, e.g. America/New_York) is the zone of
+    timestamps written without an offset, which are refused without it.
+    `barLabel` says whether a source stamps a bar at its start or its end.
     Returns whose robust z-score exceeds `outlierZ` are clipped, dropped or kept."""
 
     fill_method: FillMethod = FillMethod.FORWARD
     fill_limit: Annotated[int, Field(ge=0, le=1000)] = 5
     outlier_z: Annotated[float, Field(gt=0.0, le=100.0)] = 10.0
     outlier_action: OutlierAction = OutlierAction.CLIP
-    calendar: Annotated[str, Field(pattern=r"^(auto|24/7|[A-Z]{4})$")] = "auto"
+    calendar: Annotated[str, Field(pattern=r"^(auto|24/7|24/5|[A-Z]{4})$")] = "auto"
+    timezone: Annotated[str, Field(pattern=_IANA, max_length=64), AfterValidator(_zone)] | None = (
+        None
+    )
+    bar_label: BarLabel = BarLabel.START
 
 
 class Normalization(StrEnum):
@@ -140,11 +165,14 @@ class FeatureConfig(Frozen):
 
 class ValidationConfig(Frozen):
     """Thresholds a dataset must meet, per symbol; a miss fails the Dataset.
-    Staleness is measured from a symbol's last bar to `source.end` (or now)."""
+    Staleness is measured from a symbol's last bar to `source.end` (or now).
+    `maxOffCalendarRatio` caps the share of a symbol's bars its calendar lacks
+    (dropped in cleaning): more means the calendar is wrong for the market."""
 
     min_completeness: Fraction = 0.95
     max_gap_ratio: Fraction = 0.05
     max_outlier_ratio: Fraction = 0.01
+    max_off_calendar_ratio: Fraction = 0.05
     max_staleness_days: Annotated[int, Field(ge=0)] | None = None
 
 

@@ -1,11 +1,20 @@
-"""Which bars a symbol should have: the exchange calendar, or round the clock.
+"""Which bars a symbol should have: an exchange calendar, the FX week, or round
+the clock.
 
-Daily bars are labelled by their session date at 00:00 UTC, whatever time of
-day a source stamped them with (Yahoo and Alpaca use midnight New York time,
-ccxt midnight UTC), so one symbol's days line up with another's. Intraday bars
-are labelled by the start of their interval, on the clock grid (09:30, 09:35,
-... for five minutes; 09:00, 10:00, ... for hours, the first hour holding the
-half hour after the open).
+Calendars are named by code: an exchange by its MIC as exchange-calendars
+knows it (XNYS, XLON, XTKS, ...), `24/5` for FX (Sunday 17:00 to Friday 17:00
+New York, daylight saving included), `24/7` for crypto. `auto` picks per
+symbol from how it is written (`market.cadence.market_of_symbol`): crypto
+pairs trade 24/7, currency pairs 24/5, a Yahoo exchange suffix (`.L`, `.DE`,
+`.T`, ...) names its exchange, and anything else trades on XNYS. Cleaning
+records the choice per symbol.
+
+Daily bars are labelled by their session date at 00:00 UTC, so one symbol's
+days line up with another's; an FX day is a weekday (the session that runs
+from 17:00 New York the evening before). Intraday bars are labelled by the
+start of their interval, on the clock grid (09:30, 09:35, ... for five
+minutes; 09:00, 10:00, ... for hours, the first hour holding the half hour
+after the open).
 """
 
 from __future__ import annotations
@@ -18,29 +27,63 @@ from collections.abc import Iterator
 import exchange_calendars as xc
 import pandas as pd
 
+from ..market import cadence
 from ..market.bars import BarsError
+from .sources.calendar import in_fx_week
 
-ROUND_THE_CLOCK = "24/7"
+ROUND_THE_CLOCK = cadence.CRYPTO_CALENDAR
+FX_WEEK = cadence.FX_CALENDAR
 AUTO = "auto"
 DEFAULT_EXCHANGE = "XNYS"
 DAILY = "1d"
 FREQ = {"1m": "1min", "5m": "5min", "15m": "15min", "1h": "1h", "1d": "1D"}
 
-
-# Quote currencies of Yahoo's crypto tickers (BTC-USD); no listed share class reads so.
-_CRYPTO_QUOTES = frozenset({"USD", "USDT", "USDC", "EUR", "GBP", "BTC", "ETH"})
+# Yahoo's exchange suffixes and the MIC of the exchange each names.
+SUFFIXES = {
+    "L": "XLON",
+    "DE": "XETR",
+    "F": "XFRA",
+    "PA": "XPAR",
+    "AS": "XAMS",
+    "BR": "XBRU",
+    "LS": "XLIS",
+    "MI": "XMIL",
+    "MC": "XMAD",
+    "SW": "XSWX",
+    "VI": "XWBO",
+    "ST": "XSTO",
+    "CO": "XCSE",
+    "HE": "XHEL",
+    "OL": "XOSL",
+    "IR": "XDUB",
+    "TO": "XTSE",
+    "T": "XTKS",
+    "HK": "XHKG",
+    "AX": "XASX",
+    "NZ": "XNZE",
+    "SI": "XSES",
+    "KS": "XKRX",
+    "TW": "XTAI",
+    "SS": "XSHG",
+    "BO": "XBOM",
+    "SA": "BVMF",
+    "MX": "XMEX",
+    "JO": "XJSE",
+    "WA": "XWAR",
+}
 
 
 def resolve(calendar: str, symbol: str) -> str:
-    """The calendar a symbol trades on.
-
-    `auto` reads crypto pairs as 24/7: ccxt's BASE/QUOTE, and Yahoo's
-    BASE-QUOTE with a crypto quote currency; anything else trades on XNYS.
-    """
+    """The calendar a symbol trades on: `calendar` itself unless it is `auto`."""
     if calendar != AUTO:
         return calendar
-    crypto = "/" in symbol or ("-" in symbol and symbol.rsplit("-", 1)[1] in _CRYPTO_QUOTES)
-    return ROUND_THE_CLOCK if crypto else DEFAULT_EXCHANGE
+    market = cadence.market_of_symbol(symbol)
+    if market == cadence.Market.CRYPTO:
+        return ROUND_THE_CLOCK
+    if market == cadence.Market.FX:
+        return FX_WEEK
+    _, dot, suffix = symbol.rpartition(".")
+    return SUFFIXES.get(suffix.upper(), DEFAULT_EXCHANGE) if dot else DEFAULT_EXCHANGE
 
 
 @contextlib.contextmanager
@@ -65,9 +108,13 @@ def _exchange(name: str, first_year: int, last_year: int) -> xc.ExchangeCalendar
         raise BarsError(f"cleaning.calendar {name!r} is not a known exchange calendar") from err
 
 
-def label(timestamps: pd.Series, interval: str) -> pd.Series:
-    """Timestamps as this module labels bars: daily bars at 00:00 UTC of their date."""
-    return timestamps.dt.floor("D") if interval == DAILY else timestamps
+def _fx(interval: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
+    if interval == DAILY:  # the FX day is named for the weekday it closes on
+        days = pd.date_range(start.floor("D"), end, freq="D", tz="UTC", unit="ns")
+        return days[days.day_of_week < 5]
+    freq = FREQ[interval]
+    slots = pd.date_range(start.floor(freq), end, freq=freq, tz="UTC", unit="ns")
+    return slots[in_fx_week(slots)]
 
 
 def expected(
@@ -77,6 +124,8 @@ def expected(
     freq = FREQ[interval]
     if calendar == ROUND_THE_CLOCK:
         return pd.date_range(start.floor(freq), end, freq=freq, tz="UTC", unit="ns")
+    if calendar == FX_WEEK:
+        return _fx(interval, start, end)
     # The calendar refuses dates outside the span it was built for; whole decades,
     # a year of margin either side, let one cached build serve most datasets.
     exchange = _exchange(calendar, (start.year - 1) // 10 * 10, (end.year + 1) // 10 * 10 + 9)

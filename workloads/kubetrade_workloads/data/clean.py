@@ -1,14 +1,16 @@
 """Cleaning bars: each repair made once, in a fixed order, and counted.
 
 1. rows without a symbol or a readable timestamp are dropped; timestamps go
-   to UTC (mixed naive and aware values are refused, see `timestamps`);
+   to UTC (naive ones in `cleaning.timezone`, refused without it; mixed naive
+   and aware values are refused) and become bar labels, see `timestamps`;
 2. duplicated (symbol, timestamp) rows keep the last one sent, as sources
    re-send a corrected bar after the first; unsorted rows are sorted;
 3. infinite values become missing (unreadable ones already are); so do
    impossible bars (a non-positive price, negative volume, high below low);
    bars whose high or low does not span open and close are widened to do so;
-4. bars off the calendar are dropped and the calendar's bars with no row are
-   inserted as missing (gaps);
+4. bars off the symbol's calendar are dropped and the calendar's bars with no
+   row, between the symbol's own first and last bar, are inserted as missing
+   (gaps);
 5. missing bars are forward-filled, up to `fillLimit` in a row, as a flat bar
    at the last close with zero volume (or dropped, with `fillMethod: none`);
 6. return outliers are clipped, dropped or kept (see `outliers`).
@@ -50,8 +52,14 @@ def _counts(frame: pd.DataFrame, column: str, symbols: pd.Index) -> pd.Series:
     return frame.groupby("symbol")[column].sum().reindex(symbols, fill_value=0).astype(int)
 
 
-def _prepare(bars: pd.DataFrame, interval: str) -> tuple[pd.DataFrame, list[QualityReport], int]:
-    """Keys readable, values numeric, duplicates dropped, rows sorted; counts per symbol."""
+def _prepare(
+    bars: pd.DataFrame, interval: str, config: CleaningConfig
+) -> tuple[pd.DataFrame, list[QualityReport], int]:
+    """Keys readable, values numeric, duplicates dropped, rows sorted; counts per symbol.
+
+    Timestamps go to UTC (naive ones in `config.timezone`) and become bar labels
+    (bar starts; daily bars on their session date), see `timestamps`.
+    """
     missing = [c for c in COLUMNS if c not in bars.columns]
     if missing:
         raise BarsError(f"bar frame lacks columns {missing}")
@@ -59,8 +67,13 @@ def _prepare(bars: pd.DataFrame, interval: str) -> tuple[pd.DataFrame, list[Qual
     owned = frame["symbol"].notna()
     frame = frame[owned].reset_index(drop=True)
     frame["symbol"] = frame["symbol"].astype(str)
-    parsed = timestamps.to_utc(frame["timestamp"])
-    frame["timestamp"] = calendars.label(parsed.values, interval)
+    parsed = timestamps.to_utc(
+        frame["timestamp"],
+        config.timezone,
+        symbols=frame["symbol"],
+        daily=interval == timestamps.DAILY,
+    )
+    frame["timestamp"] = timestamps.labels(parsed, interval, str(config.bar_label))
     for col in _VALUES:
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
     frame["rows_in"] = 1
@@ -175,12 +188,12 @@ def clean(bars: pd.DataFrame, config: CleaningConfig, interval: str) -> Cleaned:
     """Clean `bars` (any source's frame) into canonical bars and count every repair.
 
     Raises BarsError for what cannot be repaired without guessing: missing
-    columns, mixed time zones, numeric timestamps, an unknown calendar.
+    columns, naive timestamps without `timezone`, mixed time zones, numeric
+    timestamps, an unknown calendar.
     """
-    frame, reports, unowned = _prepare(bars, interval)
+    frame, reports, unowned = _prepare(bars, interval, config)
     if frame.empty:
         return Cleaned(empty(), tuple(reports), unowned)
-    start, end = frame["timestamp"].min(), frame["timestamp"].max()
     parts, done = [], []
     groups = dict(tuple(frame.groupby("symbol", sort=True)))
     for report in reports:
@@ -188,9 +201,11 @@ def clean(bars: pd.DataFrame, config: CleaningConfig, interval: str) -> Cleaned:
         if own is None:  # every row of this symbol had an unreadable timestamp
             done.append(report)
             continue
+        # Each symbol's own span: a listing or delisting inside the range is no gap.
+        start, end = own["timestamp"].iloc[0], own["timestamp"].iloc[-1]
         calendar = calendars.resolve(config.calendar, report.symbol)
         slots = calendars.expected(calendar, interval, start, end)
-        part, report = _clean_symbol(own, report, slots, config)
+        part, report = _clean_symbol(own, replace(report, calendar=calendar), slots, config)
         parts.append(part)
         done.append(report)
     out = pd.concat(parts, ignore_index=True) if parts else empty()

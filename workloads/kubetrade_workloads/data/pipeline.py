@@ -83,6 +83,7 @@ def build(bars: pd.DataFrame, config: DataConfig, now: pd.Timestamp | None = Non
         "folds": _folds(parts, config),
         "quality": quality,
         "qualityBySymbol": {r.symbol: r.as_dict() for r in cleaned.reports},
+        "calendars": {r.symbol: r.calendar for r in cleaned.reports if r.calendar},
         "config": {
             "cleaning": config.cleaning.to_wire(),
             "features": config.features.to_wire(),

@@ -42,8 +42,14 @@ class QualityReport:
     rows as they arrived; `nonFinite` (an infinite value), `impossible` (a
     non-positive price, negative volume or high below low) and `inconsistent`
     (high or low not spanning open and close, widened) count bars repaired.
-    `expected` is the number of bars the calendar has between the dataset's
-    first and last timestamp; `gaps` of them had no row and `missing` had a row
+    `calendar` is the calendar the symbol was cleaned against (what `auto`
+    chose). `offCalendar` rows fell outside it and were dropped; their share of
+    the rows with a readable, unique timestamp (`offCalendarRatio`) is held to
+    `validation.maxOffCalendarRatio`, so a wrong calendar fails loudly instead
+    of dropping bars behind a perfect completeness.
+    `expected` is the number of bars the calendar has between the symbol's
+    own first and last timestamp (a listing or delisting inside the dataset's
+    range is not a gap); `gaps` of them had no row and `missing` had a row
     without usable values. `filled` of those were forward-filled, the rest
     (`droppedMissing`) dropped. `outliers` counts returns beyond the robust
     z-score, whatever the configured action did with them.
@@ -67,6 +73,7 @@ class QualityReport:
     outliers: int = 0
     rows_out: int = 0
     last: pd.Timestamp | None = None
+    calendar: str = ""
 
     @property
     def completeness(self) -> float:
@@ -74,6 +81,12 @@ class QualityReport:
         if self.expected == 0:
             return 0.0
         return max(0.0, (self.expected - self.gaps - self.missing) / self.expected)
+
+    @property
+    def off_calendar_ratio(self) -> float:
+        """Share of the rows with a readable, unique timestamp that the calendar lacks."""
+        seen = self.rows_in - self.invalid_timestamps - self.duplicates
+        return self.off_calendar / seen if seen > 0 else 0.0
 
     @property
     def gap_ratio(self) -> float:
@@ -85,16 +98,20 @@ class QualityReport:
         """Share of the kept bars whose return was an outlier."""
         return self.outliers / self.rows_out if self.rows_out else 0.0
 
-    def as_dict(self) -> dict[str, float]:
-        """The numbers, camelCase, as the manifest and status carry them."""
-        out: dict[str, float] = {
+    def as_dict(self) -> dict[str, float | str]:
+        """The numbers, camelCase, as the manifest and status carry them, and the
+        calendar when one was chosen."""
+        out: dict[str, float | str] = {
             to_camel(f.name): getattr(self, f.name) for f in fields(self) if f.name in _COUNTS
         }
         out.update(
             completeness=round(self.completeness, 6),
             gapRatio=round(self.gap_ratio, 6),
             outlierRatio=round(self.outlier_ratio, 6),
+            offCalendarRatio=round(self.off_calendar_ratio, 6),
         )
+        if self.calendar:
+            out["calendar"] = self.calendar
         return out
 
 
@@ -108,7 +125,7 @@ def summarize(reports: Iterable[QualityReport], **extra: int) -> dict[str, float
     total = QualityReport(
         symbol="*", **{name: sum(getattr(r, name) for r in items) for name in _COUNTS}
     )
-    out = total.as_dict()
+    out = {k: v for k, v in total.as_dict().items() if not isinstance(v, str)}
     out["symbols"] = len(items)
     out["minCompleteness"] = round(min((r.completeness for r in items), default=0.0), 6)
     out.update({to_camel(k): v for k, v in extra.items()})

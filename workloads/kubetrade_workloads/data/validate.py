@@ -35,6 +35,12 @@ def _misses(report: QualityReport, config: ValidationConfig, now: pd.Timestamp) 
         )
     if report.gap_ratio > config.max_gap_ratio:
         yield f"check gaps: gap ratio {report.gap_ratio:.4f} > maxGapRatio {config.max_gap_ratio}"
+    if report.off_calendar_ratio > config.max_off_calendar_ratio:
+        yield (
+            f"check calendar: {report.off_calendar} of the bars ({report.off_calendar_ratio:.4f}) "
+            f"fall outside calendar {report.calendar or '?'} > maxOffCalendarRatio "
+            f"{config.max_off_calendar_ratio}; set cleaning.calendar to the market's calendar"
+        )
     if report.outlier_ratio > config.max_outlier_ratio:
         yield (
             f"check outliers: outlier ratio {report.outlier_ratio:.4f} > maxOutlierRatio "

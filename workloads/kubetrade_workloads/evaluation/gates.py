@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..config.evaluation import Gates
+from ..config.evaluation import FoldSample, Gates
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,13 @@ def _number(metrics: Mapping[str, float], key: str) -> float | None:
 
 
 def evaluate(
-    gates: Gates, metrics: Mapping[str, float], benchmark: Mapping[str, float]
+    gates: Gates,
+    metrics: Mapping[str, float],
+    benchmark: Mapping[str, float],
+    fold_sample: FoldSample | str | None = None,
 ) -> list[GateResult]:
-    """One result per gate the spec sets. A metric that is undefined fails its gate."""
+    """One result per gate the spec sets. A metric that is undefined fails its gate,
+    and so does a fold metric that is not out-of-sample (`fold_sample`)."""
     results: list[GateResult] = []
     if gates.min_sharpe is not None:
         sharpe = _number(metrics, "sharpe")
@@ -51,7 +55,24 @@ def evaluate(
                 "mustBeatBenchmark", ok, f"total return {_fmt(mine)} vs benchmark {_fmt(theirs)}"
             )
         )
+    if gates.min_fold_sharpe is not None:
+        results.append(_fold_sharpe(gates.min_fold_sharpe, metrics, fold_sample))
     return results
+
+
+def _fold_sharpe(
+    minimum: float, metrics: Mapping[str, float], fold_sample: FoldSample | str | None
+) -> GateResult:
+    mean = _number(metrics, "foldSharpeMean")
+    text = f"fold sharpe mean {_fmt(mean)} vs minimum {minimum:g}"
+    if fold_sample != FoldSample.OUT_OF_SAMPLE:
+        # The model trained on those folds: a high score there is memory, not skill.
+        kind = fold_sample or "unlabelled"
+        return GateResult(
+            "minFoldSharpe", False, f"{text}, but the fold metrics are {kind}, not out-of-sample"
+        )
+    ok = mean is not None and mean >= minimum
+    return GateResult("minFoldSharpe", ok, text)
 
 
 def _fmt(value: float | None) -> str:

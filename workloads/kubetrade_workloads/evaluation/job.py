@@ -1,6 +1,9 @@
 """The evaluation workload: backtest a trained model on its Dataset's held-out
 test split (and walk-forward folds) against the benchmark, with the same
-engine `trading-cli backtest` runs, and report the metrics on the Model."""
+engine `trading-cli backtest` runs, and report the metrics on the Model.
+
+The Dataset must be the one the model card records (same manifest sha256), and
+fold metrics say whether they are in-sample or out-of-sample (see `folds`)."""
 
 from __future__ import annotations
 
@@ -11,14 +14,18 @@ from typing import Any
 import fsspec
 import numpy as np
 
-from .. import storage
+from .. import owner_status, storage
 from ..backtest import BacktestSettings, run_backtest
 from ..backtest.dataset import Dataset, open_dataset
 from ..backtest.metrics import periods_per_year
 from ..backtest.walk_forward import walk_forward
 from ..config import EvalJob
+from ..config.evaluation import FoldSample
+from ..envs.dataset import open_dataset as open_lineage
 from ..market.history import History
 from ..market.policy import PolicyStrategy
+from ..training.artifacts import ModelCard, read_card
+from . import folds
 
 REPORT = "evaluation.json"
 
@@ -52,11 +59,37 @@ def _finite(metrics: dict[str, Any]) -> dict[str, float]:
     }
 
 
+class DatasetChecksumError(ValueError):
+    """The Dataset is not the one the model was trained on (it was republished)."""
+
+
+def check_lineage(card: ModelCard, dataset_uri: str) -> str:
+    """The sha256 of the Dataset's manifest, which must be the one the model card
+    records: scored on republished data, a model may be tested on bars it trained on."""
+    found = open_lineage(dataset_uri).checksum
+    recorded = card.dataset.checksum
+    if recorded and found != recorded:
+        raise DatasetChecksumError(
+            f"dataset {dataset_uri} has checksum {found} but the model card records "
+            f"{recorded}: the Dataset was republished after the model was trained; "
+            "retrain the model on it, or point datasetRef at the data it was trained on"
+        )
+    return found
+
+
 def run(job: EvalJob) -> dict[str, Any]:
     """Backtest the model and return the Model status fields to report."""
     from ..training.policies import load_policy  # torch: only this workload needs it
 
-    dataset = open_dataset(dataset_folder(job.dataset_uri))
+    folder = dataset_folder(job.dataset_uri)
+    card = read_card(job.model_uri)
+    try:
+        checksum = check_lineage(card, folder)
+    except DatasetChecksumError:
+        # The operator names both checksums on the Model: it reads the card's from here.
+        owner_status.report(job.owner, {"datasetChecksum": card.dataset.checksum})
+        raise
+    dataset = open_dataset(folder)
     strategy = PolicyStrategy(load_policy(job.model_uri))
     history, start = held_out(dataset, strategy.lookback)
     strategy.require(history)  # names features the dataset lacks
@@ -67,23 +100,52 @@ def run(job: EvalJob) -> dict[str, Any]:
         session=f"eval/{job.owner.namespace}/{job.owner.name}",
     )
     result = run_backtest(history, strategy, settings)
-    report: dict[str, Any] = {"backtest": result.to_dict()}
-    status = {
-        "metrics": _finite(result.metrics.to_dict()),
+    report: dict[str, Any] = {"backtest": result.to_dict(), "datasetChecksum": checksum}
+    metrics = _finite(result.metrics.to_dict())
+    status: dict[str, Any] = {
+        "metrics": metrics,
         "benchmarkMetrics": _finite(result.benchmark.to_dict()),
+        "datasetChecksum": checksum,
     }
-    folds = dataset.folds()
-    if job.evaluation.walk_forward and folds:
-        walk = walk_forward(
-            History.from_frame(dataset.bars()), folds, strategy, settings.but(start=0)
-        )
-        report["walkForward"] = walk.to_dict()
-        sharpe = report["walkForward"]["spread"]["sharpe"]
-        status["metrics"].update(
+    if job.evaluation.walk_forward and dataset.folds():
+        walk, sample = _walk_forward(job, card, dataset, strategy, settings.but(start=0))
+        report["walkForward"] = walk
+        sharpe = walk["spread"]["sharpe"]
+        metrics.update(
             _finite({"foldSharpeMean": sharpe.get("mean"), "foldSharpeStd": sharpe.get("std")})
         )
+        status["foldMetricsSample"] = sample.value
     _publish(job.output_uri, report)
     return status
+
+
+def _walk_forward(
+    job: EvalJob,
+    card: ModelCard,
+    dataset: Dataset,
+    strategy: PolicyStrategy,
+    settings: BacktestSettings,
+) -> tuple[dict[str, Any], FoldSample]:
+    """Every fold backtested, by a model of its own when `retrainFolds` asks for it;
+    each fold and the whole labelled by whether its model saw the fold's test bars."""
+    history = History.from_frame(dataset.bars())
+    budget = job.evaluation.retrain_folds
+    if budget is None:
+        walk = walk_forward(history, dataset.folds(), strategy, settings)
+        labels = {f.fold.name: folds.sample(card.trained_span, f.fold) for f in walk.folds}
+    else:
+        models = folds.FoldModels(job, card, dataset, budget)
+        walk = walk_forward(history, dataset.folds(), models, settings)
+        labels = {
+            f.fold.name: folds.sample(models.cards[f.fold.name].trained_span, f.fold)
+            for f in walk.folds
+        }
+    doc = walk.to_dict()
+    for row in doc["folds"]:
+        row["sample"] = labels[row["fold"]].value
+    sample = folds.overall(labels.values())
+    doc["sample"] = sample.value
+    return doc, sample
 
 
 def _publish(uri: str, report: dict[str, Any]) -> None:

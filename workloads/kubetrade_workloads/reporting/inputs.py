@@ -19,8 +19,9 @@ Two inputs are accepted:
    "metrics"}`) the per-fold table.
 
 Bars per year come from the input (the backtest JSON) or are inferred from the
-spacing of the timestamps: 252 trading days for daily equities, 365 when
-weekend bars exist (crypto), and the intraday multiples of `backtest.metrics`.
+spacing of the timestamps with the annualisation of `market.cadence`: 252
+trading days for equities, 260 weekdays of 24 hours when Sunday bars open the
+week (FX), 365 days when Saturday bars exist (crypto).
 """
 
 from __future__ import annotations
@@ -174,13 +175,22 @@ def _checked(
     return ReportData(returns, periods, benchmark, source=source)
 
 
+def market_of_times(index: pd.DatetimeIndex) -> Market:
+    """The market a bar clock belongs to (UTC labels): Saturday bars are crypto's;
+    Sunday bars without Saturday ones are FX's (its week opens Sunday 17:00 New
+    York); neither is equities (daily FX looks the same: pass `periods` there)."""
+    days = index.day_of_week
+    if bool((days == 5).any()):
+        return Market.CRYPTO
+    return Market.FX if bool((days == 6).any()) else Market.EQUITIES
+
+
 def infer_periods(index: pd.DatetimeIndex) -> float:
     """Bars per year from the spacing of timestamps (daily equities when unsure)."""
     if len(index) < 3:
         return 252.0
     step = float(np.median((index[1:] - index[:-1]).total_seconds()))
-    weekend = bool((index.day_of_week >= 5).any())
-    market = Market.CRYPTO if weekend else Market.EQUITIES
+    market = market_of_times(index)
     if step >= 20 * 3600:
         return periods_per_year("1d", market)
     for interval, seconds in (("1m", 60), ("5m", 300), ("15m", 900), ("1h", 3600)):

@@ -20,9 +20,8 @@ from sqlalchemy.engine import Engine
 
 from ..config.jobs import TradeJob
 from ..config.trading import BrokerType
-from ..data.sources import calendar
 from ..data.sources.credentials import Credentials, load_credentials
-from ..market.cadence import BARS_PER_DAY, DAYS_PER_YEAR, Market
+from ..market import cadence
 from ..market.policy import PolicyStrategy
 from ..market.ports import Clock
 from ..risk.manager import RiskManager
@@ -90,10 +89,11 @@ class Assembly:
 
 
 def _cadence(symbols: tuple[str, ...], interval: str) -> tuple[float, float]:
-    """(bars per day, periods per year) for the risk manager's scaling."""
-    market = Market.CRYPTO if all(calendar.is_crypto(s) for s in symbols) else Market.EQUITIES
-    per_day = float(BARS_PER_DAY[market][interval])
-    return per_day, per_day * DAYS_PER_YEAR[market]
+    """(bars per day, periods per year) for the risk manager's scaling: the same
+    annualisation per market as the backtest's metrics (FX 260 x 24 hourly bars)."""
+    market = cadence.market_of(symbols)
+    per_day = float(cadence.BARS_PER_DAY[market][interval])
+    return per_day, cadence.periods_per_year(interval, market)
 
 
 def build(job: TradeJob, options: Options | None = None) -> Assembly:

@@ -85,6 +85,30 @@ class DatasetLineage(Frozen):
         )
 
 
+class TrainedSpan(Frozen):
+    """First and last bar a model learned from or was selected on (ISO 8601)."""
+
+    start: str
+    end: str
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> TrainedSpan | None:
+        """The span of the dataset's train and validation splits: validation picks the
+        published policy (early stopping, `saveBest`), so it is not out-of-sample either."""
+        entries = dataset.manifest.get("splits", {})
+        used = [entries[s] for s in ("train", "validation") if s in entries]
+        starts = [str(e["start"]) for e in used if e.get("start")]
+        ends = [str(e["end"]) for e in used if e.get("end")]
+        if not starts or not ends:
+            return None
+        return cls(start=min(starts, key=_instant), end=max(ends, key=_instant))
+
+
+def _instant(iso: str) -> dt.datetime:
+    stamp = dt.datetime.fromisoformat(iso)
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+
+
 class ForecasterCard(Frozen):
     """How to rebuild the forecaster: its architecture and the scale of its targets."""
 
@@ -119,6 +143,9 @@ class ModelCard(Frozen):
     steps: int
     files: dict[str, str]
     forecaster: ForecasterCard | None = None
+    trained_span: TrainedSpan | None = None
+    """What the model saw in training: a walk-forward fold tested inside it is
+    in-sample. Cards written before this field count every fold as in-sample."""
 
     def to_json(self) -> bytes:
         """The card as the JSON file it is stored as."""
@@ -203,6 +230,7 @@ def card(
         steps=steps,
         files=files,
         forecaster=forecaster,
+        trained_span=TrainedSpan.of(data.dataset),
     )
 
 

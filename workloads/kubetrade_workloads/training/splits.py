@@ -6,10 +6,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..backtest.metrics import Market, periods_per_year
+from ..backtest.metrics import periods_per_year
 from ..envs.arrays import MarketArrays, prepare
 from ..envs.dataset import Dataset, open_dataset
 from ..envs.features import FeatureTransform
+from ..market import cadence
 from ..market.history import FloatArray
 
 
@@ -26,8 +27,8 @@ class Splits:
     @property
     def periods_per_year(self) -> float:
         """Bars per year, to annualise the validation Sharpe like the Model's evaluation does."""
-        crypto = bool(self.dataset.symbols) and all("/" in s for s in self.dataset.symbols)
-        return periods_per_year(self.dataset.interval, Market.CRYPTO if crypto else Market.EQUITIES)
+        market = cadence.market_of_dataset(self.dataset.manifest)
+        return periods_per_year(self.dataset.interval, market)
 
     def with_forecasts(self, train: FloatArray, validation: FloatArray | None) -> Splits:
         """The same splits with a forecaster's per-bar forecasts in the observations (HYBRID)."""

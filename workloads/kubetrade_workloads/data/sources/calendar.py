@@ -1,5 +1,6 @@
 """When a symbol trades: NYSE sessions for equity-like symbols, around the clock
-for crypto pairs written the ccxt way (`BTC/USDT`).
+for crypto pairs, and the FX week (Sunday 17:00 to Friday 17:00 New York) for
+currency pairs. Which symbol is which is `market.cadence`'s to say.
 
 The grids follow the labels `data.calendars` expects: daily bars at 00:00 UTC
 of the session date; intraday bars at the start of their interval on the
@@ -13,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import warnings
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -32,9 +34,30 @@ MINUTES: dict[str, int] = {
 """Length of a bar of each interval in minutes (a daily bar spans the whole day)."""
 
 
-def is_crypto(symbol: str) -> bool:
-    """A `BASE/QUOTE` pair trades 24/7; anything else follows the NYSE calendar."""
-    return "/" in symbol
+FX_ZONE = "America/New_York"
+FX_ROLL_HOUR = 17  # the FX day (and week) turns over at 17:00 New York
+
+
+def in_fx_week(stamps: pd.DatetimeIndex) -> np.ndarray:
+    """Which instants fall in the FX week, Sunday 17:00 to Friday 17:00 New York
+    (daylight saving included: 21:00 or 22:00 UTC)."""
+    local = stamps.tz_convert(FX_ZONE)
+    day, hour = np.asarray(local.day_of_week), np.asarray(local.hour)  # Monday is 0
+    return _fx_open(day, hour)
+
+
+def fx_open_at(when: dt.datetime) -> bool:
+    """`in_fx_week` for one instant (naive means UTC)."""
+    aware = when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+    local = aware.astimezone(ZoneInfo(FX_ZONE))
+    return bool(_fx_open(np.asarray(local.weekday()), np.asarray(local.hour)))
+
+
+def _fx_open(day: np.ndarray, hour: np.ndarray) -> np.ndarray:
+    monday_to_thursday = day <= 3
+    friday_before_roll = (day == 4) & (hour < FX_ROLL_HOUR)
+    sunday_after_roll = (day == 6) & (hour >= FX_ROLL_HOUR)
+    return np.asarray(monday_to_thursday | friday_before_roll | sunday_after_roll, dtype=bool)
 
 
 @functools.lru_cache(maxsize=8)

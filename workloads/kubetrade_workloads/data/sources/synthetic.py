@@ -1,7 +1,8 @@
 """Synthetic OHLCV bars: the embedded default source, deterministic from a seed.
 
-Symbols of one kind (equities on NYSE sessions, crypto pairs 24/7) share a
-market factor, so they are correlated, and a market regime that switches
+Symbols of one kind (equities on NYSE sessions; crypto pairs 24/7 and currency
+pairs on the FX week, one round-the-clock factor) share a market factor, so
+they are correlated, and a market regime that switches
 between calm, volatile and trending (up or down) spells lasting weeks. Rare
 jumps fatten the tails; equities gap overnight. Intraday volume and
 volatility follow the U shape of a trading day. Each symbol's own noise comes
@@ -21,6 +22,8 @@ import pandas as pd
 
 from ...config.data import Interval, SourceConfig
 from ...market import bars
+from ...market.cadence import Market
+from ...market.cadence import market_of_symbol as _market
 from . import calendar
 from .base import parse_interval
 
@@ -157,12 +160,18 @@ class SyntheticSource:
         which would make the output depend on the day it ran)."""
         step = parse_interval(interval)
         stop = end or start + dt.timedelta(days=365 * _DEFAULT_YEARS)
+        # Currency pairs move with the round-the-clock factor, on the FX week.
         parts = [
             _simulate(self.seed, crypto, names, step, start, stop)
             for crypto in (False, True)
-            if (names := [s for s in symbols if calendar.is_crypto(s) == crypto])
+            if (names := [s for s in symbols if (_market(s) != Market.EQUITIES) == crypto])
         ]
         frame = pd.concat(parts, ignore_index=True) if parts else bars.empty()
+        fx = frame["symbol"].map(_market) == Market.FX
+        if fx.any():
+            stamps = pd.DatetimeIndex(frame["timestamp"])
+            week = stamps.day_of_week < 5 if step == Interval.DAY else calendar.in_fx_week(stamps)
+            frame = frame[~fx.to_numpy() | week].reset_index(drop=True)
         out = bars.conform(frame)
         out["timestamp"] = out["timestamp"].astype("datetime64[ns, UTC]")
         return out

@@ -27,8 +27,8 @@ with warnings.catch_warnings():
     from alpaca.trading.enums import OrderSide, TimeInForce
     from alpaca.trading.requests import LimitOrderRequest, MarketOrderRequest
 
-from ...data.sources.calendar import is_crypto
 from ...data.sources.credentials import Credentials
+from ...market.cadence import is_crypto
 from ...market.rebalance import round_down
 from ...market.types import Order, OrderStatus, OrderType, Position, Side
 from .base import (

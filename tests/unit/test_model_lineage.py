@@ -1,0 +1,125 @@
+"""A Model's dataset checksum and the kind of its fold metrics, as the operator judges them."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from kubetrade_operator import kube
+from kubetrade_operator.api import ModelSpec
+from kubetrade_operator.api.common import Phase
+from kubetrade_operator.builders.model import (
+    CHECKSUM_ANNOTATION,
+    checksum_mismatch,
+    promotion,
+    trained_checksum,
+)
+from kubetrade_operator.handlers import job_owner
+from kubetrade_operator.handlers import model as handler
+from kubetrade_testing import factories
+from kubetrade_workloads.config import EvaluationConfig
+
+A, B = "a" * 64, "b" * 64
+
+
+def _dataset(checksum: str | None) -> dict[str, Any]:
+    return {"status": {"phase": "Succeeded", "checksum": checksum}}
+
+
+def test_the_checksum_reported_for_this_job_wins_over_the_training_runs_record() -> None:
+    annotations = {CHECKSUM_ANNOTATION: A}
+    assert trained_checksum(annotations, {}, "m-evaluate-1") == A
+    reported = {"jobName": "m-evaluate-1", "datasetChecksum": B}
+    assert trained_checksum(annotations, reported, "m-evaluate-1") == B
+    # Reported for an earlier revision's Job: the model may have been retrained since.
+    assert trained_checksum(annotations, reported, "m-evaluate-2") == A
+    assert trained_checksum({}, reported, "m-evaluate-2") is None
+
+
+def test_a_republished_dataset_fails_the_model_naming_both_checksums() -> None:
+    failed = checksum_mismatch(A, _dataset(B), "prices")
+    assert failed is not None
+    assert (failed.phase, failed.reason) == (Phase.FAILED, "DatasetChecksumMismatch")
+    assert f"has checksum {B}" in failed.message and f"model card records {A}" in failed.message
+    assert checksum_mismatch(A, _dataset(A), "prices") is None
+    # Nothing to compare yet: no record, or a Dataset that has not published.
+    assert checksum_mismatch(None, _dataset(B), "prices") is None
+    assert checksum_mismatch(A, _dataset(None), "prices") is None
+
+
+def _spec(**gates: Any) -> ModelSpec:
+    return ModelSpec.model_validate(
+        {
+            "artifactUri": "file:///m",
+            "datasetRef": {"name": "p"},
+            "retrainFolds": {"totalTimesteps": 64},
+            "gates": gates,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("sample", "mean", "passed"),
+    [("out-of-sample", 0.8, True), ("out-of-sample", 0.2, False), ("in-sample", 3.0, False)],
+)
+def test_the_fold_gate_trusts_only_out_of_sample_folds(
+    sample: str, mean: float, passed: bool
+) -> None:
+    status = {"metrics": {"foldSharpeMean": mean}, "foldMetricsSample": sample}
+    phase, ready, gates = promotion(_spec(minFoldSharpe=0.5), status)
+    assert [g["passed"] for g in gates] == [passed]
+    assert phase == (Phase.READY if passed else Phase.REJECTED)
+    if sample == "in-sample":
+        assert "fold metrics are in-sample, not out-of-sample" in ready.message
+
+
+def test_a_fold_gate_or_fold_retraining_without_walk_forward_is_refused() -> None:
+    with pytest.raises(ValidationError, match="minFoldSharpe needs retrainFolds"):
+        EvaluationConfig.model_validate({"gates": {"minFoldSharpe": 1.0}})
+    with pytest.raises(ValidationError, match="retrainFolds needs walkForward"):
+        EvaluationConfig.model_validate({"walkForward": False, "retrainFolds": {}})
+    config = EvaluationConfig.model_validate({"retrainFolds": {}})
+    assert config.retrain_folds is not None and config.retrain_folds.total_timesteps > 0
+
+
+class _Index(dict[tuple[str, str], list[dict[str, Any]]]):
+    """kopf's index: a key maps to the bodies stored under it."""
+
+
+def test_the_handler_fails_a_model_whose_dataset_was_republished_without_a_job(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    written: list[dict[str, Any]] = []
+
+    async def patch_status(
+        kind: str, name: str, namespace: str, changed: dict[str, Any]
+    ) -> tuple[dict[str, Any], str]:
+        written.append(changed)
+        return changed, str(len(written) + 100)
+
+    async def no_job(*_: Any, **__: Any) -> None:
+        raise AssertionError("no evaluation Job on a republished Dataset")
+
+    monkeypatch.setattr(kube, "patch_status", patch_status)
+    monkeypatch.setattr(job_owner, "announce_phase", lambda *_: None)
+    monkeypatch.setattr(handler, "follow_job", no_job)
+    body = factories.model("m", "prices")
+    body["metadata"].update(
+        namespace="default",
+        uid="uid-lineage",
+        generation=1,
+        resourceVersion="1",
+        annotations={CHECKSUM_ANNOTATION: A},
+    )
+    body["status"] = {}
+    indexes = {"datasets": _Index({("default", "prices"): [_dataset(B)]})}
+
+    asyncio.run(handler.reconcile(body, indexes))
+
+    [status] = written
+    assert (status["phase"], status["datasetChecksum"]) == ("Failed", A)
+    failed = next(c for c in status["conditions"] if c["type"] == "Failed")
+    assert failed["reason"] == "DatasetChecksumMismatch" and B in failed["message"]
