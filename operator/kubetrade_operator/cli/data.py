@@ -1,74 +1,185 @@
-"""`trading-cli data ...`: build a dataset locally, exactly as the Dataset's pod would."""
+"""`trading-cli data ...`: build a dataset locally, exactly as the Dataset's pod would.
+
+    trading-cli data collect -f dataset.yaml --output datasets/demo
+    trading-cli data collect --source file --uri GOOG.csv --period 5y --set cleaning.fillLimit=3
+    trading-cli data collect --source yahoo --symbols AAPL --raw --output bars/aapl
+    trading-cli data preprocess bars/aapl --output features/aapl
+    trading-cli data split features/aapl --splits 0.8,0.1,0.1 --output datasets/aapl
+    trading-cli data validate datasets/aapl
+
+Every data error prints one line, `error: <what>; <how to fix>`, and exits 1
+(2 for a usage error); see `data_errors`.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import typer
 
-app = typer.Typer(help="Collect, clean and publish market data.", no_args_is_help=True)
+from . import data_stages
+from .data_config import Manifest, config, merge, read_manifest
+from .data_errors import one_line_errors
+from .data_options import (
+    ADJUSTMENT,
+    CALENDAR,
+    EMBARGO,
+    END,
+    FEATURES,
+    FILE,
+    FILL_LIMIT,
+    INTERVAL,
+    MIN_COMPLETENESS,
+    OUTLIER_ACTION,
+    PERIOD,
+    RAW_BARS,
+    RAW_SOURCE,
+    SETS,
+    SPLITS,
+    START,
+    SYMBOLS,
+    TIMEZONE,
+    cleaning,
+    echo,
+    file_defaults,
+    option,
+    ratios,
+    uri_of,
+    window,
+)
+
+app = typer.Typer(
+    help="Collect, clean and publish market data on this machine, as a Dataset's pod does. "
+    "Run the whole pipeline with `collect`, or its stages: `collect --raw`, `preprocess`, "
+    "`split`, then `validate` a published Dataset.",
+    no_args_is_help=True,
+)
 
 
 @app.command()
 def collect(
-    symbols: str = typer.Option("SYN-A,SYN-B,SYN-C", help="Comma-separated symbols."),
-    source: str = typer.Option("synthetic", help="synthetic, file, yahoo, alpaca or ccxt."),
-    interval: str = typer.Option("1d", help="Bar interval: 1m, 5m, 15m, 1h or 1d."),
-    start: str = typer.Option("2020-01-01", help="First day (YYYY-MM-DD)."),
-    end: str | None = typer.Option(None, help="Day after the last (YYYY-MM-DD)."),
-    uri: str | None = typer.Option(
-        None, help="The file (path or fsspec URI) for `file`; an API endpoint for alpaca or ccxt."
+    file: Path | None = FILE,
+    symbols: str | None = SYMBOLS,
+    source: str | None = typer.Option(
+        None,
+        help="source.type: synthetic (default), file, yahoo, alpaca or ccxt.",
+        rich_help_panel="Source",
     ),
-    output: Path = typer.Option(
-        Path("datasets/local"), help="Where to publish (folder or fsspec URI)."
+    interval: str | None = INTERVAL,
+    start: str | None = START,
+    end: str | None = END,
+    period: str | None = PERIOD,
+    uri: str | None = option(
+        "Source", "source.uri: the file (path or fsspec URI); an API endpoint for alpaca or ccxt."
     ),
-    seed: int = typer.Option(42, help="Seed of the synthetic source."),
-    exchange: str | None = typer.Option(None, help="ccxt exchange id, e.g. binance or kraken."),
-    feed: str | None = typer.Option(None, help="Alpaca feed: iex, sip or otc."),
+    output: str | None = typer.Option(
+        None,
+        help="Where to publish, folder or fsspec URI (default: spec.storageUri, else datasets/local).",
+    ),
+    seed: int | None = option("Source", "source.seed of the synthetic source (default 42)."),
+    exchange: str | None = option("Source", "source.exchange: ccxt id, e.g. binance."),
+    feed: str | None = option("Source", "source.feed of Alpaca: iex, sip or otc."),
+    calendar: str | None = CALENDAR,
+    timezone: str | None = TIMEZONE,
+    adjustment: str | None = ADJUSTMENT,
+    fill_limit: int | None = FILL_LIMIT,
+    outlier_action: str | None = OUTLIER_ACTION,
+    min_completeness: float | None = MIN_COMPLETENESS,
+    features: str | None = FEATURES,
+    splits: str | None = SPLITS,
+    embargo: int | None = EMBARGO,
+    set_: list[str] = SETS,
+    raw: bool = typer.Option(
+        False,
+        "--raw",
+        help=f"Write the source's bars ({RAW_BARS}) and stop: the input of `data preprocess`.",
+    ),
     credentials_dir: Path | None = typer.Option(
         None,
         help="Folder with one file per key (apiKey, apiSecret, ...), as a mounted Secret; "
         "default: KUBETRADE_API_KEY / KUBETRADE_API_SECRET from the environment.",
     ),
-    cache: bool = typer.Option(False, help="Cache fetched bars in Redis (see --redis-url)."),
-    cache_ttl: int = typer.Option(86400, help="Seconds cached bars are kept."),
+    cache: bool | None = typer.Option(
+        None, "--cache/--no-cache", help="cache.enabled: keep fetched bars in Redis."
+    ),
+    cache_ttl: int | None = typer.Option(None, help="cache.ttlSeconds (default 86400)."),
     redis_url: str | None = typer.Option(
         None, help="Redis for the bar cache; default: KUBETRADE_REDIS_URL."
     ),
 ) -> None:
-    """Build and publish a dataset on this machine."""
-    from kubetrade_workloads.config import DataConfig, DataJob, OwnerRef
+    """Build and publish a Dataset on this machine, from a manifest, flags or both.
+
+    Flags override the manifest (-f) and --set overrides both.
+    """
+    from kubetrade_workloads.config import DataJob, OwnerRef
     from kubetrade_workloads.data import job
 
-    source_cfg: dict[str, object] = {
-        "type": source,
-        "symbols": symbols.split(","),
-        "interval": interval,
-        "start": start,
-        "seed": seed,
-    }
-    optional = {"end": end, "uri": uri, "exchange": exchange, "feed": feed}
-    source_cfg |= {key: value for key, value in optional.items() if value}
-    # The workload reads these where a pod finds its mounted Secret and settings.
-    if credentials_dir:
-        os.environ["KUBETRADE_CREDENTIALS_DIR"] = str(credentials_dir.resolve())
-    if redis_url:
-        os.environ["KUBETRADE_REDIS_URL"] = redis_url
-    out = output if "://" in str(output) else f"file://{output.resolve()}"
-    work = DataJob(
-        owner=OwnerRef(
+    with one_line_errors():
+        manifest = read_manifest(file) if file else Manifest({}, None)
+        flags = {
+            "source.type": source,
+            "source.symbols": symbols,
+            "source.interval": interval,
+            "source.uri": uri,
+            "source.seed": seed,
+            "source.exchange": exchange,
+            "source.feed": feed,
+            **window(start, end, period, manifest.data),
+            **cleaning(calendar=calendar, timezone=timezone, adjustment=adjustment),
+            **cleaning(fillLimit=fill_limit, outlierAction=outlier_action),
+            "validation.minCompleteness": min_completeness,
+            "features.groups": features,
+            **ratios(splits),
+            "splits.embargo": embargo,
+            "cache.enabled": cache,
+            "cache.ttlSeconds": cache_ttl,
+        }
+        tree = merge(manifest.data, flags, set_)
+        file_defaults(tree)
+        data = config(tree)
+        # The workload reads these where a pod finds its mounted Secret and settings.
+        if credentials_dir:
+            os.environ["KUBETRADE_CREDENTIALS_DIR"] = str(credentials_dir.resolve())
+        if redis_url:
+            os.environ["KUBETRADE_REDIS_URL"] = redis_url
+        out = uri_of(output or manifest.storage_uri or "datasets/local")
+        owner = OwnerRef(
             api_version="local", kind="Dataset", name="local", namespace="local", uid="local"
-        ),
-        output_uri=str(out),
-        data=DataConfig.model_validate(
-            {"source": source_cfg, "cache": {"enabled": cache, "ttlSeconds": cache_ttl}}
-        ),
-    )
-    manifest = job.run(work)
-    typer.echo(
-        json.dumps(
-            {"rows": manifest["rows"], "symbols": manifest["symbols"], "output": str(out)}, indent=2
         )
+        work = DataJob(owner=owner, output_uri=out, data=data)
+        if raw:
+            echo(_write_raw(job.load_bars(work), data.source.to_wire(), out))
+            return
+        published = job.run(work)
+    echo(
+        {
+            "rows": published["rows"],
+            "symbols": published["symbols"],
+            "checksum": published["checksum"],
+            "output": out,
+        }
     )
+
+
+def _write_raw(bars: Any, source: dict[str, Any], out: str) -> dict[str, Any]:
+    import fsspec
+
+    from kubetrade_workloads import storage
+
+    fs, root = fsspec.core.url_to_fs(storage.resolve(out))
+    fs.makedirs(root, exist_ok=True)
+    with fs.open(f"{root}/{RAW_BARS}", "wb") as fh:
+        bars.to_parquet(fh, index=False)
+    with fs.open(f"{root}/{RAW_SOURCE}", "w") as fh:
+        fh.write(json.dumps(source, indent=2))
+    symbols = sorted(bars["symbol"].unique().tolist())
+    return {"rows": len(bars), "symbols": symbols, "output": f"{out.rstrip('/')}/{RAW_BARS}"}
+
+
+# The stages, listed in --help after `collect` in the order they run.
+app.command()(data_stages.preprocess)
+app.command()(data_stages.split)
+app.command()(data_stages.validate)

@@ -26,6 +26,7 @@ def test_collect_from_an_exchange_twice_fetches_once(
     creds.mkdir()
     (creds / "apiKey").write_text("public-data-needs-none\n")
     args = [
+        "collect",
         "--source",
         "ccxt",
         "--exchange",

@@ -15,7 +15,7 @@ import pytest
 from kubetrade_testing.market_data import bar_rows
 from kubetrade_workloads.config import SourceConfig
 from kubetrade_workloads.data.sources import SourceError, get_source
-from kubetrade_workloads.data.sources.file import name_symbol, symbols_in
+from kubetrade_workloads.data.sources.file import name_symbol, survey
 
 START, END = dt.date(2024, 1, 1), dt.date(2025, 1, 1)
 
@@ -120,8 +120,8 @@ def test_the_first_header_cell_empty_holds_the_dates_and_prices_stay(tmp_path: P
 def test_symbols_come_from_the_symbol_column_else_the_file_name(tmp_path: Path) -> None:
     (tmp_path / "GOOG.csv.gz").write_bytes(gzip.compress(_INDEX_CSV.encode()))
     (tmp_path / "stocks.csv").write_text(_TICKER_CSV)
-    assert symbols_in(str(tmp_path / "GOOG.csv.gz")) == ["GOOG"]
-    assert symbols_in(f"file://{tmp_path}/stocks.csv") == ["AAPL", "MSFT"]
+    assert survey(str(tmp_path / "GOOG.csv.gz")) == (["GOOG"], dt.date(2024, 1, 2))
+    assert survey(f"file://{tmp_path}/stocks.csv") == (["AAPL", "MSFT"], dt.date(2024, 1, 2))
     assert name_symbol("s3://bucket/fx/EURUSD.parquet") == "EURUSD"
 
 

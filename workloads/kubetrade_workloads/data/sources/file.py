@@ -193,12 +193,19 @@ def name_symbol(uri: str) -> str:
     return re.sub(r"\.(csv|txt|parquet|pq)$", "", base, flags=re.IGNORECASE)
 
 
-def symbols_in(uri: str) -> list[str]:
-    """The symbols a file holds: its symbol column's values, else the file's name."""
-    frame = normalise_columns(read_table(uri), f"file {uri}")
-    if "symbol" not in frame.columns:
-        return [name_symbol(uri)]
-    return sorted(frame["symbol"].dropna().astype(str).unique())
+def survey(uri: str) -> tuple[list[str], dt.date | None]:
+    """The symbols a file holds (its symbol column's values, else the file's name) and
+    its first day (None without a timestamp column): what a run defaults to."""
+    origin = f"file {uri}"
+    frame = normalise_columns(read_table(uri), origin)
+    if "symbol" in frame.columns:
+        symbols = sorted(frame["symbol"].dropna().astype(str).unique())
+    else:
+        symbols = [name_symbol(uri)]
+    if "timestamp" not in frame.columns or frame["timestamp"].isna().all():
+        return symbols, None
+    first = parse_timestamps(frame["timestamp"].dropna(), origin).min()
+    return symbols, pd.Timestamp(first).date()
 
 
 class FileSource:
