@@ -8,65 +8,18 @@ import subprocess
 import sys
 from pathlib import Path
 from types import UnionType
-from typing import Any, get_args, get_origin
+from typing import get_args, get_origin
 
-import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from kubetrade_operator.cli.data import app
 from kubetrade_operator.cli.data_config import period_start, resolve
+from kubetrade_testing.data_cli import csv_text, dataset_yaml, published, run
 from kubetrade_workloads.config import DataConfig
-
-runner = CliRunner()
-
-
-def csv_text(days: int = 200, symbols: tuple[str, ...] = (), gap: int = 0) -> str:
-    """Daily bars on every calendar day as tools write them: a pandas index column with
-    an empty header (backtesting.py's GOOG.csv), or `Ticker,Date,...` for several symbols;
-    `gap` days missing in the middle."""
-    rng = np.random.default_rng(7)
-    frames = []
-    for symbol in symbols or ("",):
-        close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, days)))
-        opens = np.r_[close[0], close[:-1]]
-        frame = pd.DataFrame(
-            {
-                "Date": pd.date_range("2023-01-01", periods=days, freq="D").strftime("%Y-%m-%d"),
-                "Open": opens,
-                "High": np.maximum(opens, close) * 1.005,
-                "Low": np.minimum(opens, close) * 0.995,
-                "Close": close,
-                "Volume": rng.integers(100_000, 200_000, days),
-            }
-        )
-        frames.append(frame.assign(Ticker=symbol) if symbol else frame)
-    table = pd.concat(frames)
-    if gap:
-        table = table[~table["Date"].between("2023-03-01", f"2023-03-{gap:02d}")]
-    if not symbols:
-        return str(table.set_index("Date").rename_axis(None).to_csv())
-    return str(table.to_csv(index=False))
-
-
-def dataset_yaml(path: Path, spec: dict[str, Any], kind: str = "Dataset") -> Path:
-    doc = {"apiVersion": "kubetrade.io/v1alpha1", "kind": kind, "metadata": {"name": "d"}}
-    path.write_text(yaml.safe_dump(doc | {"spec": spec}))
-    return path
-
-
-def run(*args: str | Path) -> Result:
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def published(folder: Path) -> dict[str, Any]:
-    return dict(json.loads((folder / "manifest.json").read_text()))
-
 
 SMALL = {
     "source": {

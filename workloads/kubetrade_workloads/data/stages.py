@@ -30,7 +30,7 @@ from .. import storage
 from ..config.base import to_camel
 from ..config.data import DataConfig, ValidationConfig
 from ..market.bars import COLUMNS
-from . import clean, features, publish, splits, validate
+from . import clean, features, pipeline, publish, splits, validate
 from .pipeline import Dataset
 from .quality import QualityReport
 
@@ -71,13 +71,15 @@ def preprocess(bars: pd.DataFrame, config: DataConfig) -> Preprocessed:
         | {"warmupRows": made.warmup_rows, "featureValuesFilled": made.filled_values},
         "qualityBySymbol": {r.symbol: r.as_dict() for r in cleaned.reports},
         "calendars": {r.symbol: r.calendar for r in cleaned.reports if r.calendar},
+        **pipeline.lineage(cleaned),
         "config": {
             "cleaning": config.cleaning.to_wire(),
             "features": config.features.to_wire(),
             "validation": config.validation.to_wire(),
         },
     }
-    return Preprocessed(made.frame, made.names, meta)
+    frame = pipeline.with_adjustment(made.frame, cleaned.bars)
+    return Preprocessed(frame, made.names, meta)
 
 
 def save(result: Preprocessed, uri: str) -> None:
@@ -115,9 +117,15 @@ def finish(result: Preprocessed, config: DataConfig) -> Dataset:
             "lower features.varianceThreshold or raise features.correlationThreshold"
         )
     scaler = features.Normalizer.fit(
-        parts["train"], selection.chosen, config.features.normalization, features.CATEGORICAL
+        parts["train"],
+        selection.chosen,
+        config.features.normalization,
+        features.CATEGORICAL,
+        config.features.clip,
     )
-    columns = [*COLUMNS, *selection.chosen]
+    # The bars and what travels with them (each bar's adjustment), then the chosen features.
+    carried = [c for c in result.frame.columns if c not in COLUMNS and c not in result.names]
+    columns = [*COLUMNS, *carried, *selection.chosen]
     ready = {
         name: scaler.apply(part[columns])
         .sort_values(["timestamp", "symbol"], kind="stable")
