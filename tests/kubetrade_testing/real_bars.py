@@ -38,6 +38,13 @@ SPLITS: dict[tuple[str, str], float] = {
 """The 2:1 splits inside the sample (public record; the Adj Close column
 steps by exactly 2 on these dates and nowhere else by a split's ratio)."""
 
+SHA256 = {
+    "stocks.csv.gz": "5abadf99b2d394f920120a27de6f0df129859d71d4cfb0bf661bcc99446ab1fd",
+    "GOOG.csv": "60e961a567490b157f71888df9e6afb36190a34a40a6286aa38988e2343f1b1a",
+    "EURUSD.csv": "81e977905a006cc8fbc034ebdb83c999a8ed6ba00191dc7ea5ef5b386fb74a82",
+}
+"""The files whose provenance docs/DATA_PIPELINE.md records."""
+
 AAPL_CRASH = "2000-09-29"
 """AAPL closed 25.75 after 53.50 (-51.9%) on a profit warning: a real move."""
 

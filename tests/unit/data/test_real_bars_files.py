@@ -8,6 +8,7 @@ prices with an Adj Close beside them), each read in place from its package.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,16 @@ def run(*args: str | Path) -> Result:
 
 def published(folder: Path) -> dict[str, Any]:
     return dict(json.loads((folder / "manifest.json").read_text()))
+
+
+def test_the_packaged_files_are_those_whose_provenance_is_recorded() -> None:
+    paths = {
+        "stocks.csv.gz": real_bars.stocks_path(),
+        "GOOG.csv": real_bars.backtesting_path("GOOG.csv"),
+        "EURUSD.csv": real_bars.backtesting_path("EURUSD.csv"),
+    }
+    for name, path in paths.items():
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == real_bars.SHA256[name], name
 
 
 def test_googs_csv_with_an_empty_first_header_cell_reads_as_given() -> None:
