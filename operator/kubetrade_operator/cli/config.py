@@ -113,4 +113,5 @@ def _print_effective(path: Path, documents: list[Any]) -> None:
         typer.echo(f"{path}: valid (profile {effective.profile}); effective limits:")
         for key, value in effective.limits().items():
             typer.echo(f"  {key:<18} {value:g}")
-        typer.echo(f"  {'sizing':<18} {effective.sizing_method}")
+        sizing = effective.sizing_method or "none (targets are weights)"
+        typer.echo(f"  {'sizing':<18} {sizing}")

@@ -17,7 +17,12 @@ def test_every_template_is_complete_and_commented(name: RiskProfile) -> None:
     template = profile.template(name)
     assert template.profile == name
     for section in ("limits", "sizing", "breakers"):
-        assert None not in getattr(template, section).model_dump().values(), section
+        values = getattr(template, section).model_dump(exclude={"method"})
+        assert None not in values.values(), section
+    # A profile gives sizing parameters, never a method: a strategy's targets are
+    # traded as its weights until a spec asks for sizing (the method is shown, commented).
+    assert template.sizing.method is None
+    assert "\n  # method: " in text
     # The template is a valid config file as it stands.
     assert RiskConfig.model_validate(yaml.safe_load(text)) == template
 
@@ -51,7 +56,9 @@ def test_sizing_and_breakers_merge_field_by_field() -> None:
         {"profile": "aggressive", "sizing": {"fraction": 0.05}, "breakers": {"cooldownSeconds": 60}}
     )
     eff = profile.resolve(config)
-    assert (eff.sizing_method, eff.fraction, eff.kelly_fraction) == ("kelly", 0.05, 0.75)
+    assert (eff.sizing_method, eff.fraction, eff.kelly_fraction) == (None, 0.05, 0.75)
+    chosen = RiskConfig.model_validate({"profile": "aggressive", "sizing": {"method": "kelly"}})
+    assert profile.resolve(chosen).sizing_method == "kelly"
     assert (eff.cooldown_seconds, eff.market_drop) == (60, 0.12)
 
 

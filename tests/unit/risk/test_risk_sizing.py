@@ -6,9 +6,12 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from kubetrade_testing.risk import FakeClock, view
-from kubetrade_workloads.config.risk import RiskConfig
+from kubetrade_workloads.config.risk import RiskConfig, SizingMethod
 from kubetrade_workloads.risk import sizing
 from kubetrade_workloads.risk.manager import RiskManager
 
@@ -75,3 +78,70 @@ def test_weights_are_capped_at_the_position_limit() -> None:
     manager = _primed("volatility_target", np.tile([0.0001, -0.0001], 30))
     assert manager.target_weight("AAA", 1.0) == pytest.approx(1.0)
     assert manager.target_weight("AAA", 3.0) == pytest.approx(1.0)
+
+
+def test_without_a_method_targets_pass_as_they_are() -> None:
+    manager = RiskManager(RiskConfig(), FakeClock())  # the profiles name no method
+    targets = np.array([0.6, -2.0, 0.0])
+    assert manager.size(["AAA", "BBB", "CCC"], targets) is targets
+
+
+def test_each_symbol_is_sized_on_its_own_history() -> None:
+    # BBB lists 40 bars after AAA: fewer than min_history returns, so the fixed fraction.
+    manager = RiskManager(
+        RiskConfig.model_validate(
+            {
+                "limits": {"maxPositionWeight": 1.0, "maxGrossExposure": 3.0},
+                "sizing": {"method": "volatility_target", "fraction": 0.07},
+            }
+        ),
+        FakeClock(),
+        min_history=20,
+    )
+    swings = np.tile([0.01, -0.01], 30)
+    prices = 100.0 * np.cumprod(np.concatenate([[1.0], 1.0 + swings]))
+    for k, p in enumerate(prices):
+        manager.on_bar(view(prices={"AAA": float(p)} | ({"BBB": 50.0} if k > 40 else {})))
+    sized = manager.size(["AAA", "BBB", "NEW"], np.array([1.0, -1.0, 0.5]))
+    vol = swings.std(ddof=1) * math.sqrt(252)
+    assert sized == pytest.approx([0.15 / vol, -0.07, 0.035])  # moderate's target: 0.15
+    assert manager.target_weight("AAA", 1.0) == pytest.approx(sized[0])  # one code path
+
+
+signals = arrays(np.float64, st.integers(1, 8), elements=st.floats(-3.0, 3.0))
+moments = st.tuples(st.integers(0, 60), st.floats(-0.01, 0.01), st.floats(0.0, 0.01))
+
+
+@given(
+    signal=signals,
+    stats=moments,
+    method=st.sampled_from(list(SizingMethod)),
+    fraction=st.floats(0.01, 1.0),
+    cap=st.floats(0.01, 1.0),
+)
+def test_sized_weights_follow_the_signal_and_respect_the_cap(
+    signal: np.ndarray,
+    stats: tuple[int, float, float],
+    method: SizingMethod,
+    fraction: float,
+    cap: float,
+) -> None:
+    count, mean, variance = (np.full(signal.shape, float(v)) for v in stats)
+    sized = sizing.sized_weights(
+        signal,
+        (count, mean, variance),
+        method=method,
+        fraction=fraction,
+        target_volatility=0.15,
+        kelly_fraction=0.5,
+        cap=cap,
+        periods_per_year=252.0,
+        min_history=20,
+    )
+    assert np.isfinite(sized).all()
+    assert (np.abs(sized) <= cap + 1e-12).all()
+    assert (sized * signal >= 0.0).all()  # never against the signal
+    assert (np.abs(sized) <= np.abs(signal) * cap + 1e-12).all()  # conviction scales it
+    if method == SizingMethod.FIXED_FRACTION or stats[0] < 20:
+        expected = np.clip(signal, -1.0, 1.0) * min(fraction, cap)
+        np.testing.assert_allclose(sized, expected)

@@ -6,7 +6,10 @@ Each bar, in the order a live trader meets them:
    (orders decided on the previous close);
 2. the portfolio is marked at the close (a gate that is also a RiskObserver
    gets the marks, and every fill as it is booked), and the strategy gets the
-   bars up to now (never a later one) and the current weights;
+   bars up to now (never a later one) and the current weights; a gate that is
+   also a PositionSizer sizes its targets (`spec.risk.sizing`), as the trader's
+   risk manager does, having been warmed on the bars before `start` as the
+   trader is on its warm-up bars;
 3. the rebalancing rule picks the symbols to trade; each order, sells first,
    passes the RiskGate, which may resize or refuse it, then goes to the broker;
 4. with close fills, the broker fills them at this close.
@@ -20,10 +23,17 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 
 from ..market.history import FloatArray, History
 from ..market.portfolio import Portfolio
-from ..market.ports import PortfolioView, RiskDecision, RiskGate, RiskObserver
+from ..market.ports import (
+    PortfolioView,
+    PositionSizer,
+    RiskDecision,
+    RiskGate,
+    RiskObserver,
+)
 from ..market.replay import BarClock, BarFeed
 from ..market.sim_broker import SimBroker
 from ..market.strategy import Strategy, as_weights
@@ -62,6 +72,7 @@ class _Run:
             max_participation=settings.max_participation,
         )
         self.observer = gate if isinstance(gate, RiskObserver) else None
+        self.sizer = gate if isinstance(gate, PositionSizer) else None
         self.fills: list[tuple[int, Fill]] = []
         self.refusals: list[tuple[str, str]] = []
         self.peak = self.day_start = self.last_equity = settings.initial_cash
@@ -95,6 +106,8 @@ class _Run:
         current = rules.weights(quantities, close, equity)
         window = self.feed.window(self.strategy.lookback)
         raw = as_weights(self.strategy.target_weights(window, current), self.symbols)
+        if self.sizer is not None:
+            raw = self.sizer.size(self.symbols, raw)
         targets = rules.sanitize(raw, self.history.tradeable[bar], self.settings.costs.allow_short)
         mask = rules.trade_mask(
             self.settings.rebalance, bar - self.settings.start, targets, previous, current
@@ -127,6 +140,14 @@ class _Run:
                 continue
             self.broker.submit(decision.order)
 
+    def warm_up(self) -> None:
+        """Give the sizer the closes before the first traded bar (NaN before a listing)."""
+        first = self.settings.start
+        if self.sizer is None or first == 0:
+            return
+        closes = np.where(self.history.tradeable[:first], self.history.close[:first], np.nan)
+        self.sizer.warm_up(pd.DataFrame(closes, columns=list(self.symbols)))
+
     def mark(self, bar: int) -> tuple[float, FloatArray]:
         quantities = self.portfolio.quantities(self.symbols)
         equity = rules.equity(self.portfolio.cash, (quantities * self.history.close[bar]).tolist())
@@ -144,6 +165,7 @@ def run_events(
     """Backtest `strategy` bar by bar through the ports, every order through `gate`."""
     settings = settings or BacktestSettings()
     run = _Run(history, strategy, settings, gate or AllowAll())
+    run.warm_up()
     first, n = settings.start, len(history)
     equity = np.empty(n - first)
     quantities = np.empty((n - first, len(history.symbols)))

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .types import Fill, Order, Position
@@ -90,4 +92,24 @@ class RiskObserver(Protocol):
 
     def on_fill(self, fill: Fill) -> None:
         """Book one fill (closed trades feed the consecutive-losses breaker)."""
+        ...
+
+
+@runtime_checkable
+class PositionSizer(Protocol):
+    """A gate that also decides how large a strategy's targets are (the RiskManager does).
+
+    Engines and traders warm it on the bars before the first one traded, and
+    each bar, after `on_bar`, pass the strategy's targets through `size`
+    before they become orders: one sizing in backtest, paper and live.
+    """
+
+    def warm_up(self, prices: pd.DataFrame) -> None:
+        """Take the closes of the bars before trading (one row per bar, one column per symbol)."""
+        ...
+
+    def size(
+        self, symbols: Sequence[str], targets: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        """The targets sized as configured (unchanged when no sizing is configured)."""
         ...

@@ -28,6 +28,7 @@ class PriceHistory:
         self._bars = 0
         self._returns: Matrix | None = None
         self._covariances: dict[tuple[str, ...], Matrix | None] = {}
+        self._moments: tuple[Matrix, Matrix, Matrix] | None = None
 
     def record(self, prices: Mapping[str, float]) -> None:
         """Add one bar's prices (non-positive or non-finite prices are left out)."""
@@ -45,6 +46,7 @@ class PriceHistory:
                 self._prices[row, self._columns[s]] = p
         self._bars += 1
         self._returns = None
+        self._moments = None
         self._covariances.clear()
 
     def _ordered_returns(self) -> Matrix:
@@ -61,6 +63,36 @@ class PriceHistory:
             return np.empty((0, len(symbols)))
         chosen = self._ordered_returns()[:, [self._columns[s] for s in symbols]]
         return chosen[~np.isnan(chosen).any(axis=1)]
+
+    def moments(self, symbols: Sequence[str]) -> tuple[Matrix, Matrix, Matrix]:
+        """Per symbol: how many returns it has, their mean and sample variance.
+
+        Each symbol over its own priced bars (a symbol listed later is not cut
+        to the others' common rows); computed for every column once per bar,
+        so sizing a bar's targets costs one pass whatever the number of symbols.
+        Unknown symbols have no returns (count 0, mean and variance 0).
+        """
+        if self._moments is None:
+            matrix = self._ordered_returns()
+            seen = np.isfinite(matrix)
+            count = seen.sum(axis=0).astype(np.float64)
+            mean = np.where(seen, matrix, 0.0).sum(axis=0) / np.maximum(count, 1.0)
+            squares = np.where(seen, (matrix - mean) ** 2, 0.0).sum(axis=0)
+            self._moments = (count, mean, squares / np.maximum(count - 1.0, 1.0))
+        count, mean, variance = self._moments
+        if not symbols:
+            return np.zeros(0), np.zeros(0), np.zeros(0)
+        index = np.array([self._columns.get(s, -1) for s in symbols])
+        known = index >= 0
+        if not known.any():
+            none = np.zeros(len(symbols))
+            return none, none.copy(), none.copy()
+        pick = np.where(known, index, 0)
+        return (
+            np.where(known, count[pick], 0.0),
+            np.where(known, mean[pick], 0.0),
+            np.where(known, variance[pick], 0.0),
+        )
 
     def last_returns(self) -> dict[str, float]:
         """The latest bar-to-bar return of every symbol priced in both of the last two bars."""

@@ -5,13 +5,15 @@ The backtest engine and the trader call it the same way:
     manager = RiskManager(config, clock)
     manager.warm_up(history)          # optional: prices to estimate risk from
     each bar:  manager.on_bar(view)   # marks, breakers, limits, state
+    each bar:  targets = manager.size(symbols, targets)   # spec.risk.sizing
     each order: decision = manager.check(order, view)   # the RiskGate port
     (a decision's orders: exposure = Exposure(view); check(order, view, exposure);
      exposure.add(symbol, quantity) for each order sent, so the next is judged pro forma)
     each fill: manager.on_fill(fill)  # closed trades, for the loss breaker
     manager.drain_events()            # -> Kubernetes Events, audit trail
 
-(`on_bar` and `on_fill` are the `RiskObserver` port.) A caller that only
+(`on_bar` and `on_fill` are the `RiskObserver` port, `warm_up` and `size`
+the `PositionSizer` port.) A caller that only
 calls `check` still gets a working manager: the first check at a new time
 takes that view's prices as the bar's, so history and the market-drop breaker
 advance, though only on bars that had orders.
@@ -40,9 +42,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, replace
 
+import numpy as np
 import pandas as pd
 
 from ..config.base import to_camel
@@ -55,6 +58,7 @@ from .history import PriceHistory
 from .limits import crosses, shrinks
 from .order_gate import OrderGate
 from .profile import EffectiveRisk, resolve
+from .sizing import Vector
 from .trades import RoundTrips
 from .triggers import Latch, TriggerBook
 
@@ -291,9 +295,22 @@ class RiskManager:
 
     # -- sizing -------------------------------------------------------------------
 
+    def size(self, symbols: Sequence[str], targets: Vector) -> Vector:
+        """The strategy's targets sized by `spec.risk.sizing` (the `PositionSizer` port).
+
+        Without a sizing method the targets are weights and pass as they are;
+        with one, each is a signal in [-1, 1] sized by the method
+        (`risk.sizing.sized_weights`), from the returns seen up to this bar.
+        The backtest engine and the trader both call this after `on_bar`.
+        """
+        method = self._risk.sizing_method
+        if method is None:
+            return targets
+        return self._gate.size(symbols, targets, self._risk, method)
+
     def target_weight(self, symbol: str, signal: float) -> float:
-        """Signed target weight for a signal in [-1, 1], by the configured sizing method."""
-        return self._gate.target_weight(symbol, signal, self._risk)
+        """Signed target weight for one signal, by the configured sizing method."""
+        return float(self.size([symbol], np.array([signal]))[0])
 
     def target_quantity(self, symbol: str, signal: float, view: PortfolioView) -> float:
         """Signed target position in units: the target weight at the view's price."""

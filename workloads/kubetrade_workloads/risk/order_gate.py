@@ -23,6 +23,7 @@ from .exposure import EPS, Exposure
 from .history import Matrix, PriceHistory
 from .limits import crosses, max_scale_for_cap, max_scale_quadratic, shrinks
 from .profile import EffectiveRisk
+from .sizing import Vector
 
 # Float tolerance on limit comparisons: an order resized to exactly the limit
 # must not read as a breach of it a moment later.
@@ -121,28 +122,22 @@ class OrderGate:
             (Trigger.VAR, f"VaR {var:.2%} above {risk.max_var:.2%}" if over_var else None),
         ]
 
-    def target_weight(self, symbol: str, signal: float, risk: EffectiveRisk) -> float:
-        """Signed weight for a signal in [-1, 1], capped at the position limit.
-
-        Until `min_history` returns of the symbol exist, every method falls
-        back to the fixed fraction: volatility and edge estimates from a
-        handful of bars would size positions on noise.
-        """
-        signal = min(max(signal, -1.0), 1.0)
-        if signal == 0.0:
-            return 0.0
-        returns = self._history.returns([symbol])[:, 0]
-        weight = risk.fraction
-        if risk.sizing_method != SizingMethod.FIXED_FRACTION and returns.size >= self._min_history:
-            if risk.sizing_method == SizingMethod.VOLATILITY_TARGET:
-                vol = float(returns.std(ddof=1)) * math.sqrt(self._periods_per_year)
-                weight = sizing.volatility_target(risk.target_volatility, vol)
-            else:
-                edge = sizing.kelly(
-                    float(returns.mean()), float(returns.var(ddof=1)), risk.kelly_fraction
-                )
-                weight = max(math.copysign(1.0, signal) * edge, 0.0)
-        return signal * min(weight, risk.max_position_weight)
+    def size(
+        self, symbols: Sequence[str], signals: Vector, risk: EffectiveRisk, method: SizingMethod
+    ) -> Vector:
+        """Signed weights for signals in [-1, 1] by `method`, capped at the position
+        limit (`sizing.sized_weights`, on this history's per-symbol moments)."""
+        return sizing.sized_weights(
+            signals,
+            self._history.moments(symbols),
+            method=method,
+            fraction=risk.fraction,
+            target_volatility=risk.target_volatility,
+            kelly_fraction=risk.kelly_fraction,
+            cap=risk.max_position_weight,
+            periods_per_year=self._periods_per_year,
+            min_history=self._min_history,
+        )
 
     def _var_scale(
         self, symbol: str, step: float, exposure: Exposure, risk: EffectiveRisk

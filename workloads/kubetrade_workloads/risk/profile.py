@@ -46,7 +46,8 @@ class EffectiveRisk:
     max_drawdown: float
     max_var: float
     var_confidence: float
-    sizing_method: SizingMethod
+    sizing_method: SizingMethod | None
+    """None: the strategy's targets are weights, traded as given (within the limits)."""
     fraction: float
     target_volatility: float
     kelly_fraction: float
@@ -68,8 +69,11 @@ def resolve(config: RiskConfig) -> EffectiveRisk:
         defaults = getattr(base, section).model_dump(exclude_none=True)
         explicit = getattr(config, section).model_dump(exclude_none=True)
         merged.update(defaults | explicit)
-    # The sizing method's name collides with nothing else once prefixed.
-    merged["sizing_method"] = SizingMethod(merged.pop("method"))
+    # The sizing method's name collides with nothing else once prefixed. Only a
+    # spec names one (the templates do not): a Model's targets are the weights it
+    # was trained and evaluated on, and no profile default silently rescales them.
+    method = merged.pop("method", None)
+    merged["sizing_method"] = None if method is None else SizingMethod(method)
     return EffectiveRisk(profile=str(config.profile), **merged)
 
 

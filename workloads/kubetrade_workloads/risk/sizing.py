@@ -1,12 +1,33 @@
 """Position sizing: how large a position a signal deserves, as a weight of equity.
 
-Each function returns an unsigned weight (fraction of equity); the manager
-applies the signal's direction and caps the result at the position limit.
+The scalar functions return an unsigned weight (fraction of equity).
+`sized_weights` is what the risk manager applies to a strategy's targets on
+every bar, in the backtest and the trader alike: each target is read as a
+signal in [-1, 1] (its sign the direction, its size the conviction) and
+becomes
+
+- fixed_fraction: signal x `fraction`; a full-conviction signal gets the
+  fraction and nothing gets more;
+- volatility_target: signal x `target_volatility` / the symbol's annualised
+  volatility, so the position's volatility is the target's share: twice the
+  volatility, half the position;
+- kelly: signal x `kelly_fraction` x mean / variance of the symbol's returns
+  (the Kelly leverage), and nothing when the edge points the other way;
+
+each capped at the position limit. Until a symbol has `min_history` returns,
+volatility and edge are noise, so it gets the fixed fraction instead.
 """
 
 from __future__ import annotations
 
 import math
+
+import numpy as np
+import numpy.typing as npt
+
+from ..config.risk import SizingMethod
+
+Vector = npt.NDArray[np.float64]
 
 
 def fixed_fraction(fraction: float) -> float:
@@ -48,3 +69,39 @@ def discrete_kelly(win_probability: float, payoff_ratio: float, fraction: float 
     if payoff_ratio <= 0.0:
         raise ValueError(f"payoff ratio must be positive, got {payoff_ratio}")
     return max(fraction * (win_probability - (1.0 - win_probability) / payoff_ratio), 0.0)
+
+
+def sized_weights(
+    signals: Vector,
+    moments: tuple[Vector, Vector, Vector],
+    *,
+    method: SizingMethod,
+    fraction: float,
+    target_volatility: float,
+    kelly_fraction: float,
+    cap: float,
+    periods_per_year: float,
+    min_history: int,
+) -> Vector:
+    """Signed weights for `signals` by `method`; `moments`: each symbol's return
+    count, mean and sample variance per period (`PriceHistory.moments`)."""
+    signal = np.clip(np.asarray(signals, dtype=np.float64), -1.0, 1.0)
+    count, mean, variance = moments
+    weight = np.full(signal.shape, fraction)
+    if method != SizingMethod.FIXED_FRACTION:
+        known = (count >= min_history) & (variance > 0.0)
+        safe = np.where(known, variance, 1.0)
+        if method == SizingMethod.VOLATILITY_TARGET:
+            estimate = target_volatility / np.sqrt(safe * periods_per_year)
+        else:
+            estimate = np.maximum(np.sign(signal) * kelly_fraction * mean / safe, 0.0)
+        # No variance in a full history (a constant price): no risk to size by, so
+        # volatility targeting goes to the cap and Kelly, with no edge, to zero.
+        flat = (count >= min_history) & ~(variance > 0.0)
+        weight = np.where(known, estimate, weight)
+        if method == SizingMethod.VOLATILITY_TARGET:
+            weight = np.where(flat, math.inf, weight)
+        else:
+            weight = np.where(flat, 0.0, weight)
+    out: Vector = signal * np.minimum(weight, cap)
+    return out

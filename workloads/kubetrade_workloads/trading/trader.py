@@ -7,9 +7,10 @@ Each bar, in the order the backtest engine meets them:
 2. the books are marked at the close, the day rolls if it changed, and the
    risk manager takes the bar (breakers, limits, the trading state);
 3. unless HALTED, the strategy gets the window and the current weights; its
-   targets become orders (sells first), each checked by the risk manager
-   against the books as if the orders before it had filled, and by the
-   market's hours; the survivors are written, then sent once;
+   targets, sized by the risk manager (`spec.risk.sizing`), become orders
+   (sells first), each checked by the risk manager against the books as if
+   the orders before it had filled, and by the market's hours; the survivors
+   are written, then sent once;
 4. the bar's equity, decision and risk events are stored together, which
    also moves the resume point past this bar.
 
@@ -184,9 +185,9 @@ class Trader:
         equity = view.equity
         weights = rebalance.weights(quantities, closes, equity)
         raw = p.strategy.target_weights(p.buffer.window(p.strategy.lookback), weights)
-        targets = rebalance.sanitize(
-            as_weights(raw, self.symbols), p.buffer.tradeable(), p.allow_short
-        )
+        # spec.risk.sizing, by the code the backtest engine calls (PositionSizer).
+        sized = p.risk.size(self.symbols, as_weights(raw, self.symbols))
+        targets = rebalance.sanitize(sized, p.buffer.tradeable(), p.allow_short)
         decision.targets = {s: float(w) for s, w in zip(self.symbols, targets, strict=True)}
         mask = rebalance.changed(targets, self.previous)
         planned = rebalance.plan_masked(mask, targets, quantities, equity, closes)
