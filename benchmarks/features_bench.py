@@ -4,12 +4,16 @@ same indicators computed by a pandas-only peer, pandas-ta-classic.
 
     .venv/bin/python benchmarks/features_bench.py            # the figures in docs/BENCHMARKS.md
     .venv/bin/python benchmarks/features_bench.py --quick    # a smoke run, seconds
+    .venv/bin/python benchmarks/features_bench.py --only pipeline   # the pipeline row alone
 
 A symbol-year is 252 daily bars, or 252 x 390 = 98,280 one-minute bars (a year
 of NYSE regular sessions). Each case runs one untimed batch first, then times
 every batch; it reports wall-clock and CPU time (on a shared machine the wall
 clock also counts other processes' turns on the core; CPU time does not).
 Targets (issue 3): 100,000 symbol-years/min daily, 100 on one-minute bars.
+
+The pipeline row (pipeline_rows.py) times the whole data workload, collect ->
+clean -> features -> publish, in the same units and against the same peer.
 
 pandas-ta (the peer the issue names) needs Python >= 3.12 and this project runs
 3.11; pandas-ta-classic, its maintained fork with the same functions, stands in.
@@ -29,6 +33,8 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import pipeline_rows
 
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
@@ -230,6 +236,9 @@ def peer_cases(quick: bool) -> dict[str, Case]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument(
+        "--only", choices=("features", "pipeline"), help="one table: the features or the pipeline"
+    )
     args = parser.parse_args(argv)
     cpu = one_core()
 
@@ -254,12 +263,25 @@ def main(argv: list[str] | None = None) -> int:
         f"features: {len(features.ALL)} in the full set; {len(COMMON)} computed by both libraries\n"
     )
 
+    if args.only != "pipeline":
+        features_rows(args.quick, full, common)
+    if args.only != "features":
+        pipeline_rows.report(args.quick, peer_indicators)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nprocess peak RSS {rss:,.0f} MiB; load average now {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+def features_rows(quick: bool, full: Any, common: Any) -> None:
+    """The features table and the peer's (markdown)."""
+    from kubetrade_workloads.data import features
+
     print(
         "| case | symbol-years | full set, CPU | full set, wall | same 59 as peer, CPU | peak traced | target | met (CPU, wall) |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     ours: dict[str, Timing] = {}
-    for label, case in cases(args.quick).items():
+    for label, case in cases(quick).items():
         t_full = timed(case, lambda f: features.compute(f, full))
         t_common = timed(case, lambda f: features.compute(f, common))
         mem = peak_mib(case, lambda f: features.compute(f, full))
@@ -278,16 +300,13 @@ def main(argv: list[str] | None = None) -> int:
         "\n| peer: pandas-ta-classic, talib=False | symbol-years | peer, CPU | peer, wall | kubetrade, same indicators, CPU | ratio |"
     )
     print("|---|---:|---:|---:|---:|---:|")
-    for label, case in peer_cases(args.quick).items():
+    for label, case in peer_cases(quick).items():
         t_peer = timed(case, peer)
         mine = ours[label].per_minute_cpu
         print(
             f"| {label} | {case.symbol_years:g} | {t_peer.per_minute_cpu:,.1f}/min | "
             f"{t_peer.per_minute_wall:,.1f}/min | {mine:,.0f}/min | {mine / t_peer.per_minute_cpu:,.0f}x |"
         )
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nprocess peak RSS {rss:,.0f} MiB; load average now {os.getloadavg()[0]:.1f}")
-    return 0
 
 
 if __name__ == "__main__":
