@@ -15,15 +15,19 @@ import re
 import types
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ValidationError
-
-from kubetrade_workloads.config import DataConfig
-from kubetrade_workloads.config.base import to_camel
 
 from .data_errors import DataCliError, field_errors
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from kubetrade_workloads.config import DataConfig
+
+# pydantic and the config models load inside the functions: `trading-cli --help`
+# and shell completion import this module and must stay instant.
 
 API_VERSION = "kubetrade.io/v1alpha1"
 Tree = dict[str, Any]
@@ -59,6 +63,10 @@ def _dataset(documents: list[Any], path: Path) -> dict[str, Any]:
 
 def read_manifest(path: Path) -> Manifest:
     """The Dataset in `path`, checked against the same schema the API server applies."""
+    from pydantic import ValidationError
+
+    from kubetrade_workloads.config import DataConfig
+
     from ..api.dataset import DatasetSpec
 
     try:
@@ -97,6 +105,11 @@ def _unwrap(annotation: Any) -> Any:
 
 def resolve(key: str) -> tuple[list[str], Any]:
     """The wire path of a dotted key (`spec.` prefix and snake_case allowed) and its type."""
+    from pydantic import BaseModel
+
+    from kubetrade_workloads.config import DataConfig
+    from kubetrade_workloads.config.base import to_camel
+
     model: type[BaseModel] | None = DataConfig
     path: list[str] = []
     annotation: Any = None
@@ -192,4 +205,6 @@ def merge(manifest: Tree, flags: dict[str, Any], sets: list[str]) -> Tree:
 
 def config(tree: Tree) -> DataConfig:
     """The validated config; a bad field raises pydantic's error (reported as one line)."""
+    from kubetrade_workloads.config import DataConfig
+
     return DataConfig.model_validate(tree)

@@ -19,7 +19,10 @@ RAW_BARS, RAW_SOURCE = "bars.parquet", "source.json"
 
 # Options shared by several commands; each help names the manifest key it sets.
 FILE = typer.Option(
-    None, "--file", "-f", help="A Dataset manifest (the YAML you kubectl apply) to run locally."
+    None,
+    "--file",
+    "-f",
+    help="A Dataset manifest (the YAML you kubectl apply): its spec is the config, under the flags.",
 )
 SETS = typer.Option(
     [],
