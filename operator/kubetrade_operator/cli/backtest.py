@@ -8,6 +8,7 @@ metrics across folds.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from enum import StrEnum
@@ -122,6 +123,11 @@ def backtest(
     engine: Engine = typer.Option(Engine.AUTO, help="Engine path (auto: vectorised if it can)."),
     output: Output = typer.Option(Output.TABLE, help="How to print the result."),
     out: Path | None = typer.Option(None, help="Also write the full result (with curves) here."),
+    risk: Path | None = typer.Option(
+        None,
+        help="Risk config (YAML, or a TradingSession manifest's spec.risk): limits, "
+        "breakers and sizing through the trader's risk manager (event-driven engine).",
+    ),
 ) -> None:
     """Backtest on a Dataset's bars and print the metrics against the benchmark."""
     from kubetrade_workloads.backtest import (
@@ -150,10 +156,14 @@ def backtest(
             max_participation=max_participation,
             start=first,
         )
-        result = run_backtest(history, chosen, settings, path=engine)
+        fresh = None
+        if risk is not None:  # a fresh manager for the run and for each walk-forward fold
+            cadence = (meta["interval"], _market(market, meta))
+            fresh = functools.partial(_risk_manager, risk, *cadence, settings)
+        result = run_backtest(history, chosen, settings, fresh() if fresh else None, path=engine)
         doc = {"strategy": meta["strategy"], "dataset": meta["dataset"], **result.to_dict()}
         if walk_forward and meta["folds"]:
-            doc["walkForward"] = _walk_forward(meta, symbols, chosen, settings, engine)
+            doc["walkForward"] = _walk_forward(meta, symbols, chosen, settings, engine, fresh)
     except (ValueError, OSError) as err:  # input problems name themselves
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from err
@@ -250,14 +260,38 @@ def _market(flag: MarketChoice, meta: dict[str, Any]) -> str:
 
 
 def _walk_forward(
-    meta: dict[str, Any], symbols: str | None, strategy: Strategy, settings: Any, engine: str
+    meta: dict[str, Any],
+    symbols: str | None,
+    strategy: Strategy,
+    settings: Any,
+    engine: str,
+    gate: Any = None,
 ) -> dict[str, Any]:
     from kubetrade_workloads.backtest.walk_forward import walk_forward
     from kubetrade_workloads.market.history import History
 
     wanted = symbols.split(",") if symbols else None
     history = History.from_frame(meta["source"].bars(), wanted)
-    return walk_forward(history, meta["folds"], strategy, settings, path=engine).to_dict()
+    return walk_forward(history, meta["folds"], strategy, settings, gate, path=engine).to_dict()
+
+
+def _risk_manager(path: Path, interval: str, market: str, settings: Any) -> Any:
+    """The trader's risk manager on `path`'s risk config, scaled to the bars' cadence."""
+    import yaml
+
+    from kubetrade_workloads.config.risk import RiskConfig
+    from kubetrade_workloads.market.cadence import BARS_PER_DAY, Market
+    from kubetrade_workloads.risk.manager import RiskManager
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise ValueError(f"--risk {path}: not YAML ({err})") from err
+    if isinstance(doc, dict) and doc.get("kind") == "TradingSession":
+        doc = (doc.get("spec") or {}).get("risk") or {}
+    per_day = float(BARS_PER_DAY[Market(market)][interval])
+    config = RiskConfig.model_validate(doc)
+    return RiskManager(config, periods_per_year=settings.periods_per_year, bars_per_day=per_day)
 
 
 def _jsonable(value: Any) -> Any:
