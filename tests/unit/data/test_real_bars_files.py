@@ -105,6 +105,8 @@ def test_a_dataset_manifest_on_the_multi_symbol_stocks_file(tmp_path: Path) -> N
     aapl = pd.concat(frames).query("symbol == 'AAPL'").set_index("timestamp")["close"]
     real = real_bars.split_adjusted_close("AAPL").reindex(aapl.index)
     np.testing.assert_allclose(aapl / real, 1.0, rtol=1e-9)
+    checked = run("validate", tmp_path / "us-stocks")  # the published files, re-checked
+    assert checked.exit_code == 0, checked.output
 
 
 def test_zone_less_hourly_fx_needs_a_time_zone_then_lands_on_24_5(tmp_path: Path) -> None:
