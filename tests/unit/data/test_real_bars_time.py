@@ -21,6 +21,7 @@ from kubetrade_testing import real_bars
 from kubetrade_workloads.config import DataConfig
 from kubetrade_workloads.config.data import CleaningConfig
 from kubetrade_workloads.data import clean, pipeline
+from kubetrade_workloads.market import cadence
 from kubetrade_workloads.market.bars import BarsError
 
 NEW_YORK = "America/New_York"
@@ -90,6 +91,9 @@ def test_fx_dataset_records_its_calendar_and_passes_validation() -> None:
     assert built.manifest["calendars"] == {"EURUSD": "24/5"}
     assert built.manifest["qualityBySymbol"]["EURUSD"]["calendar"] == "24/5"
     assert sum(len(part) for part in built.splits.values()) > 4000
+    market = cadence.market_of_dataset(built.manifest)  # what metrics, risk and reports read
+    assert market == cadence.Market.FX
+    assert cadence.periods_per_year("1h", market) == 24 * 260  # not NYSE's 7 x 252, nor 24 x 365
 
 
 # One-minute bars, New York wall time: the crash (2000-09-29), the end of summer
