@@ -154,6 +154,11 @@ def _naive_hourly(tmp_path: Path) -> Path:
         (["--uri", "{tmp}/missing.csv"], 1, ["missing.csv", "cannot read"]),
         (["-f", "{tmp}/missing.yaml"], 1, ["missing.yaml", "check the path"]),
         (["-f", "{tmp}/session.yaml"], 1, ["no Dataset", "kind: Dataset"]),
+        (
+            ["-f", "{tmp}/broken.yaml"],
+            1,
+            ["broken.yaml is not valid YAML at line 2", "mapping values"],
+        ),
         (["-f", "{tmp}/bad.yaml"], 1, ["spec.cleaning.fillLimit", "less than or equal to 1000"]),
         (["--set", "cleaning.fillLimt=3"], 1, ["no field 'fillLimt'", "fillLimit"]),
         (["--fill-limit", "-1"], 1, ["cleaning.fillLimit", "greater than or equal to 0"]),
@@ -182,6 +187,7 @@ def test_data_errors_are_one_line_with_a_fix(
     (tmp_path / "GOOG.csv").write_text(csv_text(days=300, gap=15))
     _naive_hourly(tmp_path)
     dataset_yaml(tmp_path / "session.yaml", {}, kind="TradingSession")
+    (tmp_path / "broken.yaml").write_text("kind: Dataset\n  spec: x\n")
     dataset_yaml(tmp_path / "bad.yaml", SMALL | {"cleaning": {"fillLimit": 5000}})
     result = run("collect", *(a.format(tmp=tmp_path) for a in args), "--output", tmp_path / "o")
     _one_line_error(result, code, *needles)
@@ -201,3 +207,12 @@ def test_the_installed_command_prints_one_line_and_no_traceback(tmp_path: Path) 
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: "), done.stderr
     assert "cleaning.timezone" in done.stderr
+
+
+def test_the_data_commands_load_no_heavy_library_for_help() -> None:
+    # --help and shell completion import the CLI; pandas and the config models wait.
+    probe = "import sys, kubetrade_operator.cli.main; print(sorted({'pandas', 'pydantic'} & set(sys.modules)))"
+    done = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "pandas" not in done.stdout

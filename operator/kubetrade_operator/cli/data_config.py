@@ -76,7 +76,9 @@ def read_manifest(path: Path) -> Manifest:
     except yaml.YAMLError as err:
         where = getattr(err, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""
-        raise DataCliError(f"{path} is not valid YAML{line}; fix the file") from err
+        problem = getattr(err, "problem", None)
+        what = f" ({problem})" if problem else ""
+        raise DataCliError(f"{path} is not valid YAML{line}{what}; fix the file") from err
     spec = _dataset(documents, path)
     try:
         parsed = DatasetSpec.model_validate(spec)
