@@ -21,7 +21,10 @@ from typer.testing import CliRunner, Result
 
 from kubetrade_operator.cli.data import app
 from kubetrade_testing import real_bars
+from kubetrade_workloads.backtest.benchmark import benchmark_returns
+from kubetrade_workloads.backtest.dataset import open_dataset
 from kubetrade_workloads.data.sources.file import FileSource
+from kubetrade_workloads.market.history import History
 
 runner = CliRunner()
 
@@ -105,6 +108,12 @@ def test_a_dataset_manifest_on_the_multi_symbol_stocks_file(tmp_path: Path) -> N
     aapl = pd.concat(frames).query("symbol == 'AAPL'").set_index("timestamp")["close"]
     real = real_bars.split_adjusted_close("AAPL").reindex(aapl.index)
     np.testing.assert_allclose(aapl / real, 1.0, rtol=1e-9)
+    # The backtester's own buy-and-hold benchmark on the published Dataset is the market's.
+    history = History.from_frame(open_dataset(str(tmp_path / "us-stocks")).bars(), ["AAPL"])
+    growth = np.prod(1 + benchmark_returns(history, "buy_and_hold"))
+    first, last = (pd.Timestamp(t, tz="UTC") for t in history.times[[0, -1]])
+    real = real_bars.split_adjusted_close("AAPL")
+    assert growth == pytest.approx(real[last] / real[first], rel=1e-9)
     checked = run("validate", tmp_path / "us-stocks")  # the published files, re-checked
     assert checked.exit_code == 0, checked.output
 
