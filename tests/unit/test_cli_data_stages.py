@@ -93,6 +93,9 @@ def test_validate_holds_the_dataset_to_stricter_thresholds_when_asked(dataset: P
 
 def test_split_refuses_a_folder_preprocess_did_not_write(tmp_path: Path) -> None:
     _fails(["split", tmp_path, "--output", tmp_path / "ds"], "preprocess.json", "data preprocess")
+    (tmp_path / "preprocess.json").write_text("{}")
+    pd.DataFrame({"x": [1]}).to_parquet(tmp_path / "features.parquet")
+    _fails(["split", tmp_path, "--output", tmp_path / "ds"], "lacks ['features', 'source'")
 
 
 @pytest.mark.parametrize(

@@ -102,6 +102,9 @@ def load(uri: str) -> Preprocessed:
             )
     with fs.open(f"{root}/{META_FILE}", "rb") as fh:
         meta = json.loads(fh.read())
+    missing = [key for key in ("features", "source", "config") if key not in meta]
+    if missing:
+        raise IntegrityError(f"{uri}: {META_FILE} lacks {missing}; run data preprocess again")
     with fs.open(f"{root}/{FEATURES_FILE}", "rb") as fh:
         frame = pd.read_parquet(fh)
     return Preprocessed(frame, tuple(meta["features"]), meta)
