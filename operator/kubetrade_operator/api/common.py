@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, WithJsonSchema
 
-from kubetrade_workloads.config.base import Frozen, ObjectName
+from kubetrade_workloads.config.base import Frozen, ObjectName, cel, validations
 
 GROUP = "kubetrade.io"
 VERSION = "v1alpha1"
@@ -41,6 +41,46 @@ Quantity = Annotated[
             "pattern": _QUANTITY,
         }
     ),
+]
+
+
+# Where artifacts may live: the schemes the workloads' fsspec has a filesystem for
+# (file:// on the artifact volume, s3:// when configured). Anything else (ftp://,
+# a bare path) would be accepted here and fail only when a pod publishes.
+ARTIFACT_URI = r"^(file|s3)://\S+$"
+ArtifactUri = Annotated[str, Field(min_length=1, max_length=2048, pattern=ARTIFACT_URI)]
+
+# Environment variable names as Kubernetes validated them before relaxed names,
+# and bounds that keep a spec (and the pod built from it) far from etcd's 1.5 MB.
+ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
+ENV_NAME_MAX = 128
+ENV_MAX = 64
+ENV_VALUE_MAX = 4096
+
+
+def _env_names(env: dict[str, str] | None) -> dict[str, str] | None:
+    # The CEL rule on the map binds the API server; this binds local runs too.
+    for name in env or {}:
+        if len(name) > ENV_NAME_MAX or not re.fullmatch(ENV_NAME, name):
+            raise ValueError(
+                f"env name {name[:ENV_NAME_MAX]!r} must match {ENV_NAME}, "
+                f"at most {ENV_NAME_MAX} characters"
+            )
+    return env
+
+
+Env = Annotated[
+    dict[str, Annotated[str, Field(max_length=ENV_VALUE_MAX)]],
+    Field(
+        max_length=ENV_MAX,
+        json_schema_extra=validations(
+            cel(
+                f"self.all(k, size(k) <= {ENV_NAME_MAX} && k.matches('{ENV_NAME}'))",
+                f"env names must match {ENV_NAME}, at most {ENV_NAME_MAX} characters",
+            )
+        ),
+    ),
+    AfterValidator(_env_names),
 ]
 
 
@@ -90,8 +130,9 @@ class PodTemplate(Frozen):
     node_selector: dict[str, Annotated[str, Field(max_length=63)]] | None = None
     tolerations: Annotated[list[Toleration], Field(max_length=32)] | None = None
     service_account_name: ObjectName | None = None
-    env: dict[str, Annotated[str, Field(max_length=4096)]] | None = None
-    """Extra environment variables for the workload container."""
+    env: Env | None = None
+    """Extra environment variables for the workload container (at most 64, values
+    at most 4096 characters)."""
 
 
 class JobPolicy(Frozen):
@@ -156,3 +197,8 @@ class CommonStatus(Frozen):
     job_name: str | None = None
     start_time: str | None = None
     completion_time: str | None = None
+    restarts: int | None = None
+    """Times the workload was started again: container restarts by the kubelet,
+    plus pods a Job replaced after they failed. Why it does not run is in the
+    conditions (CreateContainerConfigError, CrashLoopBackOff, ImagePullBackOff,
+    Unschedulable)."""

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import Field
-
 from kubetrade_workloads.config import DataConfig, SecretRef
 
-from .common import CommonStatus, JobPolicy, PodTemplate
+from .common import ArtifactUri, CommonStatus, JobPolicy, PodTemplate
 
 
 class DatasetSpec(DataConfig):
     """A Dataset is its data config plus where to publish it and how its Job runs."""
 
-    storage_uri: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
-    """fsspec URI to publish to; the operator's artifact root when unset."""
+    storage_uri: ArtifactUri | None = None
+    """file:// or s3:// URI to publish to; the operator's artifact root when unset."""
     credentials_secret_ref: SecretRef | None = None
     """Secret with the data source's API keys, mounted into the pod."""
     suspend: bool = False

@@ -84,6 +84,7 @@ TRADING_SESSION = Kind(
         PrinterColumn("Equity", ".status.trading.equity", "number"),
         PrinterColumn("PnL", ".status.trading.totalPnl", "number"),
         PrinterColumn("Drawdown", ".status.trading.drawdown", "number"),
+        PrinterColumn("Restarts", ".status.restarts", "integer"),
     ),
 )
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import Field
-
 from kubetrade_workloads.config import EvaluationConfig
 from kubetrade_workloads.config.base import Frozen
 from kubetrade_workloads.config.evaluation import FoldSample
 
-from .common import CommonStatus, JobPolicy, LocalObjectRef, PodTemplate
+from .common import ArtifactUri, CommonStatus, JobPolicy, LocalObjectRef, PodTemplate
 
 
 class ModelSpec(EvaluationConfig):
-    artifact_uri: Annotated[str, Field(min_length=1, max_length=2048)]
-    """Where the policy file and model card live."""
+    artifact_uri: ArtifactUri
+    """file:// or s3:// URI where the policy file and model card live."""
     dataset_ref: LocalObjectRef
     """The Dataset whose test split (and folds) the model is evaluated on."""
     training_run_ref: LocalObjectRef | None = None

@@ -9,7 +9,7 @@ from pydantic import Field
 from kubetrade_workloads.config import EvaluationConfig, TrainingConfig
 from kubetrade_workloads.config.base import Frozen
 
-from .common import CommonStatus, JobPolicy, LocalObjectRef, PodTemplate
+from .common import ArtifactUri, CommonStatus, JobPolicy, LocalObjectRef, PodTemplate
 
 
 class TrainingRunSpec(TrainingConfig):
@@ -24,8 +24,9 @@ class TrainingRunSpec(TrainingConfig):
     """The Model to create or update on success; the run's name when unset."""
     resume_from: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
     """`latest` or a checkpoint URI to continue from."""
-    artifact_uri: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
-    """Where the policy and its model card go; under the artifact root when unset."""
+    artifact_uri: ArtifactUri | None = None
+    """file:// or s3:// URI for the policy and its model card; under the artifact
+    root when unset."""
     evaluation: EvaluationConfig | None = None
     """Benchmark, costs and promotion gates of the Model the run creates."""
     suspend: bool = False

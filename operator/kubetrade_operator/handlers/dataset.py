@@ -40,9 +40,10 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
             name,
             lambda: build_dataset_children(owner, spec, get_settings()),
             spec.suspend,
-            indexes["kubetrade_jobs"],
+            indexes,
         )
         if followed is not None:
-            outcome, failure = followed
+            outcome, failure, restarts = followed
             desired = bounded_status(status, owner.generation, name, outcome, failure)
+            desired["restarts"] = restarts
             await write_status(KIND, owner, status, desired)

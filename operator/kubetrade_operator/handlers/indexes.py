@@ -47,6 +47,51 @@ def kubetrade_jobs(
     }
 
 
+# Pods are found by what made them: a Job's by its name, a trader's by its session.
+JOB_NAME = "batch.kubernetes.io/job-name"
+SESSION_LABEL = "kubetrade.io/tradingsession"
+
+
+def pod_key(labels: dict[str, str]) -> str | None:
+    """The owner a pod of ours is indexed under: `job/<name>` or `session/<name>`."""
+    job = labels.get(JOB_NAME) or labels.get("job-name")
+    if job:
+        return f"job/{job}"
+    session = labels.get(SESSION_LABEL)
+    return f"session/{session}" if session else None
+
+
+@kopf.index("v1", "pods", labels=MANAGED)
+def kubetrade_pods(
+    *, namespace: str | None, name: str, body: kopf.Body, **_: Any
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Our pods by (namespace, owner key), with the status their reasons are read from."""
+    key = pod_key(dict(body.metadata.labels))
+    if key is None:
+        return {}
+    meta = body.metadata
+    return {
+        (str(namespace), key): {
+            "metadata": {
+                "name": name,
+                "creationTimestamp": meta.get("creationTimestamp"),
+                "deletionTimestamp": meta.get("deletionTimestamp"),
+            },
+            "status": dict(body.status),
+        }
+    }
+
+
+def job_pods(indexes: dict[str, Any], namespace: str, job: str) -> list[dict[str, Any]]:
+    """The pods of one of our Jobs, as the pod watch last showed them."""
+    return list(indexes["kubetrade_pods"].get((namespace, f"job/{job}"), ()))
+
+
+def session_pods(indexes: dict[str, Any], namespace: str, label: str) -> list[dict[str, Any]]:
+    """The trader pods of a session (`label`: its `kubetrade.io/tradingsession` value)."""
+    return list(indexes["kubetrade_pods"].get((namespace, f"session/{label}"), ()))
+
+
 @kopf.index(GROUP, VERSION, "datasets")
 def datasets(
     *, namespace: str | None, name: str, body: kopf.Body, **_: Any

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import kopf
 from pydantic import BaseModel, ValidationError
@@ -22,8 +22,18 @@ from ..builders.job_status import (
     pod_failure,
 )
 from ..conditions import status_diff
-from .indexes import latest
+from ..pods import PodsReport, report
+from .indexes import job_pods, latest
 from .recent import RECENT
+
+
+class Followed(NamedTuple):
+    """Where this revision's Job stands, the reason it failed (read from its pods
+    once), and how often its workload was started again."""
+
+    outcome: JobOutcome
+    failure: str | None
+    restarts: int
 
 
 async def follow_job(
@@ -33,14 +43,14 @@ async def follow_job(
     job_name: str,
     children: Callable[[], list[dict[str, Any]]],
     suspend: bool,
-    jobs: kopf.Index[Any, Any],
-) -> tuple[JobOutcome, str | None] | None:
+    indexes: dict[str, Any],
+) -> Followed | None:
     """This revision's Job made if missing, its suspension in step; its outcome.
 
     None when the Job was made earlier and has since gone (TTL after it
     finished): the recorded outcome stands and nothing is re-run.
     """
-    job = latest(jobs, (owner.namespace, job_name))
+    job = latest(indexes["kubetrade_jobs"], (owner.namespace, job_name))
     if job is None and status.get("jobName") == job_name:
         return None
     if job is None:
@@ -50,10 +60,11 @@ async def follow_job(
         previous = status.get("jobName")
         if previous and previous != job_name:
             await kube.delete_job(owner.namespace, previous)  # a new revision replaces the old
-        return PENDING, None
+        return Followed(PENDING, None, 0)
     if bool(job["spec"].get("suspend")) != suspend:
         await kube.set_job_suspend(owner.namespace, job_name, suspend)
-    outcome = job_outcome(job)
+    pods = report(job_pods(indexes, owner.namespace, job_name))
+    outcome = with_pod_trouble(job_outcome(job), pods)
     failure = None
     if outcome.phase == Phase.FAILED:
         # Read the pods once; later reconciles keep the reason found then.
@@ -61,7 +72,18 @@ async def follow_job(
             failure = status.get("message")
         else:
             failure = pod_failure(await kube.job_pods(owner.namespace, job_name))
-    return outcome, failure
+    # A pod the Job replaced after it failed is a restart of the workload too.
+    replaced = int((job.get("status") or {}).get("failed") or 0)
+    return Followed(outcome, failure, pods.restarts + replaced)
+
+
+def with_pod_trouble(outcome: JobOutcome, pods: PodsReport) -> JobOutcome:
+    """A Job that is not done yet, with its pod's reason for not running (a missing
+    Secret, an image that cannot be pulled, no node that fits) in place of the
+    Job's counts, which cannot tell waiting from stuck."""
+    if pods.trouble is None or outcome.phase not in (Phase.PENDING, Phase.RUNNING):
+        return outcome
+    return JobOutcome(Phase.PENDING, pods.trouble.reason, pods.trouble.message, outcome.start_time)
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -1,4 +1,4 @@
-"""Job and Deployment changes flow back into the status of the resource that owns them."""
+"""Job, Deployment and pod changes flow back into the status of the resource that owns them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 import kopf
 
+from ..pods import Trouble, pod_trouble, restarts
 from . import dataset, model, trading_session, training_run
 from .indexes import MANAGED, latest
 
@@ -33,5 +34,49 @@ async def child_event(
             continue
         index, reconcile = owner
         parent = latest(kwargs[index], (str(namespace), ref["name"]))
+        if parent is not None:
+            await reconcile(parent, kwargs)
+
+
+# What each pod last told its owner: (trouble, restarts, start of the current run
+# once it restarted). Pod events are many (every probe, every IP); only a change
+# of this reconciles the owner, and a healthy pod never does (its Job or
+# Deployment changes when it starts).
+Seen = tuple[Trouble | None, int, str | None]
+HEALTHY: Seen = (None, 0, None)
+_seen: dict[str, Seen] = {}
+
+
+def pod_news(status: dict[str, Any]) -> Seen:
+    """The part of a pod's status its owner's status is made from."""
+    pod = {"status": status}
+    count = restarts(pod)
+    started = None
+    if count:
+        running = [
+            ((c.get("state") or {}).get("running") or {}).get("startedAt")
+            for c in status.get("containerStatuses") or ()
+        ]
+        started = max((str(t) for t in running if t), default=None)
+    return pod_trouble(pod), count, started
+
+
+@kopf.on.event("v1", "pods", labels=MANAGED)
+async def pod_event(
+    *, event: kopf.RawEvent, namespace: str | None, uid: str | None, body: kopf.Body, **kwargs: Any
+) -> None:
+    """Recompute the owner's status when its pod starts or stops being in trouble."""
+    key = str(uid)
+    if event["type"] == "DELETED":
+        _seen.pop(key, None)
+        return
+    news = pod_news(dict(body.status))
+    if _seen.get(key, HEALTHY) == news:
+        return
+    _seen[key] = news
+    labels = dict(body.metadata.labels)
+    for kind, (index, reconcile) in OWNERS.items():
+        name = labels.get(f"kubetrade.io/{kind.lower()}")
+        parent = latest(kwargs[index], (str(namespace), name)) if name else None
         if parent is not None:
             await reconcile(parent, kwargs)

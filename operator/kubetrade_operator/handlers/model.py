@@ -74,11 +74,11 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
                 owner, spec, manifest_uri(dataset, settings), settings
             ),
             spec.suspend,
-            indexes["kubetrade_jobs"],
+            indexes,
         )
         if followed is not None:
-            outcome, failure = followed
-            await _write(owner, status, name, outcome, failure, spec, trained=trained)
+            outcome, failure, restarts = followed
+            await _write(owner, status, name, outcome, failure, spec, restarts, trained=trained)
 
 
 async def _write(
@@ -88,12 +88,15 @@ async def _write(
     outcome: JobOutcome,
     failure: str | None,
     spec: ModelSpec | None = None,
+    restarts: int | None = None,
     *,
     trained: str | None = None,
 ) -> None:
     desired = bounded_status(status, owner.generation, job, outcome, failure, success=EVALUATED)
     if trained is not None or job != status.get("jobName"):
         desired["datasetChecksum"] = trained  # a new Job: the last revision's value is stale
+    if restarts is not None:
+        desired["restarts"] = restarts
     if outcome.phase == Phase.SUCCEEDED and spec is not None:
         phase, ready, gates = promotion(spec, status)
         desired.update(phase=phase.value, message=ready.message, gates=gates)

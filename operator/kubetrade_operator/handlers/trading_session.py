@@ -11,7 +11,7 @@ import kopf
 from .. import kube, metrics
 from ..api import GROUP, TRADING_SESSION, VERSION, TradingSessionSpec
 from ..api.common import Phase
-from ..builders.common import Owner
+from ..builders.common import Owner, shorten
 from ..builders.dataset import manifest_uri
 from ..builders.job_status import JobOutcome
 from ..builders.trading_session import (
@@ -22,8 +22,9 @@ from ..builders.trading_session import (
     trader_revision,
 )
 from ..conditions import FALSE, UNKNOWN, Cond, find, merge
+from ..pods import PodsReport, report
 from ..settings import get_settings
-from .indexes import latest, snapshot
+from .indexes import latest, session_pods, snapshot
 from .job_owner import going, parse, reconciling, write_status
 
 KIND = TRADING_SESSION.kind
@@ -56,15 +57,42 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
         deployment = latest(indexes["kubetrade_deployments"], (owner.namespace, name))
         phase, conds, replicas = session_state(spec, status, deployment, dt.datetime.now(dt.UTC))
         await _ensure_trader(owner, spec, model, dataset, deployment, replicas, settings)
+        heartbeat = (status.get("trading") or {}).get("heartbeat")
+        pods = report(
+            session_pods(indexes, owner.namespace, shorten(owner.name)),
+            long_running=True,
+            reported=heartbeat,
+        )
+        if replicas:
+            phase, conds = with_pod_trouble(phase, conds, pods)
         desired = {
             "observedGeneration": owner.generation,
             "phase": phase.value,
             "deploymentName": name,
             "message": conds[0].message,
             "conditions": merge(status.get("conditions"), conds, owner.generation),
+            "restarts": pods.restarts,
         }
         _announce_breach(body, status, conds)
         await write_status(KIND, owner, status, desired)
+
+
+# Phases a trader's pod can contradict: the Deployment's count of available
+# replicas saw a container that runs, not one that stays up. A trader that
+# reported an error of its own (Failed) says more than its pod does.
+CONTRADICTED = frozenset({Phase.PENDING, Phase.RUNNING, Phase.HALTED})
+
+
+def with_pod_trouble(phase: Phase, conds: list[Cond], pods: PodsReport) -> tuple[Phase, list[Cond]]:
+    """The session's phase and conditions, with its trader pod's reason for not
+    running (a missing Secret, a crash loop, an image that cannot be pulled, no
+    node that fits) as the Ready condition: never Ready while the pod says otherwise."""
+    trouble = pods.trouble
+    if trouble is None or phase not in CONTRADICTED:
+        return phase, conds
+    ready = Cond("Ready", FALSE, trouble.reason, trouble.message)
+    rest = [c for c in conds if c.type != "Ready"]
+    return (Phase.FAILED if trouble.crashing else Phase.PENDING), [ready, *rest]
 
 
 async def _ensure_trader(

@@ -53,12 +53,13 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
             name,
             lambda: build_training_children(owner, spec, manifest_uri(dataset, settings), settings),
             spec.suspend,
-            indexes["kubetrade_jobs"],
+            indexes,
         )
         if followed is None:
             return
-        outcome, failure = followed
+        outcome, failure, restarts = followed
         desired = bounded_status(status, owner.generation, name, outcome, failure)
+        desired["restarts"] = restarts
         if outcome.phase == Phase.SUCCEEDED:
             if status.get("modelName") != model_name(owner, spec):
                 checksum = (dataset.get("status") or {}).get("checksum")

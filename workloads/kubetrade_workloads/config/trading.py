@@ -7,7 +7,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
-from .base import Frozen, ObjectName, cel, validations
+from .base import Frozen, ObjectName, Symbol, cel, validations
 from .costs import CostConfig
 from .data import Interval
 from .risk import RiskConfig
@@ -143,7 +143,7 @@ class TradingConfig(Frozen):
     feed_url: Endpoint | None = None
     """Market-data endpoint override for the alpaca and ccxt feeds."""
     symbols: (
-        Annotated[list[Annotated[str, Field(max_length=32)]], Field(min_length=1, max_length=200)]
+        Annotated[list[Symbol], Field(min_length=1, max_length=200)]
         | None
     ) = None
     """Symbols to trade; the model's symbols when unset."""
