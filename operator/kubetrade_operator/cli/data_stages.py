@@ -60,7 +60,7 @@ def _raw_input(bars: str) -> tuple[str, dict[str, Any]]:
             json.loads((folder / RAW_SOURCE).read_text()) if (folder / RAW_SOURCE).exists() else {}
         )
         return uri_of(folder / RAW_BARS), source
-    return (uri_of(bars) if "://" not in bars else bars), {}
+    return uri_of(bars), {}
 
 
 def preprocess(
@@ -142,7 +142,7 @@ def split(
 
     with one_line_errors():
         manifest = read_manifest(file) if file else Manifest({}, None)
-        result = stages.load(uri_of(preprocessed) if "://" not in preprocessed else preprocessed)
+        result = stages.load(uri_of(preprocessed))
         base = {"source": result.meta["source"], **result.meta["config"]} | {
             key: value for key, value in manifest.data.items() if key in ("splits", "features")
         }
@@ -178,7 +178,7 @@ def validate(
     from kubetrade_workloads.data import stages
 
     with one_line_errors():
-        uri = uri_of(dataset) if "://" not in dataset else dataset
+        uri = uri_of(dataset)
         manifest = read_manifest(file) if file else Manifest({}, None)
         stored, _ = stages.published(uri)
         base = {"validation": (stored.get("config") or {}).get("validation", {})}
