@@ -16,6 +16,8 @@ import exchange_calendars as xc
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from kubetrade_testing import real_bars
 from kubetrade_workloads.config import DataConfig
@@ -191,3 +193,52 @@ def test_a_split_arriving_later_rescales_history_but_keeps_returns_and_prints() 
         merged["close_later"].pct_change().iloc[1:],
         rtol=1e-9,
     )
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cut=st.integers(100, 3200), more=st.integers(1, 400))
+@example(cut=148, more=10)  # the crash is the newest bar, then it is not
+@example(cut=742, more=3)  # MSFT's split arrives
+@example(cut=1253, more=60)  # AAPL's 2005 split arrives
+def test_any_cut_of_real_history_agrees_with_a_longer_one(cut: int, more: int) -> None:
+    """Anywhere in AAPL's and MSFT's history (the splits and the crash included),
+    bars up to a day and up to a later day agree on every row the shorter run
+    publishes: returns and prints always, prices up to the ratio of a split that
+    arrived in between, and every feature of a symbol none arrived for."""
+    days = real_bars.stocks("AAPL")["timestamp"]
+    end = days.iloc[cut].date().isoformat()
+    later = days.iloc[min(cut + more, len(days) - 1)].date().isoformat()
+    keys = ["symbol", "timestamp"]
+    config = CleaningConfig()
+    short = clean.clean(real_bars.stocks("AAPL", "MSFT", end=end), config, "1d").bars
+    long = clean.clean(real_bars.stocks("AAPL", "MSFT", end=later), config, "1d").bars
+    merged = short.merge(long, on=keys, suffixes=("", "_later"), validate="one_to_one")
+    assert len(merged) == len(short) >= 2 * cut
+    prints = merged["close"] * merged[clean.ADJUSTMENT]
+    np.testing.assert_allclose(
+        prints, merged["close_later"] * merged[f"{clean.ADJUSTMENT}_later"], rtol=1e-12
+    )
+    unsplit = []
+    for symbol, one in merged.groupby("symbol"):
+        np.testing.assert_allclose(
+            one["close"].pct_change().iloc[1:],
+            one["close_later"].pct_change().iloc[1:],
+            rtol=1e-9,
+            err_msg=str(symbol),
+        )
+        # a split arriving in between divides the earlier prices by its ratio, no more
+        factor = np.ones(len(one))
+        for (sym, day), ratio in real_bars.SPLITS.items():
+            if sym == symbol and end < day <= later:
+                factor[(one["timestamp"] < _day(day)).to_numpy()] *= ratio
+        np.testing.assert_allclose(one["close"] / one["close_later"], factor, rtol=1e-12)
+        unsplit += [symbol] if (factor == 1).all() else []
+    made_short = features.compute(short, FeatureConfig()).frame
+    made_long = features.compute(long, FeatureConfig())
+    both = made_short.merge(made_long.frame, on=keys, suffixes=("", "_later"))
+    assert len(both) == len(made_short)
+    both = both[both["symbol"].isin(unsplit)]  # levels of a rescaled history differ, by design
+    for name in made_long.names:
+        np.testing.assert_allclose(
+            both[name], both[f"{name}_later"], rtol=1e-9, atol=1e-12, err_msg=name
+        )
