@@ -272,7 +272,17 @@ def _walk_forward(
 
     wanted = symbols.split(",") if symbols else None
     history = History.from_frame(meta["source"].bars(), wanted)
-    return walk_forward(history, meta["folds"], strategy, settings, gate, path=engine).to_dict()
+    walk = walk_forward(history, meta["folds"], strategy, settings, gate, path=engine)
+    doc = walk.to_dict()
+    card = getattr(getattr(strategy, "policy", None), "card", None)
+    if card is not None:  # a trained model may have learned from the folds: say so
+        from kubetrade_workloads.evaluation.folds import overall, sample
+
+        labels = [sample(card.trained_span, f.fold) for f in walk.folds]
+        for row, label in zip(doc["folds"], labels, strict=True):
+            row["sample"] = label.value
+        doc["sample"] = overall(labels).value
+    return doc
 
 
 def _risk_manager(path: Path, interval: str, market: str, settings: Any) -> Any:
@@ -346,4 +356,6 @@ def _table(doc: dict[str, Any]) -> str:
             f"std {_cell(sharpe['std'], 'num')}, min {_cell(sharpe['min'], 'num')}, "
             f"max {_cell(sharpe['max'], 'num')}"
         )
+        if walk.get("sample") == "in-sample":
+            lines.append("in-sample: the model trained on these folds (docs/guide/model.md)")
     return "\n".join(lines)

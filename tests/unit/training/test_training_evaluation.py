@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from kubetrade_operator.cli.main import app
 from kubetrade_testing import markets, training
 from kubetrade_workloads.__main__ import main
 from kubetrade_workloads.backtest.dataset import Fold
@@ -100,6 +102,18 @@ def test_retrained_folds_learn_only_before_their_test_block(trained: tuple[Path,
         assert fold.train_start is not None and fold.train_end is not None
         assert learned["timestamp"].min() >= fold.train_start
         assert learned["timestamp"].max() <= fold.train_end < fold.test_start
+
+
+def test_the_cli_labels_a_models_folds_in_sample(trained: tuple[Path, str]) -> None:
+    root, uri = trained
+    model, data = str(root / "out"), uri.removeprefix("file://")
+    args = ["backtest", "--dataset", data, "--model", model, "--split", "test"]
+    result = CliRunner().invoke(app, [*args, "--output", "json"])
+    assert result.exit_code == 0, result.output
+    walk = json.loads(result.output)["walkForward"]
+    assert walk["sample"] == "in-sample" and {f["sample"] for f in walk["folds"]} == {"in-sample"}
+    table = CliRunner().invoke(app, args)
+    assert "in-sample: the model trained on these folds" in table.output
 
 
 def test_the_evaluation_reports_the_checksum_it_checked(trained: tuple[Path, str]) -> None:
