@@ -146,10 +146,10 @@ def test_a_republished_dataset_is_refused_naming_both_checksums(
 
 
 def test_a_fold_is_retrained_on_the_published_config_within_the_budget() -> None:
-    hybrid = training.config("HYBRID", earlyStoppingPatience=3, saveBest=True)
+    hybrid = training.config("HYBRID", earlyStoppingPatience=3, saveBest=True, device="cuda")
     cut = folds.budgeted(hybrid, FoldRetraining(total_timesteps=96, epochs=2))
     assert (cut.total_timesteps, cut.cnn_lstm and cut.cnn_lstm.epochs) == (96, 2)
-    assert (cut.early_stopping_patience, cut.save_best) == (None, False)
+    assert (cut.early_stopping_patience, cut.save_best, cut.device) == (None, False, "auto")
     assert (cut.ppo, cut.hybrid, cut.environment) == (hybrid.ppo, hybrid.hybrid, hybrid.environment)
     assert folds.budgeted(training.config("PPO"), FoldRetraining()).cnn_lstm is None
 

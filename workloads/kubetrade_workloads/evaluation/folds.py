@@ -24,7 +24,7 @@ from ..backtest.dataset import Dataset, Fold
 from ..backtest.walk_forward import WalkForwardError
 from ..config.evaluation import FoldRetraining, FoldSample
 from ..config.jobs import EvalJob, OwnerRef, TrainJob
-from ..config.training import Algorithm, CnnLstmParams, TrainingConfig
+from ..config.training import Algorithm, CnnLstmParams, Device, TrainingConfig
 from ..data.publish import write_dataset
 from ..market.policy import PolicyStrategy
 from ..training.artifacts import ModelCard, TrainedSpan
@@ -83,8 +83,10 @@ def fold_dataset(dataset: Dataset, fold: Fold, uri: str) -> str:
 
 def budgeted(training: TrainingConfig, budget: FoldRetraining) -> TrainingConfig:
     """The published model's training config on the fold budget. No early stopping or
-    best-policy choice: a fold has no validation split to judge them by."""
+    best-policy choice: a fold has no validation split to judge them by. The device is
+    `auto`: the evaluation pod may have no GPU where the training pod had one."""
     update: dict[str, Any] = {
+        "device": Device.AUTO,
         "total_timesteps": budget.total_timesteps,
         "checkpoint_every": budget.total_timesteps,
         "early_stopping_patience": None,
