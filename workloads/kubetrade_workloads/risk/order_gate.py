@@ -127,9 +127,10 @@ class OrderGate:
     ) -> Vector:
         """Signed weights for signals in [-1, 1] by `method`, capped at the position
         limit (`sizing.sized_weights`, on this history's per-symbol moments)."""
+        fixed = method == SizingMethod.FIXED_FRACTION
         return sizing.sized_weights(
             signals,
-            self._history.moments(symbols),
+            None if fixed else self._history.moments(symbols),
             method=method,
             fraction=risk.fraction,
             target_volatility=risk.target_volatility,

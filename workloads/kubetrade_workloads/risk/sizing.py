@@ -73,7 +73,7 @@ def discrete_kelly(win_probability: float, payoff_ratio: float, fraction: float 
 
 def sized_weights(
     signals: Vector,
-    moments: tuple[Vector, Vector, Vector],
+    moments: tuple[Vector, Vector, Vector] | None,
     *,
     method: SizingMethod,
     fraction: float,
@@ -84,24 +84,21 @@ def sized_weights(
     min_history: int,
 ) -> Vector:
     """Signed weights for `signals` by `method`; `moments`: each symbol's return
-    count, mean and sample variance per period (`PriceHistory.moments`)."""
+    count, mean and sample variance per period (`PriceHistory.moments`; fixed
+    fraction needs none)."""
     signal = np.clip(np.asarray(signals, dtype=np.float64), -1.0, 1.0)
-    count, mean, variance = moments
     weight = np.full(signal.shape, fraction)
-    if method != SizingMethod.FIXED_FRACTION:
-        known = (count >= min_history) & (variance > 0.0)
-        safe = np.where(known, variance, 1.0)
+    if method != SizingMethod.FIXED_FRACTION and moments is not None:
+        count, mean, variance = moments
+        # A constant price (no variance) has no risk to size by: volatility
+        # targeting goes to the cap and Kelly, with no edge, to zero.
+        risky = variance > 0.0
+        safe = np.where(risky, variance, 1.0)
         if method == SizingMethod.VOLATILITY_TARGET:
-            estimate = target_volatility / np.sqrt(safe * periods_per_year)
+            estimate = np.where(risky, target_volatility / np.sqrt(safe * periods_per_year), np.inf)
         else:
-            estimate = np.maximum(np.sign(signal) * kelly_fraction * mean / safe, 0.0)
-        # No variance in a full history (a constant price): no risk to size by, so
-        # volatility targeting goes to the cap and Kelly, with no edge, to zero.
-        flat = (count >= min_history) & ~(variance > 0.0)
-        weight = np.where(known, estimate, weight)
-        if method == SizingMethod.VOLATILITY_TARGET:
-            weight = np.where(flat, math.inf, weight)
-        else:
-            weight = np.where(flat, 0.0, weight)
+            edge = np.maximum(np.sign(signal) * kelly_fraction * mean / safe, 0.0)
+            estimate = np.where(risky, edge, 0.0)
+        weight = np.where(count >= min_history, estimate, weight)
     out: Vector = signal * np.minimum(weight, cap)
     return out
