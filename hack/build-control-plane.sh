@@ -26,6 +26,15 @@ fi
 
 command -v go >/dev/null || { echo "error: Go is required (go 1.26+)" >&2; exit 1; }
 mkdir -p "$BIN_DIR"
+# Two builds at once (two test runs, or `make setup` beside `make binaries`)
+# would write the same temporary files and one would fail on the other's mv:
+# the first takes the lock and builds, the others wait and find the binaries.
+exec 9>"$CACHE_ROOT/.build.lock"
+flock 9
+if have_all; then
+  echo "$BIN_DIR"
+  exit 0
+fi
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
 work="$CACHE_ROOT/build"
 mkdir -p "$work"
