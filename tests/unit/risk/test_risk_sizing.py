@@ -13,6 +13,7 @@ from hypothesis.extra.numpy import arrays
 from kubetrade_testing.risk import FakeClock, view
 from kubetrade_workloads.config.risk import RiskConfig, SizingMethod
 from kubetrade_workloads.risk import sizing
+from kubetrade_workloads.risk.history import PriceHistory
 from kubetrade_workloads.risk.manager import RiskManager
 
 
@@ -145,3 +146,23 @@ def test_sized_weights_follow_the_signal_and_respect_the_cap(
     if method == SizingMethod.FIXED_FRACTION or stats[0] < 20:
         expected = np.clip(signal, -1.0, 1.0) * min(fraction, cap)
         np.testing.assert_allclose(sized, expected)
+
+
+@given(
+    gaps=arrays(np.bool_, (25, 3)),
+    moves=arrays(np.float64, (25, 3), elements=st.floats(-0.05, 0.05)),
+)
+def test_history_moments_are_each_symbols_own(gaps: np.ndarray, moves: np.ndarray) -> None:
+    history = PriceHistory(lookback=30)
+    prices = 100.0 * np.cumprod(1.0 + moves, axis=0)
+    for row, missing in zip(prices, gaps, strict=True):
+        history.record({s: float(p) for s, p, m in zip("ABC", row, missing, strict=True) if not m})
+    count, mean, variance = history.moments(["A", "B", "C", "Z"])
+    assert count[3] == 0.0  # never seen
+    for j, symbol in enumerate("ABC"):
+        r = history.returns([symbol])[:, 0]
+        assert count[j] == r.size
+        if r.size >= 1:
+            assert mean[j] == pytest.approx(r.mean(), abs=1e-15)
+        if r.size >= 2:
+            assert variance[j] == pytest.approx(r.var(ddof=1), rel=1e-9, abs=1e-18)

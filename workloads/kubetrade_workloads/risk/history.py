@@ -75,10 +75,17 @@ class PriceHistory:
         if self._moments is None:
             matrix = self._ordered_returns()
             seen = np.isfinite(matrix)
-            count = seen.sum(axis=0).astype(np.float64)
-            mean = np.where(seen, matrix, 0.0).sum(axis=0) / np.maximum(count, 1.0)
-            squares = np.where(seen, (matrix - mean) ** 2, 0.0).sum(axis=0)
-            self._moments = (count, mean, squares / np.maximum(count - 1.0, 1.0))
+            rows = matrix.shape[0]
+            if rows > 1 and seen.all():  # the usual case: every symbol priced on every bar
+                count = np.full(matrix.shape[1], float(rows))
+                mean = matrix.mean(axis=0)
+                variance = matrix.var(axis=0, ddof=1)
+            else:
+                count = seen.sum(axis=0).astype(np.float64)
+                mean = np.where(seen, matrix, 0.0).sum(axis=0) / np.maximum(count, 1.0)
+                squares = np.where(seen, (matrix - mean) ** 2, 0.0).sum(axis=0)
+                variance = squares / np.maximum(count - 1.0, 1.0)
+            self._moments = (count, mean, variance)
         count, mean, variance = self._moments
         if not symbols:
             return np.zeros(0), np.zeros(0), np.zeros(0)
