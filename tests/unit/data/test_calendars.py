@@ -4,6 +4,7 @@ completeness over each symbol's own span, off-calendar drops held to account."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from kubetrade_testing.bar_frames import bars
 from kubetrade_workloads.config.data import CleaningConfig, DataConfig, ValidationConfig
-from kubetrade_workloads.data import calendars, pipeline, validate
+from kubetrade_workloads.data import calendars, pipeline, publish, stages, validate
 from kubetrade_workloads.data.clean import clean
 from kubetrade_workloads.data.sources.synthetic import SyntheticSource
 from kubetrade_workloads.market import cadence
@@ -164,6 +165,23 @@ def test_the_manifest_records_each_symbols_calendar() -> None:
     assert manifest["calendars"] == expected
     assert {s: q["calendar"] for s, q in manifest["qualityBySymbol"].items()} == expected
     assert cadence.market_of_dataset(manifest) == cadence.Market.CRYPTO  # the widest clock
+
+
+def test_a_published_dataset_rechecked_names_the_calendar_it_was_cleaned_on(
+    tmp_path: Path,
+) -> None:
+    config = DataConfig.model_validate(
+        {"source": {"symbols": ["AAPL"], "start": "2021-01-01", "end": "2021-12-31"}}
+    )
+    frame = SyntheticSource(3).fetch(["AAPL"], "1d", config.source.start, config.source.end)
+    saturday = frame.iloc[[10]].assign(timestamp=pd.Timestamp("2021-03-06", tz="UTC"))
+    dataset = pipeline.build(pd.concat([frame, saturday], ignore_index=True), config)
+    uri = f"file://{tmp_path}/ds"
+    publish.write_dataset(uri, dataset.splits, dataset.manifest)
+    assert dataset.manifest["qualityBySymbol"]["AAPL"]["offCalendar"] == 1
+    stages.verify(uri)  # one stray bar in a year is within the default 5%
+    with pytest.raises(validate.ValidationFailed, match="outside calendar XNYS"):
+        stages.verify(uri, ValidationConfig(max_off_calendar_ratio=0.0))
 
 
 def test_synthetic_fx_bars_lie_on_the_fx_week() -> None:

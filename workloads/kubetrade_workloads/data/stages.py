@@ -166,7 +166,10 @@ def _reports(manifest: dict[str, Any], last: dict[str, pd.Timestamp]) -> list[Qu
             for k, v in numbers.items()
             if k in names and k not in ("symbol", "last") and isinstance(v, int | float)
         }
-        reports.append(QualityReport(symbol=symbol, last=last.get(symbol), **counts))
+        calendar = str(numbers.get("calendar", ""))  # named in a calendar check's message
+        reports.append(
+            QualityReport(symbol=symbol, last=last.get(symbol), calendar=calendar, **counts)
+        )
     return reports
 
 
