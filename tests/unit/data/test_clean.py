@@ -10,7 +10,7 @@ from kubetrade_testing.bar_frames import bars, one
 from kubetrade_workloads.config.data import CleaningConfig
 from kubetrade_workloads.data import calendars
 from kubetrade_workloads.data.clean import Cleaned, clean
-from kubetrade_workloads.market.bars import BarsError
+from kubetrade_workloads.market.bars import COLUMNS, BarsError
 
 DEFAULT = CleaningConfig()
 KEEP = CleaningConfig(outlier_action="keep")
@@ -35,8 +35,9 @@ def _assert_clean(frame: pd.DataFrame) -> None:
 
 def test_clean_bars_pass_through_unchanged() -> None:
     raw = bars()
-    result = clean(raw, KEEP, "1d")
-    pd.testing.assert_frame_equal(result.bars, raw, check_dtype=False)
+    result = clean(raw, DEFAULT, "1d")
+    pd.testing.assert_frame_equal(result.bars[list(COLUMNS)], raw, check_dtype=False)
+    assert (result.bars["adjustment"] == 1.0).all()
     quality = result.quality()
     assert quality["rowsIn"] == quality["rowsOut"] == len(raw)
     assert quality["completeness"] == 1.0 and quality["gaps"] == 0 and quality["filled"] == 0
@@ -101,23 +102,27 @@ def test_impossible_and_non_finite_values_become_missing_and_are_counted() -> No
 
 
 @pytest.mark.parametrize("action", ["clip", "drop", "keep"])
-def test_return_outliers_follow_the_configured_action(action: str) -> None:
+def test_return_outliers_are_kept_unless_asked(action: str) -> None:
     raw = one(bars(symbols=("AAA",)), "AAA")
-    raw.loc[100, ["open", "high", "low", "close"]] *= 5.0  # a bad print, one bar long
+    raw.loc[100:, ["open", "high", "low", "close"]] *= 1.6  # a real jump: it stays up
     result = clean(raw, CleaningConfig(outlier_action=action, outlier_z=8), "1d")
     report = _report(result)
-    assert report["outliers"] == 2  # the jump up and the fall back
-    close = result.bars["close"].to_numpy()
-    returns = np.abs(np.diff(np.log(close)))
+    assert report["outliers"] == 1 and report["spikes"] == 0
+    out = result.bars
+    # Every decision is causal: the bars before the jump are the market's, whatever the action.
+    pd.testing.assert_frame_equal(out.iloc[:100][list(COLUMNS)], raw.iloc[:100], check_dtype=False)
+    jump = np.log(out["close"].iloc[100] / out["close"].iloc[99])
     if action == "keep":
-        assert report["rowsOut"] == len(raw) and returns.max() > 1.0
+        pd.testing.assert_frame_equal(out[list(COLUMNS)], raw, check_dtype=False)
     elif action == "drop":
-        assert report["rowsOut"] == len(raw) - 2 and returns.max() < 0.2
+        assert report["rowsOut"] == len(raw) - 1
+        assert raw["timestamp"].iloc[100] not in set(out["timestamp"])
     else:
-        assert report["rowsOut"] == len(raw) and returns.max() < 0.2
-        # Clipping the jump and the fall back cancels out: later prices barely move.
-        assert close[-1] == pytest.approx(raw["close"].iloc[-1], rel=0.01)
-    _assert_clean(result.bars)
+        assert report["rowsOut"] == len(raw) and jump < np.log(1.6) - 0.2
+        # Clipping shifts the jump's bar and every later one by one factor.
+        ratio = out["close"].iloc[100:].to_numpy() / raw["close"].iloc[100:].to_numpy()
+        np.testing.assert_allclose(ratio, ratio[0], rtol=1e-12)
+    _assert_clean(out)
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,8 @@ def test_the_pipeline_makes_model_ready_splits(built: pipeline.Dataset) -> None:
     assert built.splits["train"]["timestamp"].max() < built.splits["validation"]["timestamp"].min()
     assert built.splits["validation"]["timestamp"].max() < built.splits["test"]["timestamp"].min()
     for part in built.splits.values():
-        assert list(part.columns) == [*COLUMNS, *chosen]
+        assert list(part.columns) == [*COLUMNS, "adjustment", *chosen]
+        assert (part["adjustment"] == 1.0).all()  # no corporate action in these bars
         assert np.isfinite(part[chosen].to_numpy()).all()
         assert part.equals(
             part.sort_values(["timestamp", "symbol"], kind="stable").reset_index(drop=True)
@@ -84,6 +85,50 @@ def test_folds_and_quality_are_recorded(built: pipeline.Dataset) -> None:
     assert all(isinstance(v, int | float) for v in quality.values())
     assert quality["warmupRows"] > 0 and quality["completeness"] == 1.0
     assert set(built.manifest["qualityBySymbol"]) == {"AAA", "BBB", "ETH/USD"}
+    assert built.manifest["corporateActions"] == [] and built.manifest["repairs"] == []
+
+
+def test_a_split_is_adjusted_listed_and_kept_as_a_column() -> None:
+    raw = bars(symbols=("AAA", "BBB", "ETH/USD"), start="2021-01-01", end="2022-06-30")
+    aaa = raw["symbol"] == "AAA"
+    day = raw.loc[aaa, "timestamp"].iloc[150]
+    before = aaa & (raw["timestamp"] < day)
+    raw.loc[before, ["open", "high", "low", "close"]] *= 2.0
+    raw.loc[before, "volume"] /= 2.0
+    bad_print = aaa & (raw["timestamp"] == raw.loc[aaa, "timestamp"].iloc[60])
+    raw.loc[bad_print, ["open", "high", "low", "close"]] *= 5
+    built = pipeline.build(raw, _config())
+    assert built.manifest["corporateActions"] == [
+        {
+            "symbol": "AAA",
+            "date": day.date().isoformat(),
+            "timestamp": day.isoformat(),
+            "kind": "split",
+            "origin": "detected",
+            "ratio": 2.0,
+        }
+    ]
+    assert [r["what"] for r in built.manifest["repairs"]] == ["spike"]
+    frame = pd.concat(built.splits.values())
+    adjusted = frame[(frame["symbol"] == "AAA") & (frame["timestamp"] < day)]
+    assert len(adjusted) and (adjusted["adjustment"] == 2.0).all()
+    assert (frame.loc[frame["timestamp"] >= day, "adjustment"] == 1.0).all()
+    close = frame[frame["symbol"] == "AAA"].sort_values("timestamp")["close"].to_numpy()
+    assert np.abs(np.diff(np.log(close))).max() < 0.1  # no -50% bar left
+
+
+def test_features_are_clipped_only_when_asked(built: pipeline.Dataset) -> None:
+    raw = bars(symbols=("AAA", "BBB", "ETH/USD"), start="2021-01-01", end="2022-06-30")
+    clipped = pipeline.build(raw, _config(features={"clip": 2.0}))
+    names = [n for n in clipped.manifest["features"] if n not in CATEGORICAL]
+    assert clipped.manifest["normalization"]["clip"] == 2.0
+    for name, part in clipped.splits.items():
+        values = part[names].to_numpy()
+        assert np.abs(values).max() <= 2.0
+        # Prices are never clipped: they are the unclipped dataset's.
+        pd.testing.assert_frame_equal(part[list(COLUMNS)], built.splits[name][list(COLUMNS)])
+    unclipped = built.splits["train"][names].to_numpy()
+    assert np.abs(unclipped).max() > 2.0 and "clip" not in built.manifest["normalization"]
 
 
 def test_the_data_job_publishes_what_the_status_reads(tmp_path: Path) -> None:

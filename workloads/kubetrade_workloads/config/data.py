@@ -88,6 +88,44 @@ class OutlierAction(StrEnum):
     KEEP = "keep"
 
 
+class Adjustment(StrEnum):
+    """Which corporate actions adjust prices backward (see `CleaningConfig`)."""
+
+    AUTO = "auto"
+    SPLITS = "splits"
+    ALL = "all"
+    NONE = "none"
+
+
+class CorporateAction(Frozen):
+    """A split (`ratio`: new shares per old one, 2 for 2:1, 0.1 for a 1:10
+    reverse split) or a cash dividend per share (`dividend`) of `symbol`,
+    effective from its first bar on `date` (the ex-date)."""
+
+    model_config = Frozen.model_config | {
+        "json_schema_extra": validations(
+            cel(
+                "has(self.ratio) != has(self.dividend)",
+                "a corporate action needs exactly one of ratio and dividend",
+                ".ratio",
+            ),
+        )
+    }
+
+    symbol: Symbol
+    date: dt.date
+    ratio: Annotated[float, Field(gt=0.0, le=1000.0)] | None = None
+    dividend: Annotated[float, Field(gt=0.0, le=1e6)] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        if (self.ratio is None) == (self.dividend is None):
+            raise ValueError("a corporate action needs exactly one of ratio and dividend")
+        if self.ratio == 1.0:
+            raise ValueError("a split ratio of 1 changes nothing; remove the action")
+        return self
+
+
 class BarLabel(StrEnum):
     START = "start"
     END = "end"
@@ -112,12 +150,23 @@ class CleaningConfig(Frozen):
     otherwise. `timezone` (IANA, e.g. America/New_York) is the zone of
     timestamps written without an offset, which are refused without it.
     `barLabel` says whether a source stamps a bar at its start or its end.
-    Returns whose robust z-score exceeds `outlierZ` are clipped, dropped or kept."""
+    Only impossible bars are repaired: a bar that fully reverts on the next
+    bar by more than `outlierZ` trailing robust sigmas (a bad print) and a bar
+    repeating the previous one exactly (a stale tick) become missing. Returns
+    beyond `outlierZ` trailing robust sigmas are counted as outliers and kept
+    (`outlierAction: keep`); `drop` drops them and `clip` clips them, both
+    only when asked, as they rewrite real moves.
+    `adjustment` says which corporate actions adjust prices backward: `auto`
+    the given splits (`corporateActions`, or the source's `split` column) and
+    detected split-like jumps; `splits` the given splits only; `all` as auto
+    plus given cash dividends; `none` raw prices."""
 
     fill_method: FillMethod = FillMethod.FORWARD
     fill_limit: Annotated[int, Field(ge=0, le=1000)] = 5
     outlier_z: Annotated[float, Field(gt=0.0, le=100.0)] = 10.0
-    outlier_action: OutlierAction = OutlierAction.CLIP
+    outlier_action: OutlierAction = OutlierAction.KEEP
+    adjustment: Adjustment = Adjustment.AUTO
+    corporate_actions: Annotated[list[CorporateAction], Field(max_length=1000)] = []
     calendar: Annotated[str, Field(pattern=r"^(auto|24/7|24/5|[A-Z]{4})$")] = "auto"
     timezone: Annotated[str, Field(pattern=_IANA, max_length=64), AfterValidator(_zone)] | None = (
         None
@@ -161,6 +210,8 @@ class FeatureConfig(Frozen):
     variance_threshold: Annotated[float, Field(ge=0.0)] = 1e-8
     correlation_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.95
     normalization: Normalization = Normalization.ZSCORE
+    clip: Annotated[float, Field(gt=0.0, le=1000.0)] | None = None
+    """Clip every normalised feature (never a price) to +-`clip`; off by default."""
 
 
 class ValidationConfig(Frozen):

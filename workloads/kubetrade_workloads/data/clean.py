@@ -11,28 +11,43 @@
 4. bars off the symbol's calendar are dropped and the calendar's bars with no
    row, between the symbol's own first and last bar, are inserted as missing
    (gaps);
-5. missing bars are forward-filled, up to `fillLimit` in a row, as a flat bar
+5. bars that cannot be real become missing: stale ticks and one-bar spikes
+   the next bar takes back (see `outliers`); given splits (and, under
+   `adjustment: all`, dividends) are applied, then split-like jumps detected,
+   each adjusting history backward (see `corporate`);
+6. missing bars are forward-filled, up to `fillLimit` in a row, as a flat bar
    at the last close with zero volume (or dropped, with `fillMethod: none`);
-6. return outliers are clipped, dropped or kept (see `outliers`).
+7. return outliers are counted and kept (clipped or dropped only when asked).
+
+Every decision reads the bar and bars before it, except a spike's, which
+needs the next bar: the newest bar, if it moved like one, is held back. So
+cleaning bars up to t and up to a later time agree on every bar up to t, but
+for the price level before a corporate action that arrived in between (the
+`adjustment` column records each bar's factor: raw price = price x adjustment).
 
 The result is a canonical bar frame: sorted, unique, finite, consistent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from ..config.data import CleaningConfig, FillMethod, OutlierAction
+from ..config.data import Adjustment, CleaningConfig, FillMethod, OutlierAction
 from ..market.bars import COLUMNS, PRICE_COLUMNS, BarsError, empty
-from . import calendars, outliers, timestamps
+from . import calendars, corporate, outliers, timestamps
 from .outliers import Floats, Mask
 from .quality import QualityReport, summarize
 
 _VALUES = [*PRICE_COLUMNS, "volume"]
+ADJUSTMENT = "adjustment"
+"""The column of each bar's cumulative price factor: raw price = price x adjustment."""
+LISTED = 1000
+"""Repaired bars listed per symbol in the report (the counts are complete)."""
 
 
 @dataclass(frozen=True)
@@ -106,16 +121,16 @@ def _prepare(
 
 
 class _Repairs(NamedTuple):
-    non_finite: int
-    impossible: int
-    inconsistent: int
+    non_finite: Mask
+    impossible: Mask
+    inconsistent: Mask
 
 
 def _repair_values(values: Floats) -> tuple[Floats, _Repairs]:
     """Non-finite and impossible values to NaN, inconsistent high/low widened."""
     values = values.copy()
     infinite = np.isinf(values)  # NaN is missing, counted as such; infinity is a fault
-    non_finite = int(infinite.any(axis=1).sum())
+    non_finite: Mask = np.asarray(infinite.any(axis=1))
     values[infinite] = np.nan
     o, h, lo, c, v = values.T  # views: they see the NaNs set below
     with np.errstate(invalid="ignore"):
@@ -126,7 +141,68 @@ def _repair_values(values: Floats) -> tuple[Floats, _Repairs]:
         narrow = ((h < body_hi) | (lo > body_lo)) & ~np.isnan(values).any(axis=1)
     values[:, 1] = np.where(narrow, np.fmax(h, body_hi), h)
     values[:, 2] = np.where(narrow, np.fmin(lo, body_lo), lo)
-    return values, _Repairs(non_finite, int(impossible.sum()), int(narrow.sum()))
+    return values, _Repairs(non_finite, impossible, narrow)
+
+
+class _Adjusted(NamedTuple):
+    values: Floats
+    factor: Floats
+    stale: Mask
+    spikes: Mask
+    withheld: int  # the first row held back (len(values) when none)
+    actions: list[corporate.Action]
+
+
+def _adjust(
+    values: Floats,
+    times: pd.Index,
+    symbol: str,
+    given: Sequence[corporate.Given],
+    config: CleaningConfig,
+) -> _Adjusted:
+    """Impossible bars made missing and corporate actions applied, in the order
+    that lets each step read clean bars: stale ticks (raw), given actions,
+    spikes (on the given-adjusted closes), then split detection."""
+    n = len(values)
+    stale = outliers.stale(values, np.asarray(~np.isnan(values).any(axis=1)))
+    values = np.where(stale[:, None], np.nan, values)
+    valid: Mask = np.asarray(~np.isnan(values).any(axis=1))
+    placed = corporate.place(times, valid, given)
+    price, volume = corporate.factors(
+        n, values, valid, [(r, g.ratio, g.dividend) for r, g in placed]
+    )
+    values = values * np.c_[1.0 / price[:, None].repeat(4, axis=1), volume]
+    spikes, unconfirmed = outliers.spikes(values[:, 3], valid, config.outlier_z)
+    values[spikes] = np.nan
+    withheld = n if unconfirmed is None else unconfirmed
+    valid &= ~spikes & (np.arange(n) < withheld)
+    actions = [corporate.Action(symbol, times[r], "given", g.ratio, g.dividend) for r, g in placed]
+    if config.adjustment in (Adjustment.AUTO, Adjustment.ALL):
+        rows, ratios = corporate.detect(values, valid)
+        taken = [r for r, g in placed if g.ratio is not None]
+        found = [
+            (r, q, None)
+            for r, q, near in zip(rows, ratios, corporate.near(rows, taken), strict=True)
+            if not near
+        ]
+        more, more_volume = corporate.factors(n, values, valid, found)
+        values = values * np.c_[1.0 / more[:, None].repeat(4, axis=1), more_volume]
+        price = price * more
+        actions += [corporate.Action(symbol, times[r], "detected", q) for r, q, _ in found]
+    actions.sort(key=lambda a: a.timestamp)
+    return _Adjusted(values, price, stale, spikes, withheld, actions)
+
+
+def _listed(
+    symbol: str, kinds: Sequence[tuple[str, pd.Index | pd.Series, Mask]]
+) -> tuple[dict[str, object], ...]:
+    """The first `LISTED` repaired bars of a symbol, by time."""
+    out: list[dict[str, object]] = [
+        {"symbol": symbol, "timestamp": pd.Timestamp(t).isoformat(), "what": what}
+        for what, times, mask in kinds
+        for t in np.asarray(times)[mask][:LISTED]
+    ]
+    return tuple(sorted(out, key=lambda r: str(r["timestamp"]))[:LISTED])
 
 
 def _fill(values: Floats, config: CleaningConfig) -> tuple[Floats, Mask, int]:
@@ -147,7 +223,11 @@ def _fill(values: Floats, config: CleaningConfig) -> tuple[Floats, Mask, int]:
 
 
 def _clean_symbol(
-    bars: pd.DataFrame, report: QualityReport, slots: pd.DatetimeIndex, config: CleaningConfig
+    bars: pd.DataFrame,
+    report: QualityReport,
+    slots: pd.DatetimeIndex,
+    config: CleaningConfig,
+    given: Sequence[corporate.Given] = (),
 ) -> tuple[pd.DataFrame, QualityReport]:
     """Clean one symbol's sorted, unique bars against its calendar's `slots`."""
     values, repairs = _repair_values(bars[_VALUES].to_numpy(dtype="float64"))
@@ -157,29 +237,48 @@ def _clean_symbol(
         values[on_calendar], columns=_VALUES, index=bars["timestamp"][on_calendar]
     )
     aligned = aligned.reindex(slots)
-    filled_values, keep, filled = _fill(aligned.to_numpy(), config)
-    kept, times = filled_values[keep], aligned.index[keep]
+    done = _adjust(aligned.to_numpy(), aligned.index, report.symbol, given, config)
+    filled_values, keep, filled = _fill(done.values, config)
+    keep[done.withheld :] = False  # unconfirmed: neither filled nor published
+    kept, times, factor = filled_values[keep], aligned.index[keep], done.factor[keep]
     prices, rows, found = outliers.apply(
         kept[:, :4], kept[:, 3], OutlierAction(config.outlier_action), config.outlier_z
     )
-    kept = np.column_stack([prices, kept[:, 4]])[rows]
-    out = pd.DataFrame(kept, columns=_VALUES)
+    kept = np.column_stack([prices, kept[:, 4], factor])[rows]
+    out = pd.DataFrame(kept, columns=[*_VALUES, ADJUSTMENT])
     out.insert(0, "symbol", report.symbol)
     out.insert(0, "timestamp", times[rows])
+    withheld = len(slots) - done.withheld
     report = replace(
         report,
-        non_finite=repairs.non_finite,
-        impossible=repairs.impossible,
-        inconsistent=repairs.inconsistent,
+        non_finite=int(repairs.non_finite.sum()),
+        impossible=int(repairs.impossible.sum()),
+        inconsistent=int(repairs.inconsistent.sum()),
         off_calendar=int((~on_calendar).sum()),
         expected=len(slots),
         gaps=len(slots) - int(on_calendar.sum()),
         missing=missing,
         filled=filled,
-        dropped_missing=int((~keep).sum()),
+        dropped_missing=int((~keep).sum()) - withheld,
+        stale=int(done.stale.sum()),
+        spikes=int(done.spikes.sum()),
+        withheld=withheld,
+        splits=sum(a.ratio is not None for a in done.actions),
+        dividends=sum(a.dividend is not None for a in done.actions),
         outliers=found,
         rows_out=len(out),
         last=out["timestamp"].iloc[-1] if len(out) else None,
+        actions=tuple(a.as_dict() for a in done.actions),
+        repairs=_listed(
+            report.symbol,
+            [
+                ("nonFinite", bars["timestamp"], repairs.non_finite),
+                ("impossible", bars["timestamp"], repairs.impossible),
+                ("inconsistent", bars["timestamp"], repairs.inconsistent),
+                ("stale", aligned.index, done.stale),
+                ("spike", aligned.index, done.spikes),
+            ],
+        ),
     )
     return out, report
 
@@ -191,9 +290,10 @@ def clean(bars: pd.DataFrame, config: CleaningConfig, interval: str) -> Cleaned:
     columns, naive timestamps without `timezone`, mixed time zones, numeric
     timestamps, an unknown calendar.
     """
+    given = corporate.given(bars, config.corporate_actions, Adjustment(config.adjustment))
     frame, reports, unowned = _prepare(bars, interval, config)
     if frame.empty:
-        return Cleaned(empty(), tuple(reports), unowned)
+        return Cleaned(empty().assign(**{ADJUSTMENT: 1.0}), tuple(reports), unowned)
     parts, done = [], []
     groups = dict(tuple(frame.groupby("symbol", sort=True)))
     for report in reports:
@@ -205,9 +305,11 @@ def clean(bars: pd.DataFrame, config: CleaningConfig, interval: str) -> Cleaned:
         start, end = own["timestamp"].iloc[0], own["timestamp"].iloc[-1]
         calendar = calendars.resolve(config.calendar, report.symbol)
         slots = calendars.expected(calendar, interval, start, end)
-        part, report = _clean_symbol(own, replace(report, calendar=calendar), slots, config)
+        part, report = _clean_symbol(
+            own, replace(report, calendar=calendar), slots, config, given.get(report.symbol, ())
+        )
         parts.append(part)
         done.append(report)
-    out = pd.concat(parts, ignore_index=True) if parts else empty()
+    out = pd.concat(parts, ignore_index=True) if parts else empty().assign(**{ADJUSTMENT: 1.0})
     out = out.sort_values(["timestamp", "symbol"], kind="stable").reset_index(drop=True)
-    return Cleaned(out.loc[:, list(COLUMNS)], tuple(done), unowned)
+    return Cleaned(out.loc[:, [*COLUMNS, ADJUSTMENT]], tuple(done), unowned)

@@ -6,6 +6,10 @@ Features are computed on each symbol's whole clean history before splitting:
 they are causal, so a training row never sees later bars, and computing them
 once avoids a second warm-up at every split boundary. Selection and
 normalisation read the training split only.
+
+Each published row keeps its bar's `adjustment` (raw price = price x
+adjustment), and the manifest lists every corporate action applied and every
+bar repaired, so a reader can tell the market's prints from cleaning's.
 """
 
 from __future__ import annotations
@@ -26,6 +30,23 @@ class Dataset:
 
     splits: dict[str, pd.DataFrame]
     manifest: dict[str, Any]
+
+
+def with_adjustment(made: pd.DataFrame, cleaned: pd.DataFrame) -> pd.DataFrame:
+    """`made` (bars with features) with each bar's `adjustment` from `cleaned`."""
+    keys = ["symbol", "timestamp"]
+    factor = cleaned[[*keys, clean.ADJUSTMENT]]
+    factor = factor.assign(timestamp=factor["timestamp"].dt.as_unit("ns"))
+    out = made.merge(factor, on=keys, how="left", validate="one_to_one", sort=False)
+    return out.assign(**{clean.ADJUSTMENT: out[clean.ADJUSTMENT].fillna(1.0)})
+
+
+def lineage(cleaned: clean.Cleaned) -> dict[str, Any]:
+    """What the manifest lists of cleaning: corporate actions and repaired bars."""
+    return {
+        "corporateActions": [a for r in cleaned.reports for a in r.actions],
+        "repairs": [x for r in cleaned.reports for x in r.repairs],
+    }
 
 
 def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
@@ -54,7 +75,7 @@ def build(bars: pd.DataFrame, config: DataConfig, now: pd.Timestamp | None = Non
         now = pd.Timestamp(source.end, tz="UTC")
     validate.check(cleaned.reports, config.validation, source.symbols, now)
     made = features.compute(cleaned.bars, config.features)
-    parts = splits.split(made.frame, config.splits)
+    parts = splits.split(with_adjustment(made.frame, cleaned.bars), config.splits)
     selection = features.select(parts["train"], made.names, config.features)
     if not selection.chosen:
         raise features.FeatureError(
@@ -62,9 +83,13 @@ def build(bars: pd.DataFrame, config: DataConfig, now: pd.Timestamp | None = Non
             "lower features.varianceThreshold or raise features.correlationThreshold"
         )
     scaler = features.Normalizer.fit(
-        parts["train"], selection.chosen, config.features.normalization, features.CATEGORICAL
+        parts["train"],
+        selection.chosen,
+        config.features.normalization,
+        features.CATEGORICAL,
+        config.features.clip,
     )
-    columns = [*COLUMNS, *selection.chosen]
+    columns = [*COLUMNS, clean.ADJUSTMENT, *selection.chosen]
     ready = {name: _canonical(scaler.apply(part[columns])) for name, part in parts.items()}
     groups: dict[str, list[str]] = {}
     for name in selection.chosen:
@@ -84,6 +109,7 @@ def build(bars: pd.DataFrame, config: DataConfig, now: pd.Timestamp | None = Non
         "quality": quality,
         "qualityBySymbol": {r.symbol: r.as_dict() for r in cleaned.reports},
         "calendars": {r.symbol: r.calendar for r in cleaned.reports if r.calendar},
+        **lineage(cleaned),
         "config": {
             "cleaning": config.cleaning.to_wire(),
             "features": config.features.to_wire(),

@@ -29,6 +29,11 @@ _COUNTS = (
     "missing",
     "filled",
     "dropped_missing",
+    "stale",
+    "spikes",
+    "withheld",
+    "splits",
+    "dividends",
     "outliers",
     "rows_out",
 )
@@ -47,6 +52,11 @@ class QualityReport:
     the rows with a readable, unique timestamp (`offCalendarRatio`) is held to
     `validation.maxOffCalendarRatio`, so a wrong calendar fails loudly instead
     of dropping bars behind a perfect completeness.
+    `stale` (a bar repeating the one before) and `spikes` (a one-bar move the
+    next bar takes back) count bars made missing as impossible; `withheld` the
+    newest bars, held back until a later bar says whether the last move was a
+    spike. `splits` and `dividends` count corporate actions applied (listed in
+    `actions`, each repaired bar in `repairs`).
     `expected` is the number of bars the calendar has between the symbol's
     own first and last timestamp (a listing or delisting inside the dataset's
     range is not a gap); `gaps` of them had no row and `missing` had a row
@@ -70,9 +80,18 @@ class QualityReport:
     missing: int = 0
     filled: int = 0
     dropped_missing: int = 0
+    stale: int = 0
+    spikes: int = 0
+    withheld: int = 0
+    splits: int = 0
+    dividends: int = 0
     outliers: int = 0
     rows_out: int = 0
     last: pd.Timestamp | None = None
+    actions: tuple[dict[str, object], ...] = ()
+    """Corporate actions applied: symbol, date, kind, ratio or dividend, origin."""
+    repairs: tuple[dict[str, object], ...] = ()
+    """Bars repaired as impossible: symbol, timestamp, what."""
     calendar: str = ""
 
     @property

@@ -41,6 +41,8 @@ class LiveFeatures:
     """The Dataset's rolling-statistics window (`features.window`)."""
     shift: FloatArray
     scale: FloatArray
+    bound: FloatArray | None = None
+    """+-bound per feature when the Dataset clips features (inf: not clipped)."""
 
     @classmethod
     def of(
@@ -58,11 +60,15 @@ class LiveFeatures:
             raise FeatureError(f"features {unknown} are not in the feature catalog")
         scaler = Normalizer.from_dict(normalization) if normalization else Normalizer.none()
         stats = [scaler.stats.get(n, (0.0, 1.0)) for n in names]
+        bound = None
+        if scaler.clip is not None:
+            bound = np.array([scaler.clip if n in scaler.stats else np.inf for n in names])
         return cls(
             tuple(names),
             config.window,
             np.array([s[0] for s in stats]),
             np.array([s[1] for s in stats]),
+            bound,
         )
 
     @cached_property
@@ -155,6 +161,9 @@ class LiveFeatures:
         scaled: FloatArray = (raw.astype(np.float32) - self.shift[:, None, None]) / self.scale[
             :, None, None
         ]
+        if self.bound is not None:
+            bound = self.bound[:, None, None]
+            scaled = np.clip(scaled, -bound, bound)
         return scaled
 
 
