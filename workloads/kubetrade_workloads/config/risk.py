@@ -33,9 +33,12 @@ class SizingMethod(StrEnum):
 
 
 class SizingConfig(Frozen):
-    """How large a new position is; unset fields come from the profile."""
+    """How large a position is; unset parameters come from the profile."""
 
+    # A profile never sets the method: a Model's targets are the weights it was
+    # trained and evaluated on, and no default may rescale them silently.
     method: SizingMethod | None = None
+    """Unset: targets are weights, traded as given. Set: each target is a signal in [-1, 1] sized by the method (docs/RISK.md)."""
     fraction: PositiveFraction | None = None
     """Fraction of equity per position for fixed_fraction sizing."""
     target_volatility: Annotated[float, Field(gt=0.0, le=5.0)] | None = None
