@@ -50,6 +50,23 @@ def test_one_classifier_reads_the_market_from_the_symbol(
     assert cadence.market_of_symbol(symbol) == market
 
 
+_FIAT = sorted(cadence.FIAT)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pair=st.lists(st.sampled_from(_FIAT), min_size=2, max_size=2, unique=True),
+    form=st.sampled_from(["{}{}", "{}/{}", "{}_{}", "{}-{}", "{}{}=X"]),
+    crypto=st.sampled_from(["BTC", "ETH", "SOL", "USDT", "DOGE"]),
+)
+def test_any_two_fiat_codes_are_fx_and_a_crypto_base_is_crypto(
+    pair: list[str], form: str, crypto: str
+) -> None:
+    assert cadence.market_of_symbol(form.format(*pair)) == cadence.Market.FX
+    assert calendars.resolve("auto", form.format(*pair)) == "24/5"
+    assert cadence.market_of_symbol(f"{crypto}/{pair[0]}") == cadence.Market.CRYPTO
+
+
 @pytest.mark.parametrize(
     ("symbol", "calendar"),
     [
@@ -144,6 +161,20 @@ def test_completeness_counts_from_each_symbols_first_bar_to_its_last() -> None:
     ipo = next(r for r in result.reports if r.symbol == "IPO")
     assert ipo.expected == len(delisted[delisted["symbol"] == "IPO"])
     validate.check(result.reports, ValidationConfig(), ["OLD", "IPO"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    listed=st.integers(0, 200),
+    kept=st.integers(30, 200),
+    symbol=st.sampled_from(["AAA", "EUR/USD", "BTC/USDT"]),
+)
+def test_a_listing_or_delisting_anywhere_is_no_gap(listed: int, kept: int, symbol: str) -> None:
+    raw = bars(symbols=("FULL", symbol), start="2021-01-04", end="2021-12-31")
+    own = raw[raw["symbol"] == symbol].iloc[listed : listed + kept]
+    result = clean(pd.concat([raw[raw["symbol"] == "FULL"], own]), KEEP, "1d")
+    report = next(r for r in result.reports if r.symbol == symbol)
+    assert (report.expected, report.gaps, report.completeness) == (len(own), 0, 1.0)
 
 
 def test_the_manifest_records_each_symbols_calendar() -> None:
