@@ -16,11 +16,12 @@ from typing import Any, cast
 import pytest
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
+from pydantic import ValidationError
 
-from kubetrade_operator.api import GROUP, KINDS, VERSION
+from kubetrade_operator.api import DATASET, GROUP, KINDS, MODEL, TRADING_SESSION, VERSION
 from kubetrade_operator.api.kinds import Kind
 from kubetrade_testing.cluster import Cluster
-from kubetrade_testing.specs import INVALID, VALID, Case, Spec, manifest, minimal_spec
+from kubetrade_testing.specs import INVALID, VALID, Case, Spec, manifest, minimal_spec, spec
 
 pytestmark = pytest.mark.integration
 
@@ -74,6 +75,95 @@ def test_api_server_rejects_invalid_spec(
     if case.status == 422:
         # Clients that read causes (kubectl, Argo CD) see the field there too.
         assert case.field in [cause.get("field") for cause in status["details"]["causes"]]
+
+
+# Holes the API server once let through: a scheme no workload can publish to (it
+# failed only at publish), symbols a Dataset would refuse, and a 900 KB template.env.
+HOLES = [
+    Case(
+        "storage-uri-ftp", DATASET, spec(DATASET, storageUri="ftp://host/bars"), "spec.storageUri"
+    ),
+    Case(
+        "storage-uri-bare-path", DATASET, spec(DATASET, storageUri="/data/bars"), "spec.storageUri"
+    ),
+    Case(
+        "artifact-uri-http", MODEL, spec(MODEL, artifactUri="http://host/ppo"), "spec.artifactUri"
+    ),
+    Case(
+        "session-symbol-with-space",
+        TRADING_SESSION,
+        spec(TRADING_SESSION, symbols=["BTC USDT"]),
+        "spec.symbols[0]",
+    ),
+    Case(
+        "session-symbol-leading-dash",
+        TRADING_SESSION,
+        spec(TRADING_SESSION, symbols=["AAPL", "-X"]),
+        "spec.symbols[1]",
+    ),
+    Case(
+        "env-900-kb",
+        DATASET,
+        spec(DATASET, template={"env": {f"K{i}": "x" * 4096 for i in range(220)}}),
+        "spec.template.env",
+    ),
+    Case(
+        "env-65-entries",
+        TRADING_SESSION,
+        spec(TRADING_SESSION, template={"env": {f"K{i}": "v" for i in range(65)}}),
+        "spec.template.env",
+    ),
+    Case(
+        "env-value-too-long",
+        MODEL,
+        spec(MODEL, template={"env": {"K": "x" * 4097}}),
+        "spec.template.env.K",
+    ),
+    Case(
+        "env-name-invalid",
+        DATASET,
+        spec(DATASET, template={"env": {"1=BAD": "v"}}),
+        "spec.template.env",
+    ),
+]
+ACCEPTED = [
+    ("storage-uri-s3", DATASET, spec(DATASET, storageUri="s3://bucket/bars")),
+    ("artifact-uri-file", MODEL, spec(MODEL, artifactUri="file:///var/lib/kubetrade/ppo")),
+    ("session-symbols", TRADING_SESSION, spec(TRADING_SESSION, symbols=["BTC/USDT", "BRK.B"])),
+    (
+        "env-at-the-bounds",
+        DATASET,
+        spec(DATASET, template={"env": {f"K_{i}": "x" * 4096 for i in range(64)}}),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", HOLES, ids=lambda c: c.id)
+def test_pydantic_rejects_each_hole_too(case: Case) -> None:
+    with pytest.raises(ValidationError):
+        case.kind.spec.model_validate(case.spec)
+
+
+@pytest.mark.parametrize("case", HOLES, ids=lambda c: c.id)
+def test_api_server_closes_the_holes(
+    custom_objects: k8s.CustomObjectsApi, namespace: str, case: Case
+) -> None:
+    with pytest.raises(k8s.ApiException) as info:
+        _create(custom_objects, case.kind, namespace, case.spec)
+    status = json.loads(info.value.body or "{}")
+    assert info.value.status == 422, status["message"]
+    assert case.field in status["message"]
+    causes = [cause.get("field") for cause in status["details"]["causes"]]
+    assert case.field in causes, causes
+
+
+@pytest.mark.parametrize(
+    ("kind", "body"), [(k, b) for _, k, b in ACCEPTED], ids=[i for i, _, _ in ACCEPTED]
+)
+def test_what_the_holes_leave_open_is_accepted(
+    custom_objects: k8s.CustomObjectsApi, namespace: str, kind: Kind, body: Spec
+) -> None:
+    assert _create(custom_objects, kind, namespace, body)["spec"] == _wire(kind, body)
 
 
 @pytest.mark.parametrize(
