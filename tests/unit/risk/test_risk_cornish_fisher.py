@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from kubetrade_testing import real_bars
 from kubetrade_workloads.reporting import tables
 from kubetrade_workloads.reporting.analysis import analyze
 from kubetrade_workloads.reporting.inputs import ReportData
@@ -124,3 +125,25 @@ def test_a_report_names_the_estimator_used() -> None:
     assert estimators["parametric"] == "parametric"
     rows = tables.var_table(analysis).rows
     assert "historical (cornish-fisher invalid)" in [row[0] for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("symbol", "start", "end", "cf_over_historical"),
+    [
+        ("GOOG", "2007-08-22", "2008-08-20", (0.5, 0.65)),  # earnings jumps up: CF far too low
+        ("AAPL", "2000-03-02", "2001-03-01", (1.4, 1.6)),  # the -52% crash: CF far too high
+    ],
+)
+def test_real_years_outside_the_domain_report_historical(
+    symbol: str, start: str, end: str, cf_over_historical: tuple[float, float]
+) -> None:
+    close = real_bars.split_adjusted_close(symbol)
+    r = close.pct_change().dropna()[start:end].to_numpy(dtype=np.float64)
+    assert 250 <= r.size <= 253  # one year of sessions
+    _, std, skew, kurt = var.moments(r)
+    historical = var.historical(r, 0.95)
+    raw = -(r.mean() + std * var.cornish_fisher_z(var._NORMAL.inv_cdf(0.05), skew, kurt))
+    low, high = cf_over_historical
+    assert low < raw / historical.var < high  # what the expansion alone would have said
+    est = var.estimate(r, "cornish_fisher", 0.95)
+    assert (est.estimator, est.var) == ("historical", historical.var)
