@@ -34,6 +34,8 @@ NEW_YORK = "America/New_York"
         ("EURUSD", cadence.Market.FX),
         ("EUR/USD", cadence.Market.FX),
         ("EURUSD=X", cadence.Market.FX),
+        ("JPY=X", cadence.Market.FX),  # Yahoo's USD/JPY
+        ("XYZ=X", cadence.Market.EQUITIES),
         ("EUR_USD", cadence.Market.FX),
         ("usd-jpy", cadence.Market.FX),
         ("AAPL", cadence.Market.EQUITIES),

@@ -60,10 +60,15 @@ _DASHED_CRYPTO_QUOTES = frozenset({"USD", "USDT", "USDC", "EUR", "GBP", "BTC", "
 # Exchange-style concatenations (BTCUSDT) end in a stablecoin.
 _STABLE_QUOTES = ("USDT", "USDC", "BUSD", "FDUSD")
 _FX_FORMS = re.compile(r"^([A-Z]{3})[/_\-]?([A-Z]{3})(?:=X)?$")
+_YAHOO_DOLLAR_FX = re.compile(r"^([A-Z]{3})=X$")  # JPY=X is USD/JPY
 
 
 def is_fx_pair(symbol: str) -> bool:
-    """EURUSD, EUR/USD, EUR_USD, EUR-USD, EURUSD=X: two ISO 4217 fiat codes."""
+    """EURUSD, EUR/USD, EUR_USD, EUR-USD, EURUSD=X: two ISO 4217 fiat codes
+    (Yahoo's JPY=X: the dollar against one)."""
+    dollar = _YAHOO_DOLLAR_FX.match(symbol.upper())
+    if dollar is not None:
+        return dollar[1] in FIAT and dollar[1] != "USD"
     match = _FX_FORMS.match(symbol.upper())
     return match is not None and match[1] in FIAT and match[2] in FIAT and match[1] != match[2]
 
