@@ -138,7 +138,7 @@ def test_real_years_outside_the_domain_report_historical(
     symbol: str, start: str, end: str, cf_over_historical: tuple[float, float]
 ) -> None:
     close = real_bars.split_adjusted_close(symbol)
-    r = close.pct_change().dropna()[start:end].to_numpy(dtype=np.float64)
+    r = var.clean_returns(close.pct_change().dropna()[start:end])
     assert 250 <= r.size <= 253  # one year of sessions
     _, std, skew, kurt = var.moments(r)
     historical = var.historical(r, 0.95)
