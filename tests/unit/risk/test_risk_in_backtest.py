@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from kubetrade_testing import real_bars
 from kubetrade_testing.sizing import Constant, alternating, risk_config
 from kubetrade_testing.sizing import history as sizing_history
 from kubetrade_workloads.backtest import BacktestSettings, run_events
@@ -111,3 +112,18 @@ def test_kelly_scales_with_edge_over_variance_and_never_bets_against_the_edge() 
     assert weights[0, 3] == 0.0
     half = _sized_run(history, [0.5, 0.5, 0.5, 0.5], method="kelly", kellyFraction=0.25)
     assert half[0] == pytest.approx(weights[0] / 2)  # conviction scales the bet
+
+
+def test_volatility_target_on_real_bars_sizes_each_stock_by_its_own_volatility() -> None:
+    # AAPL and IBM 2001-2003, no split inside: real volatility, changing bar by bar.
+    bars = real_bars.stocks("AAPL", "IBM", start="2001-01-01", end="2003-12-31")
+    history = History.from_frame(bars, ["AAPL", "IBM"])
+    weights = _sized_run(history, [1.0, 1.0], method="volatility_target", targetVolatility=0.1)
+    returns = history.close[1:] / history.close[:-1] - 1.0
+    start = CLOSE_FILLS.start
+    for k in range(len(weights)):
+        window = returns[start + k - LOOKBACK : start + k]  # the 60 returns up to the bar
+        vol = np.std(window, axis=0, ddof=1) * np.sqrt(252.0)
+        assert weights[k] == pytest.approx(np.minimum(0.1 / vol, 1.0), rel=1e-9), k
+        # Whichever stock swung more in its window got the smaller position.
+        assert (weights[k, 0] < weights[k, 1]) == (vol[0] > vol[1]), k
