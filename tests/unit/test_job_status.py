@@ -125,3 +125,13 @@ def test_a_model_waits_for_the_training_run_that_publishes_it() -> None:
     )
     failed = training_blocker({"status": {"phase": "Failed"}}, "r")
     assert failed is not None and failed.reason == "TrainingRunFailed"
+
+
+def test_a_body_older_than_the_status_written_is_outdated() -> None:
+    from kubetrade_operator.handlers.job_owner import outdated
+
+    body = {"metadata": {"generation": 1}}
+    assert outdated(body, {"observedGeneration": 2})  # a newer reconcile wrote this
+    assert not outdated(body, {"observedGeneration": 1})
+    assert not outdated({"metadata": {"generation": 3}}, {"observedGeneration": 2})
+    assert not outdated(body, {})  # nothing written yet

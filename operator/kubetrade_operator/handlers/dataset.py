@@ -12,7 +12,7 @@ from ..builders.dataset import build_dataset_children, job_name
 from ..builders.job_status import JobOutcome, bounded_status
 from ..settings import get_settings
 from .indexes import snapshot
-from .job_owner import follow_job, going, parse, reconciling, write_outcome, write_status
+from .job_owner import follow_job, going, outdated, parse, reconciling, write_outcome, write_status
 
 KIND = DATASET.kind
 
@@ -28,6 +28,8 @@ async def dataset_event(*, event: kopf.RawEvent, body: kopf.Body, **kwargs: Any)
 async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
     """Make sure this revision's Job exists and the status reflects it."""
     async with reconciling(KIND, body) as status:
+        if outdated(body, status):
+            return  # a newer generation was reconciled meanwhile
         owner = Owner.from_body(KIND, body)
         spec = parse(DatasetSpec, body)
         if isinstance(spec, JobOutcome):

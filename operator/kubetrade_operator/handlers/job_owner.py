@@ -118,6 +118,18 @@ async def reconciling(kind: str, body: dict[str, Any]) -> AsyncIterator[dict[str
             yield RECENT.freshest(meta["uid"], meta.get("resourceVersion"), body["status"])
 
 
+def outdated(body: dict[str, Any], status: dict[str, Any]) -> bool:
+    """Whether `body` is older than the generation a reconcile already wrote status for.
+
+    A Job's event reconciles the owner as the index held it when the event came,
+    and may wait for the owner's turn behind a reconcile of the next generation.
+    Going on with the older spec would write its status (and make its Job again,
+    the newer one's just deleted) over the newer one's.
+    """
+    observed = status.get("observedGeneration")
+    return isinstance(observed, int) and int(body["metadata"].get("generation") or 1) < observed
+
+
 async def write_status(
     kind: str, owner: Owner, current: dict[str, Any], desired: dict[str, Any]
 ) -> None:

@@ -23,7 +23,7 @@ from ..builders.model import (
 from ..conditions import merge
 from ..settings import get_settings
 from .indexes import latest, snapshot
-from .job_owner import follow_job, going, parse, reconciling, write_status
+from .job_owner import follow_job, going, outdated, parse, reconciling, write_status
 
 KIND = MODEL.kind
 EVALUATED = "Evaluated"
@@ -40,6 +40,8 @@ async def model_event(*, event: kopf.RawEvent, body: kopf.Body, **kwargs: Any) -
 async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
     """Evaluate this revision of the model and judge it by the spec's gates."""
     async with reconciling(KIND, body) as status:
+        if outdated(body, status):
+            return  # a newer generation was reconciled meanwhile
         owner = Owner.from_body(KIND, body)
         spec = parse(ModelSpec, body)
         if isinstance(spec, JobOutcome):

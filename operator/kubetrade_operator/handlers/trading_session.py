@@ -25,7 +25,7 @@ from ..conditions import FALSE, UNKNOWN, Cond, find, merge
 from ..pods import PodsReport, report
 from ..settings import get_settings
 from .indexes import latest, session_pods, snapshot
-from .job_owner import going, parse, reconciling, write_status
+from .job_owner import going, outdated, parse, reconciling, write_status
 
 KIND = TRADING_SESSION.kind
 
@@ -41,6 +41,8 @@ async def trading_session_event(*, event: kopf.RawEvent, body: kopf.Body, **kwar
 async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
     """Wait for a Ready Model, keep one trader at this revision, mirror its state."""
     async with reconciling(KIND, body) as status:
+        if outdated(body, status):
+            return  # a newer generation was reconciled meanwhile
         owner = Owner.from_body(KIND, body)
         spec = parse(TradingSessionSpec, body)
         if isinstance(spec, JobOutcome):

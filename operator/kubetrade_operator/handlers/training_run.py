@@ -15,7 +15,7 @@ from ..builders.job_status import JobOutcome, bounded_status, dataset_blocker
 from ..builders.training_run import build_model, build_training_children, job_name, model_name
 from ..settings import get_settings
 from .indexes import latest, snapshot
-from .job_owner import follow_job, going, parse, reconciling, write_outcome, write_status
+from .job_owner import follow_job, going, outdated, parse, reconciling, write_outcome, write_status
 
 KIND = TRAINING_RUN.kind
 
@@ -31,6 +31,8 @@ async def training_run_event(*, event: kopf.RawEvent, body: kopf.Body, **kwargs:
 async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
     """Wait for the Dataset, run this revision's Job, publish the Model."""
     async with reconciling(KIND, body) as status:
+        if outdated(body, status):
+            return  # a newer generation was reconciled meanwhile
         owner = Owner.from_body(KIND, body)
         spec = parse(TrainingRunSpec, body)
         if isinstance(spec, JobOutcome):
