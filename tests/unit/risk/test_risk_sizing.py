@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -113,6 +113,13 @@ signals = arrays(np.float64, st.integers(1, 8), elements=st.floats(-3.0, 3.0))
 moments = st.tuples(st.integers(0, 60), st.floats(-0.01, 0.01), st.floats(0.0, 0.01))
 
 
+@example(  # a subnormal variance: Kelly's mean / variance overflows, and is capped
+    signal=np.array([1.0, 0.0]),
+    stats=(40, 0.0078125, 5e-324),
+    method=SizingMethod.KELLY,
+    fraction=1.0,
+    cap=1.0,
+)
 @given(
     signal=signals,
     stats=moments,

@@ -30,6 +30,11 @@ class PriceHistory:
         self._covariances: dict[tuple[str, ...], Matrix | None] = {}
         self._moments: tuple[Matrix, Matrix, Matrix] | None = None
 
+    @property
+    def capacity(self) -> int:
+        """Bars of prices kept: older ones no longer change any estimate."""
+        return self._size
+
     def record(self, prices: Mapping[str, float]) -> None:
         """Add one bar's prices (non-positive or non-finite prices are left out)."""
         new = [s for s in prices if s not in self._columns]

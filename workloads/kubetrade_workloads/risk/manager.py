@@ -159,7 +159,7 @@ class RiskManager:
 
     def warm_up(self, prices: pd.DataFrame) -> None:
         """Prime the price history from a wide frame (one row per bar, one column per symbol)."""
-        for _, row in prices.iterrows():
+        for _, row in prices.tail(self._history.capacity).iterrows():
             self._history.record({str(k): float(v) for k, v in row.items() if pd.notna(v)})
 
     def on_bar(self, view: PortfolioView) -> None:

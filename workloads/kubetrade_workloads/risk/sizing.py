@@ -95,9 +95,14 @@ def sized_weights(
         risky = variance > 0.0
         safe = np.where(risky, variance, 1.0)
         if method == SizingMethod.VOLATILITY_TARGET:
-            estimate = np.where(risky, target_volatility / np.sqrt(safe * periods_per_year), np.inf)
+            with np.errstate(divide="ignore"):  # a variance that underflows: inf, capped
+                estimate = np.where(
+                    risky, target_volatility / np.sqrt(safe * periods_per_year), np.inf
+                )
         else:
-            edge = np.maximum(np.sign(signal) * kelly_fraction * mean / safe, 0.0)
+            with np.errstate(over="ignore", invalid="ignore"):  # a tiny variance: inf, capped
+                full = kelly_fraction * mean / safe
+                edge = np.where(np.sign(signal) * full > 0.0, np.abs(full), 0.0)
             estimate = np.where(risky, edge, 0.0)
         weight = np.where(count >= min_history, estimate, weight)
     out: Vector = signal * np.minimum(weight, cap)
