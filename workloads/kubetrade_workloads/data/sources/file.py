@@ -154,7 +154,8 @@ def to_bars(frame: pd.DataFrame, symbols: Sequence[str], origin: str) -> pd.Data
             f"{origin}: missing columns {missing}; found {[str(c) for c in frame.columns]}"
         )
     frame = frame.assign(symbol=frame["symbol"].astype(str))
-    unknown = [s for s in symbols if s not in set(frame["symbol"])]
+    present = set(frame["symbol"].unique())  # once: per symbol it was O(rows) each
+    unknown = [s for s in symbols if s not in present]
     if unknown:
         known = sorted(frame["symbol"].unique())
         raise SourceError(
