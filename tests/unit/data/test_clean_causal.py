@@ -14,12 +14,13 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubetrade_testing.bar_frames import bars
 from kubetrade_workloads.config.data import CleaningConfig, CorporateAction, FeatureConfig
-from kubetrade_workloads.data import features
+from kubetrade_workloads.data import features, outliers
 from kubetrade_workloads.data.clean import Cleaned, clean
 from kubetrade_workloads.data.sources.synthetic import SyntheticSource
 
@@ -174,3 +175,29 @@ def _same_features(short: Cleaned, long: Cleaned, exact: bool) -> None:
         np.testing.assert_array_equal(left, right)
     else:  # the same features of bars scaled by a factor: equal to rounding
         np.testing.assert_allclose(left, right, rtol=1e-4, atol=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 1200), st.integers(1, 400), st.floats(0.0, 0.9), st.integers(0, 2**16))
+def test_the_scale_a_bar_is_judged_by_reads_only_earlier_returns(
+    n: int, cut: int, zeros: float, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    returns = rng.standard_t(3, n) * 0.01
+    returns[rng.random(n) < zeros] = 0.0  # flat stretches: the mean stands in for the median
+    changed = returns.copy()
+    changed[cut:] = rng.normal(0, 1.0, max(n - cut, 0))
+    np.testing.assert_array_equal(
+        outliers.trailing_scale(returns)[:cut], outliers.trailing_scale(changed)[:cut]
+    )
+    # And it is the robust sigma of the LOOKBACK returns before the bar's block.
+    for t in rng.integers(0, max(n, 1), 5).tolist() if n else []:
+        start = t - t % outliers.REFRESH
+        seen = np.abs(returns[1:start])[-outliers.LOOKBACK :]
+        got = outliers.trailing_scale(returns)[t]
+        if len(seen) < outliers.MIN_HISTORY or n < outliers.MIN_HISTORY + 2:
+            assert np.isnan(got)
+            continue
+        median = float(np.median(seen))
+        want = 1.4826 * median if median > 0 else 1.2533 * float(seen.mean())
+        assert got == pytest.approx(want, rel=1e-12) if want > 0 else np.isnan(got)

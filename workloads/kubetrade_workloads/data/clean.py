@@ -200,7 +200,7 @@ def _listed(
     out: list[dict[str, object]] = [
         {"symbol": symbol, "timestamp": pd.Timestamp(t).isoformat(), "what": what}
         for what, times, mask in kinds
-        for t in np.asarray(times)[mask][:LISTED]
+        for t in pd.Index(times)[mask][:LISTED]
     ]
     return tuple(sorted(out, key=lambda r: str(r["timestamp"]))[:LISTED])
 

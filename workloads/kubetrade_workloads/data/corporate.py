@@ -31,6 +31,7 @@ from .outliers import Floats, Mask
 _FORWARD = (1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 15.0, 20.0, 25.0, 50.0)
 _REVERSE = (2.0, 3.0, 4.0, 5.0, 8.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 100.0)
 RATIOS = np.array(sorted((*_FORWARD, *(1.0 / r for r in _REVERSE))))
+_NARROWEST = float(np.abs(np.log(RATIOS)).min())
 GAP_TOLERANCE = 0.04
 """How far (log) an open may sit from the previous close over a ratio: splits
 of AAPL and MSFT in 2000-2005 gapped within 0.02, AAPL's 2000 crash by 0.052."""
@@ -134,9 +135,15 @@ def detect(values: Floats, valid: Mask) -> tuple[list[int], list[float]]:
         return [], []
     o, c, v = values[rows, 0], values[rows, 3], values[rows, 4]
     gap = np.log(c[:-1] / o[1:])  # bar k+1's gap: > 0 when the price fell
-    nearest = np.abs(gap[:, None] - np.log(RATIOS)[None, :]).argmin(axis=1)
-    ratio = RATIOS[nearest]
-    close = np.abs(gap - np.log(ratio)) <= GAP_TOLERANCE
+    # Only gaps as wide as the narrowest split's can be one: few, so the
+    # comparison with every ratio runs on a handful of bars.
+    wide = np.flatnonzero(np.abs(gap) >= _NARROWEST - GAP_TOLERANCE)
+    logs = np.log(RATIOS)
+    nearest = np.abs(gap[wide, None] - logs[None, :]).argmin(axis=1)
+    ratio = np.ones(len(gap))
+    ratio[wide] = RATIOS[nearest]
+    close = np.zeros(len(gap), dtype=bool)
+    close[wide] = np.abs(gap[wide] - logs[nearest]) <= GAP_TOLERANCE
     if not close.any():
         return [], []
     usual = (
