@@ -13,9 +13,12 @@ import pytest
 from kubetrade_testing.bar_frames import bars
 from kubetrade_workloads.__main__ import main
 from kubetrade_workloads.config import DataConfig, DataJob
+from kubetrade_workloads.config.data import FeatureConfig
 from kubetrade_workloads.data import job, pipeline
 from kubetrade_workloads.data.features import CATEGORICAL, catalog
+from kubetrade_workloads.data.features.live import LiveFeatures
 from kubetrade_workloads.market.bars import COLUMNS
+from kubetrade_workloads.market.history import History
 
 OWNER = {"apiVersion": "local", "kind": "Dataset", "name": "d", "namespace": "n", "uid": "u"}
 
@@ -129,6 +132,13 @@ def test_features_are_clipped_only_when_asked(built: pipeline.Dataset) -> None:
         pd.testing.assert_frame_equal(part[list(COLUMNS)], built.splits[name][list(COLUMNS)])
     unclipped = built.splits["train"][names].to_numpy()
     assert np.abs(unclipped).max() > 2.0 and "clip" not in built.manifest["normalization"]
+    # A trading session's features are clipped the same way, from the same record.
+    history = History.from_frame(raw[raw["symbol"] == "AAA"])
+    for record, bounded in ((clipped, True), (built, False)):
+        live = LiveFeatures.of(names, FeatureConfig(), record.manifest["normalization"])
+        rows = live.rows(history)
+        largest = np.nanmax(np.abs(rows))
+        assert largest <= 2.0 if bounded else largest > 2.0
 
 
 def test_the_data_job_publishes_what_the_status_reads(tmp_path: Path) -> None:
