@@ -35,6 +35,7 @@ STUCK = frozenset(
 )
 # Reasons a pod is restarting rather than waiting for something outside it.
 CRASHING = frozenset({"CrashLoopBackOff", "RunContainerError", "Restarted"})
+ENDED = frozenset({"Succeeded", "Failed"})
 MESSAGE_LIMIT = 600
 """Characters of a termination message kept (the kubelet keeps 4096 per container;
 the tail says most)."""
@@ -180,7 +181,10 @@ def report(
     current = live(pods)
     if not current:
         return PodsReport()
-    newest = current[-1]
+    # A pod that has ended (evicted, failed) next to one that has not is being
+    # replaced by it, whichever was created first within the same second.
+    running = [p for p in current if (p.get("status") or {}).get("phase") not in ENDED]
+    newest = (running or current)[-1]
     trouble = pod_trouble(newest)
     if trouble is None and long_running:
         trouble = restarted_since(newest, reported)

@@ -144,6 +144,9 @@ def test_the_newest_live_pod_speaks_and_restarts_add_up() -> None:
     assert seen.trouble is not None and seen.trouble.reason == "CreateContainerConfigError"
     assert seen.restarts == 2  # the pod being deleted counts no more
     assert report([]) == PodsReport()
+    evicted = _pod(phase="Failed", reason="Evicted", message="low on memory", name="z")
+    assert report([MISSING_SECRET, evicted]).trouble == pod_trouble(MISSING_SECRET)
+    assert report([evicted]).trouble == Trouble("Evicted", "low on memory")
 
 
 def test_a_restarted_trader_is_in_trouble_until_it_reports_again() -> None:
