@@ -132,25 +132,27 @@ def _parse_time(value: Any) -> dt.datetime | None:
         return None
 
 
-def restarted_since(pod: Mapping[str, Any], reported: str | None) -> Trouble | None:
-    """A restarted container running again, whose process has not reported since
-    it started: a crash loop between two crashes, not yet a workload that runs.
+def unreported(pod: Mapping[str, Any], reported: str | None) -> Trouble | None:
+    """A running container whose process has not reported since it started: a
+    workload that may yet die at start (a crash loop between two crashes, after a
+    restart), not yet one that runs. The Deployment counts it available all the same.
 
     `reported` is the time of the workload's last own report (the trader's
     heartbeat); a report after the container's latest start clears this.
     """
     for container in _containers(pod):
         running = (container.get("state") or {}).get("running") or {}
-        count = int(container.get("restartCount") or 0)
-        if not running or count == 0:
+        if not running:
             continue
         started, seen = _parse_time(running.get("startedAt")), _parse_time(reported)
         if started is not None and seen is not None and seen >= started:
             continue
+        name, count = container.get("name", ""), int(container.get("restartCount") or 0)
+        if count == 0:
+            return Trouble("Starting", f"container {name} runs and has not reported yet")
         last = termination(container) or "no exit recorded"
         message = (
-            f"container {container.get('name', '')} restarted ({count} restarts, last {last}) "
-            "and has not reported since"
+            f"container {name} restarted ({count} restarts, last {last}) and has not reported since"
         )
         return Trouble("Restarted", message)
     return None
@@ -175,7 +177,7 @@ def report(
 
     The trouble is the newest live pod's (older ones are being replaced);
     restarts add up over the live pods. For a `long_running` workload, a
-    restarted container that has not reported (`reported`: the time of its own
+    running container that has not reported (`reported`: the time of its own
     last report) since its latest start counts as trouble too.
     """
     current = live(pods)
@@ -187,5 +189,5 @@ def report(
     newest = (running or current)[-1]
     trouble = pod_trouble(newest)
     if trouble is None and long_running:
-        trouble = restarted_since(newest, reported)
+        trouble = unreported(newest, reported)
     return PodsReport(trouble, sum(restarts(p) for p in current))

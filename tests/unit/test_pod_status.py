@@ -149,18 +149,22 @@ def test_the_newest_live_pod_speaks_and_restarts_add_up() -> None:
     assert report([evicted]).trouble == Trouble("Evicted", "low on memory")
 
 
-def test_a_restarted_trader_is_in_trouble_until_it_reports_again() -> None:
+def test_a_running_trader_is_in_trouble_until_it_reports_since_its_start() -> None:
     pod = _pod(_running("2026-12-06T07:05:00Z", 4, _terminated(1, "boom")), phase="Running")
     assert report([pod]).trouble is None  # a Job's pod: the Job decides
     before = report([pod], long_running=True, reported="2026-12-06T07:04:59.5+00:00")
     assert before.trouble is not None and before.trouble.reason == "Restarted"
+    assert before.trouble.crashing
     assert "4 restarts, last exit code 1 (Error): boom" in before.trouble.message
     never = report([pod], long_running=True, reported=None)
     assert never.trouble is not None and never.trouble.crashing
     after = report([pod], long_running=True, reported="2026-12-06T07:05:03.25Z")
     assert after == PodsReport(None, 4)
+    # A first start is no crash, but no trading either until the trader says so.
     fresh = _pod(_running(STARTED, 0, {}), phase="Running")
-    assert report([fresh], long_running=True, reported=None).trouble is None
+    starting = report([fresh], long_running=True, reported=None).trouble
+    assert starting is not None and starting.reason == "Starting" and not starting.crashing
+    assert report([fresh], long_running=True, reported="2026-12-06T07:00:00.5Z").trouble is None
 
 
 def test_a_job_waiting_on_a_missing_secret_says_so_in_every_condition() -> None:

@@ -88,7 +88,8 @@ CONTRADICTED = frozenset({Phase.PENDING, Phase.RUNNING, Phase.HALTED})
 def with_pod_trouble(phase: Phase, conds: list[Cond], pods: PodsReport) -> tuple[Phase, list[Cond]]:
     """The session's phase and conditions, with its trader pod's reason for not
     running (a missing Secret, a crash loop, an image that cannot be pulled, no
-    node that fits) as the Ready condition: never Ready while the pod says otherwise."""
+    node that fits, a trader not reported since it started) as the Ready
+    condition: never Ready while the pod says otherwise."""
     trouble = pods.trouble
     if trouble is None or phase not in CONTRADICTED:
         return phase, conds
