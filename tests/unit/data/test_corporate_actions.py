@@ -148,3 +148,19 @@ def test_a_corporate_action_needs_one_meaningful_kind(
 ) -> None:
     with pytest.raises(ValidationError, match=message):
         CorporateAction(symbol="AAA", date=dt.date(2021, 6, 1), **fields)
+
+
+def test_a_split_in_minute_bars_is_found_at_the_session_open() -> None:
+    truth = one(bars(symbols=("AAA",), interval="1m", start="2021-01-04", end="2021-01-08"), "AAA")
+    opens = truth.index[truth["timestamp"].dt.strftime("%H:%M") == "14:30"]
+    truth.loc[opens, "volume"] *= 12  # an opening minute trades many times a midday one
+    at = int(opens[3])
+    result = clean(_unadjust(truth, at, 2.0), CleaningConfig(), "1m")
+    np.testing.assert_allclose(result.bars["close"], truth["close"], rtol=1e-12)
+    assert [(a["timestamp"], a["ratio"]) for a in _actions(result)] == [
+        (truth["timestamp"].iloc[at].isoformat(), 2.0)
+    ]
+    # The same jump in the middle of a session is no split: prices stay as printed.
+    midday = at + 200
+    raw = _unadjust(truth, midday, 2.0)
+    assert _actions(clean(raw, CleaningConfig(), "1m")) == []

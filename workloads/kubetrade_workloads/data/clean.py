@@ -46,6 +46,7 @@ from .quality import QualityReport, summarize
 _VALUES = [*PRICE_COLUMNS, "volume"]
 ADJUSTMENT = "adjustment"
 """The column of each bar's cumulative price factor: raw price = price x adjustment."""
+_DAY = 86_400 * 10**9  # nanoseconds
 LISTED = 1000
 """Repaired bars listed per symbol in the report (the counts are complete)."""
 
@@ -159,6 +160,7 @@ def _adjust(
     symbol: str,
     given: Sequence[corporate.Given],
     config: CleaningConfig,
+    intraday: bool = False,
 ) -> _Adjusted:
     """Impossible bars made missing and corporate actions applied, in the order
     that lets each step read clean bars: stale ticks (raw), given actions,
@@ -178,7 +180,8 @@ def _adjust(
     valid &= ~spikes & (np.arange(n) < withheld)
     actions = [corporate.Action(symbol, times[r], "given", g.ratio, g.dividend) for r, g in placed]
     if config.adjustment in (Adjustment.AUTO, Adjustment.ALL):
-        rows, ratios = corporate.detect(values, valid)
+        days = pd.DatetimeIndex(times).asi8 // _DAY if intraday else None
+        rows, ratios = corporate.detect(values, valid, days)
         taken = [r for r, g in placed if g.ratio is not None]
         found = [
             (r, q, None)
@@ -237,7 +240,8 @@ def _clean_symbol(
         values[on_calendar], columns=_VALUES, index=bars["timestamp"][on_calendar]
     )
     aligned = aligned.reindex(slots)
-    done = _adjust(aligned.to_numpy(), aligned.index, report.symbol, given, config)
+    intraday = len(slots) > 1 and bool((slots[1:] - slots[:-1]).min() < pd.Timedelta(days=1))
+    done = _adjust(aligned.to_numpy(), aligned.index, report.symbol, given, config, intraday)
     filled_values, keep, filled = _fill(done.values, config)
     keep[done.withheld :] = False  # unconfirmed: neither filled nor published
     kept, times, factor = filled_values[keep], aligned.index[keep], done.factor[keep]

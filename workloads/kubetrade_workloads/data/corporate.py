@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ..config.data import Adjustment, CorporateAction
@@ -124,10 +125,15 @@ def place(times: pd.Index, valid: Mask, actions: Sequence[Given]) -> list[tuple[
     return placed
 
 
-def detect(values: Floats, valid: Mask) -> tuple[list[int], list[float]]:
+def detect(
+    values: Floats, valid: Mask, days: npt.NDArray[np.int64] | None = None
+) -> tuple[list[int], list[float]]:
     """Bars whose gap from the previous valid close is a split; their ratios.
 
-    `values` are (n, 5) OHLCV rows, `valid` the rows with values. Each bar
+    `values` are (n, 5) OHLCV rows, `valid` the rows with values, `days` each
+    row's UTC day number when bars are intraday: a split then happens only at
+    a session's first bar, whose volume is judged against earlier sessions'
+    first bars (an opening minute trades many times a midday one). Each bar
     reads only itself and bars before it.
     """
     rows = np.flatnonzero(valid)
@@ -135,31 +141,30 @@ def detect(values: Floats, valid: Mask) -> tuple[list[int], list[float]]:
         return [], []
     o, c, v = values[rows, 0], values[rows, 3], values[rows, 4]
     gap = np.log(c[:-1] / o[1:])  # bar k+1's gap: > 0 when the price fell
+    opening = np.ones(len(rows), dtype=bool)
+    if days is not None:
+        opening[1:] = days[rows][1:] != days[rows][:-1]
     # Only gaps as wide as the narrowest split's can be one: few, so the
-    # comparison with every ratio runs on a handful of bars.
-    wide = np.flatnonzero(np.abs(gap) >= _NARROWEST - GAP_TOLERANCE)
+    # comparison with every ratio, and the volume's, runs on a handful of bars.
+    wide = np.flatnonzero((np.abs(gap) >= _NARROWEST - GAP_TOLERANCE) & opening[1:])
     logs = np.log(RATIOS)
     nearest = np.abs(gap[wide, None] - logs[None, :]).argmin(axis=1)
-    ratio = np.ones(len(gap))
-    ratio[wide] = RATIOS[nearest]
-    close = np.zeros(len(gap), dtype=bool)
-    close[wide] = np.abs(gap[wide] - logs[nearest]) <= GAP_TOLERANCE
-    if not close.any():
-        return [], []
-    usual = (
-        pd.Series(np.where(v > 0, v, np.nan))
-        .rolling(VOLUME_LOOKBACK, min_periods=1)
-        .median()
-        .to_numpy()[:-1]
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        surge = np.log(v[1:] / usual)
-    lo = np.minimum(0.0, np.log(ratio)) - VOLUME_TOLERANCE
-    hi = np.maximum(0.0, np.log(ratio)) + VOLUME_TOLERANCE
-    # No volume to judge by (FX, a zero-volume bar): the gap alone decides.
-    calm = ~np.isfinite(surge) | ((surge >= lo) & (surge <= hi))
-    hits = np.flatnonzero(close & calm)
-    return [int(rows[k + 1]) for k in hits], [float(ratio[k]) for k in hits]
+    near = np.abs(gap[wide] - logs[nearest]) <= GAP_TOLERANCE
+    found: tuple[list[int], list[float]] = ([], [])
+    for k, j in zip(wide[near].tolist(), nearest[near].tolist(), strict=True):
+        ratio = float(RATIOS[j])
+        before = v[: k + 1][opening[: k + 1]][-VOLUME_LOOKBACK:]
+        before = before[before > 0]
+        if len(before) and v[k + 1] > 0:
+            surge = float(np.log(v[k + 1] / np.median(before)))
+            lo = min(0.0, np.log(ratio)) - VOLUME_TOLERANCE
+            hi = max(0.0, np.log(ratio)) + VOLUME_TOLERANCE
+            if not lo <= surge <= hi:
+                continue
+        # No volume to judge by (FX, a zero-volume bar): the gap alone decides.
+        found[0].append(int(rows[k + 1]))
+        found[1].append(ratio)
+    return found
 
 
 def factors(
