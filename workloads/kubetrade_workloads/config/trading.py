@@ -142,10 +142,7 @@ class TradingConfig(Frozen):
     feed: FeedType = FeedType.SYNTHETIC
     feed_url: Endpoint | None = None
     """Market-data endpoint override for the alpaca and ccxt feeds."""
-    symbols: (
-        Annotated[list[Symbol], Field(min_length=1, max_length=200)]
-        | None
-    ) = None
+    symbols: Annotated[list[Symbol], Field(min_length=1, max_length=200)] | None = None
     """Symbols to trade; the model's symbols when unset."""
     interval: Interval = Interval.DAY
     bar_seconds: Annotated[float, Field(gt=0.0, le=86400.0)] | None = None
