@@ -4,6 +4,7 @@ action is listed; the `adjustment` column maps every bar back to raw prices."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from kubetrade_testing.bar_frames import bars, one
 from kubetrade_workloads.config.data import CleaningConfig, CorporateAction
 from kubetrade_workloads.data import corporate
 from kubetrade_workloads.data.clean import Cleaned, clean
+from kubetrade_workloads.data.sources.file import FileSource
 
 PRICES = ["open", "high", "low", "close"]
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -164,3 +166,34 @@ def test_a_split_in_minute_bars_is_found_at_the_session_open() -> None:
     midday = at + 200
     raw = _unadjust(truth, midday, 2.0)
     assert _actions(clean(raw, CleaningConfig(), "1m")) == []
+
+
+def test_a_files_stock_splits_and_dividends_columns_are_taken_as_given(tmp_path: Path) -> None:
+    # yfinance's history(actions=True) written with to_csv: Date index, then the columns.
+    truth = one(bars(symbols=("AAA",)), "AAA")
+    raw = _unadjust(truth, 180, 4.0)
+    table = pd.DataFrame(
+        {
+            "Date": raw["timestamp"].dt.strftime("%Y-%m-%d"),
+            "Open": raw["open"],
+            "High": raw["high"],
+            "Low": raw["low"],
+            "Close": raw["close"],
+            "Volume": raw["volume"],
+            "Dividends": 0.0,
+            "Stock Splits": 0.0,
+        }
+    )
+    table.loc[180, "Stock Splits"] = 4.0
+    table.loc[90, "Dividends"] = 0.5
+    path = tmp_path / "AAA.csv"
+    table.to_csv(path, index=False)
+    fetched = FileSource(str(path)).fetch(["AAA"], "1d", dt.date(2021, 1, 1), None)
+    result = clean(fetched, CleaningConfig(adjustment="all"), "1d")
+    assert [(a["origin"], a["kind"]) for a in _actions(result)] == [
+        ("given", "dividend"),
+        ("given", "split"),
+    ]
+    after = result.bars.iloc[90:]
+    np.testing.assert_allclose(after["close"], truth["close"].iloc[90:], rtol=1e-12)
+    assert (result.bars["adjustment"].iloc[:90] > 4.0).all()

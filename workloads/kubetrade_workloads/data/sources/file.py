@@ -46,7 +46,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "low": ("low", "l"),
     "close": ("close", "c"),
     "volume": ("volume", "vol", "v"),
+    # Corporate actions, as yfinance writes them ("Stock Splits", "Dividends"):
+    # cleaning takes them as given (see data/corporate.py).
+    "split": ("split", "splits", "stocksplits", "splitratio"),
+    "dividend": ("dividend", "dividends"),
 }
+ACTIONS = ("split", "dividend")
 # What pandas names a column whose header cell is empty: an index written by to_csv.
 _INDEX_NAMES = ("", "unnamed:0", "index")
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
@@ -165,7 +170,7 @@ def to_bars(frame: pd.DataFrame, symbols: Sequence[str], origin: str) -> pd.Data
     frame = frame[frame["symbol"].isin(list(symbols))]
     frame = frame.assign(timestamp=parse_timestamps(frame["timestamp"], origin))
     frame = _numbers(frame, origin)
-    return frame[list(bars.COLUMNS)]
+    return frame[[*bars.COLUMNS, *(c for c in ACTIONS if c in frame.columns)]]
 
 
 def read_table(uri: str) -> pd.DataFrame:
@@ -209,6 +214,17 @@ def survey(uri: str) -> tuple[list[str], dt.date | None]:
     return symbols, pd.Timestamp(first).date()
 
 
+def _with_actions(out: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """`out` (canonical bars) with the file's split and dividend columns, if it has them."""
+    kept = [c for c in ACTIONS if c in frame.columns]
+    if not kept:
+        return out
+    keys = ["symbol", "timestamp"]
+    table = frame[[*keys, *kept]].drop_duplicates(keys, keep="last")
+    table = table.assign(timestamp=table["timestamp"].astype(out["timestamp"].dtype))
+    return out.merge(table, on=keys, how="left")
+
+
 class FileSource:
     """Bars from a file the user provides; nothing is cached (it may change in place)."""
 
@@ -232,6 +248,7 @@ class FileSource:
         if naive:  # the wall time stands in for UTC while the window is cut, then goes back
             frame = frame.assign(timestamp=stamps.dt.tz_localize("UTC"))
         out = finish(frame, source=self.name, symbols=symbols, start=start, end=end)
+        out = _with_actions(out, frame)
         if naive:
             out["timestamp"] = out["timestamp"].dt.tz_localize(None)
         return out
