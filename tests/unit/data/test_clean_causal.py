@@ -27,7 +27,11 @@ from kubetrade_workloads.data.sources.synthetic import SyntheticSource
 PRICES = ["open", "high", "low", "close"]
 FEATURES = FeatureConfig(window=10, groups=["returns", "trend", "volume", "statistics"])
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SPANS = {"1d": ("2021-01-04", "2022-03-31"), "1h": ("2021-03-01", "2021-05-28")}
+SPANS = {
+    "1d": ("2021-01-04", "2022-03-31"),
+    "1h": ("2021-03-01", "2021-05-28"),
+    "1m": ("2021-03-01", "2021-03-04"),
+}
 
 
 def _source(name: str, interval: str, seed: int) -> pd.DataFrame:
@@ -103,7 +107,7 @@ def _returns(frame: pd.DataFrame) -> np.ndarray:
 @SETTINGS
 @given(
     st.sampled_from(["frames", "synthetic"]),
-    st.sampled_from(["1d", "1h"]),
+    st.sampled_from(["1d", "1h", "1m"]),
     faults(),
     st.sampled_from(["ffill", "none"]),
     st.integers(0, 6),
