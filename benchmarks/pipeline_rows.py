@@ -197,5 +197,5 @@ def report(quick: bool, indicators: Callable[[Any], list[object]]) -> None:
         print(
             f"| {label} | {a.symbol_years:g} | {a.per_minute(True):,.0f}/min | "
             f"{a.per_minute(False):,.0f}/min | {b.symbol_years:g} | {b.per_minute(True):,.1f}/min | "
-            f"{b.per_minute(False):,.1f}/min | {a.per_minute(True) / b.per_minute(True):,.0f}x |"
+            f"{b.per_minute(False):,.1f}/min | {a.per_minute(True) / b.per_minute(True):,.1f}x |"
         )
