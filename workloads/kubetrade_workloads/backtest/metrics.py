@@ -21,6 +21,8 @@ return NaN, meaning "undefined":
 
 Win rate, profit factor and expectancy count bars, not round-trip trades (as
 quantstats does): a three-day trade with two up days is two wins and a loss.
+Unlike quantstats, a bar whose return is within 1e-12 of zero has not moved:
+float noise must not decide a win rate.
 `max_drawdown` is a negative fraction (empyrical's sign); durations count bars.
 Missing values (NaN) are ignored as empyrical does; infinite values raise.
 """
@@ -222,9 +224,21 @@ def calmar(annual: float, deepest: float) -> float:
     return _finite(annual / abs(deepest))
 
 
+# A bar's return within this of zero did not move: it is the last bit of an
+# equity recomputed another way (cash plus flat positions summed in another
+# order gives 1e-16), and counting it would make a win rate depend on that order.
+_STILL = 1e-12
+
+
+def _moves(returns: ArrayLike) -> FloatArray:
+    """Returns without NaN, those within float noise of zero set to exactly zero."""
+    r = clean_returns(returns)
+    return np.where(np.abs(r) > _STILL, r, 0.0)
+
+
 def win_rate(returns: ArrayLike) -> float:
     """Share of non-zero bars that gained; NaN when no bar moved."""
-    r = clean_returns(returns)
+    r = _moves(returns)
     moved = np.count_nonzero(r)
     if moved == 0:
         return math.nan
@@ -233,7 +247,7 @@ def win_rate(returns: ArrayLike) -> float:
 
 def profit_factor(returns: ArrayLike) -> float:
     """Sum of gains over the absolute sum of losses; NaN without a loss."""
-    r = clean_returns(returns)
+    r = _moves(returns)
     losses = -float(np.minimum(r, 0.0).sum())
     if losses == 0:
         return math.nan
@@ -242,7 +256,7 @@ def profit_factor(returns: ArrayLike) -> float:
 
 def expectancy(returns: ArrayLike) -> float:
     """Expected return of a bar that moved: win rate x average win + loss rate x average loss."""
-    r = clean_returns(returns)
+    r = _moves(returns)
     moved = np.count_nonzero(r)
     if moved == 0:
         return math.nan
