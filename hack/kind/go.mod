@@ -1,0 +1,3 @@
+module kubetrade.local/kindnode
+
+go 1.26.0
