@@ -1,10 +1,12 @@
 """The Dockerfiles under images/: hadolint-clean, multi-stage, non-root, pinned,
 copying only files that exist (and that .dockerignore lets through), and
-installing the right extras: the operator none (no torch), the workloads all."""
+installing the right extras: the operator none (no torch, no data stack), the
+workloads all, dependencies first (images/requirements.py) and the project after."""
 
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import shutil
 import subprocess
@@ -19,6 +21,8 @@ IMAGES = {p.parent.name: p for p in sorted((REPO / "images").glob("*/Dockerfile"
 WORKLOAD_EXTRAS = {"data", "backtest", "train", "trade"}
 EXPECTED_EXTRAS = {"operator": set(), "workload": WORKLOAD_EXTRAS, "workload-gpu": WORKLOAD_EXTRAS}
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+# What the operator image leaves out; its handlers must never import these.
+OPERATOR_EXCLUDES = {"numpy", "pandas", "pyarrow"}
 
 
 def instructions(path: Path) -> list[tuple[str, str]]:
@@ -49,10 +53,23 @@ def test_hadolint_finds_nothing(name: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def _resolve(base: str, steps: list[tuple[str, str]]) -> str:
+    """A FROM argument with the ARG defaults declared before it substituted."""
+    defaults = dict(args.split("=", 1) for word, args in steps if word == "ARG" and "=" in args)
+    return re.sub(r"\$\{?(\w+)\}?", lambda m: defaults.get(m.group(1), m.group(0)), base)
+
+
+@pytest.mark.parametrize("name", sorted(IMAGES))
+def test_the_base_is_a_build_argument_defaulting_to_a_public_python(name: str) -> None:
+    steps = instructions(IMAGES[name])
+    assert steps[0] == ("ARG", "BASE_IMAGE=python:3.11.14-slim-bookworm"), steps[0]
+    assert [a.split()[0] for w, a in steps if w == "FROM"] == ["${BASE_IMAGE}"] * 2
+
+
 @pytest.mark.parametrize("name", sorted(IMAGES))
 def test_multi_stage_pinned_and_non_root(name: str) -> None:
     steps = instructions(IMAGES[name])
-    bases = [args.split()[0] for word, args in steps if word == "FROM"]
+    bases = [_resolve(args.split()[0], steps) for word, args in steps if word == "FROM"]
     assert len(bases) >= 2, "multi-stage: build, then a clean runtime stage"
     for base in bases:
         image, _, tag = base.partition(":")
@@ -95,40 +112,82 @@ def test_copied_files_exist_in_the_build_context(name: str) -> None:
             assert _allowed_by_dockerignore(path), f"{name}: .dockerignore drops {source}"
 
 
-def _installed_extras(path: Path) -> list[set[str]]:
-    """The extras of each `pip install` of the project itself (`.` or `".[a,b]"`)."""
-    found = []
-    for word, args in instructions(path):
-        if word != "RUN":
-            continue
-        for match in re.finditer(r"pip install[^&;]*?\s\"?\.(\[([a-z,]+)\])?\"?(\s|$)", args):
-            found.append(set(match.group(2).split(",")) if match.group(2) else set())
-    return found
+def _requirement_sets(path: Path) -> list[list[str]]:
+    """The arguments of each `images/requirements.py` run whose output pip installs."""
+    return [
+        match.group(1).split()
+        for word, args in instructions(path)
+        if word == "RUN"
+        for match in re.finditer(r"python images/requirements.py ([^>)&;]*?)\s*>", args)
+    ]
+
+
+def _project_installs(path: Path) -> list[str]:
+    """The arguments of each `pip install` of the project itself (`.` or `".[a,b]"`)."""
+    return [
+        match.group(0)
+        for word, args in instructions(path)
+        if word == "RUN"
+        for match in re.finditer(r"pip install[^&;]*?\s\"?\.(\[[a-z,]+\])?\"?(\s|$)", args)
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(IMAGES))
-def test_each_image_installs_the_project_with_its_extras(name: str) -> None:
-    installs = _installed_extras(IMAGES[name])
-    assert installs == [EXPECTED_EXTRAS[name]], installs
+def test_each_image_installs_its_extras_first_and_the_project_without_deps(name: str) -> None:
+    (args,) = _requirement_sets(IMAGES[name])
+    extras = {a for a in args if not a.startswith("-") and "," not in a}
+    assert extras == EXPECTED_EXTRAS[name], args
     assert EXPECTED_EXTRAS[name] <= set(PYPROJECT["optional-dependencies"])
-
-
-def test_the_operator_image_stays_free_of_torch() -> None:
-    base = " ".join(PYPROJECT["dependencies"]).lower()
-    assert not {"torch", "stable-baselines3", "tensorboard"} & set(
-        re.findall(r"[a-z0-9_-]+(?===)", base)
+    (install,) = _project_installs(IMAGES[name])
+    assert "--no-deps" in install and install.rstrip().endswith(" ."), install
+    text = IMAGES[name].read_text()
+    assert text.index("requirements.py") < text.index("COPY operator/"), (
+        "dependencies are installed before the code is copied, so a code change keeps them"
     )
 
 
-def test_the_cpu_torch_pin_is_the_train_extras() -> None:
-    # The workload image installs torch alone first, reading its pin with this sed expression.
-    pins = re.findall(r'^ *"(torch==[^"]*)",*$', (REPO / "pyproject.toml").read_text(), flags=re.M)
-    train = [r for r in PYPROJECT["optional-dependencies"]["train"] if r.startswith("torch==")]
-    assert pins == train and len(pins) == 1
-    assert (
-        'sed -n \'s/^ *"\\(torch==[^"]*\\)",*$/\\1/p\' pyproject.toml'
-        in IMAGES["workload"].read_text()
+def test_the_operator_image_leaves_out_torch_and_the_data_stack() -> None:
+    (args,) = _requirement_sets(IMAGES["operator"])
+    assert args[args.index("--exclude") + 1].split(",") == sorted(OPERATOR_EXCLUDES)
+    base = {n.split("==")[0].split("[")[0].lower() for n in PYPROJECT["dependencies"]}
+    assert not {"torch", "stable-baselines3", "tensorboard"} & base
+
+
+def test_the_operator_never_imports_what_its_image_leaves_out() -> None:
+    # A fresh interpreter where importing any left-out package fails, as in the image:
+    # the entry point and every handler module must still import.
+    blocked = sorted(OPERATOR_EXCLUDES)
+    script = (
+        "import importlib, pkgutil, sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name.split('.')[0] in {blocked!r}:\n"
+        "            raise ImportError('left out of the operator image: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import kubetrade_operator.__main__, kubetrade_operator.handlers as h\n"
+        "for m in pkgutil.walk_packages(h.__path__, h.__name__ + '.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "print(len(sys.modules))\n"
     )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        cwd=REPO,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert int(result.stdout) > 100, "the handlers were imported"
+
+
+def test_the_cpu_image_installs_torch_alone_at_the_train_pin_first() -> None:
+    text = IMAGES["workload"].read_text()
+    assert '"$(python images/requirements.py --only torch train)"' in text
+    assert text.index("--only torch train") < text.index("data backtest train trade")
+    assert "ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu" in text
 
 
 @pytest.mark.parametrize("name", sorted(IMAGES))

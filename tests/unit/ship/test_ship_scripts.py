@@ -10,12 +10,19 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 
 
-def _fake_docker(folder: Path, info_exit: int) -> None:
+def _fake_docker(folder: Path, info_exit: int, fail: str = "") -> None:
+    """A `docker` that logs its calls; `info` exits `info_exit`, calls matching `fail` 1."""
     docker = folder / "docker"
+    failing = f'case "$*" in {fail}) exit 1;; esac\n' if fail else ""
     docker.write_text(
-        f'#!/bin/sh\n[ "$1" = info ] && exit {info_exit}\necho "docker $*" >> {folder}/calls\n'
+        f'#!/bin/sh\n[ "$1" = info ] && exit {info_exit}\n'
+        f'echo "docker $*" >> {folder}/calls\n{failing}'
     )
     docker.chmod(0o755)
+
+
+def _builds(folder: Path) -> list[str]:
+    return [c for c in (folder / "calls").read_text().splitlines() if c.startswith("docker build ")]
 
 
 @pytest.mark.parametrize("script", ["hack/images.sh", "hack/kind-e2e.sh"])
@@ -44,15 +51,18 @@ def test_images_script_fails_fast_without_docker_at_all(tmp_path: Path) -> None:
     assert result.returncode == 2 and "docker is not installed" in result.stderr
 
 
-def test_images_script_builds_each_image_from_the_repository_root(tmp_path: Path) -> None:
-    _fake_docker(tmp_path, info_exit=0)
+def _run_images(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": f"{tmp_path}:/usr/bin:/bin",
         "HOME": str(tmp_path),
         "REGISTRY": "reg.example/kt",
         "TAG": "t1",
+        # Never probe the network from a unit test.
+        "TORCH_INDEX_URL": "https://torch.example/cpu",
+        "CA_BUNDLE": str(tmp_path / "ca.pem"),
+        **env,
     }
-    result = subprocess.run(
+    return subprocess.run(
         ["bash", "hack/images.sh"],
         cwd=REPO,
         env=env,
@@ -61,9 +71,32 @@ def test_images_script_builds_each_image_from_the_repository_root(tmp_path: Path
         timeout=30,
         check=False,
     )
+
+
+def test_images_script_builds_each_image_from_the_repository_root(tmp_path: Path) -> None:
+    _fake_docker(tmp_path, info_exit=0)
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    result = _run_images(tmp_path)
     assert result.returncode == 0, result.stderr
-    calls = (tmp_path / "calls").read_text().splitlines()
-    assert calls == [
-        f"docker build -f images/{name}/Dockerfile -t reg.example/kt/{name}:t1 ."
-        for name in ("operator", "workload", "workload-gpu")
-    ]
+    builds = _builds(tmp_path)
+    assert len(builds) == 3
+    for name, call in zip(("operator", "workload", "workload-gpu"), builds, strict=True):
+        assert call.endswith(f" -f images/{name}/Dockerfile -t reg.example/kt/{name}:t1 ."), call
+        # The default base was present (the fake inspects everything), so it is used.
+        assert "--build-arg BASE_IMAGE=python:3.11.14-slim-bookworm" in call
+        assert f"--secret id=ca,src={tmp_path}/ca.pem" in call, "the CA bundle, as a secret"
+        assert ("TORCH_INDEX_URL=https://torch.example/cpu" in call) == (name == "workload")
+
+
+def test_images_script_falls_back_to_the_debian_base_when_the_default_cannot_be_pulled(
+    tmp_path: Path,
+) -> None:
+    _fake_docker(tmp_path, info_exit=0, fail="'image inspect python:'*|'pull '*")
+    result = _run_images(tmp_path, NO_CACHE="1")
+    assert result.returncode == 0, result.stderr
+    assert "cannot be pulled" in result.stderr
+    builds = _builds(tmp_path)
+    assert len(builds) == 3
+    for call in builds:
+        assert "--build-arg BASE_IMAGE=kubetrade.local/base:bookworm-python3.11" in call
+        assert "--no-cache" in call and "--secret" not in call, "no CA bundle, no secret"
