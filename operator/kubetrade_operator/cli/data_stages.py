@@ -90,7 +90,7 @@ def preprocess(
     Writes features.parquet (bars and every candidate feature, not normalised)
     and preprocess.json (the quality report and config) for `data split`.
     """
-    from kubetrade_workloads.data import stages
+    from kubetrade_workloads.data import pipeline, stages
     from kubetrade_workloads.data.sources import get_source
 
     with one_line_errors():
@@ -113,7 +113,7 @@ def preprocess(
         data = config(tree)
         src = data.source
         frame = get_source(src).fetch(src.symbols, src.interval, src.start, src.end)
-        result = stages.preprocess(frame, data)
+        result = pipeline.preprocess(frame, data)
         stages.save(result, uri_of(output))
     echo(
         {
@@ -138,7 +138,7 @@ def split(
     The splits.* and features.* (selection, normalisation) keys apply; the
     rest was settled by `data preprocess`.
     """
-    from kubetrade_workloads.data import publish, stages
+    from kubetrade_workloads.data import pipeline, publish, stages
 
     with one_line_errors():
         manifest = read_manifest(file) if file else Manifest({}, None)
@@ -147,7 +147,7 @@ def split(
             key: value for key, value in manifest.data.items() if key in ("splits", "features")
         }
         tree = merge(base, {**ratios(splits), "splits.embargo": embargo}, set_)
-        dataset = stages.finish(result, config(tree))
+        dataset = pipeline.finish(result, config(tree))
         out = uri_of(output)
         published = publish.write_dataset(out, dataset.splits, dataset.manifest)
     echo(

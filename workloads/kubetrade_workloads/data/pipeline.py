@@ -63,8 +63,19 @@ def _folds(parts: dict[str, pd.DataFrame], config: DataConfig) -> list[dict[str,
     return [fold.as_dict() for fold in splits.walk_forward(seen, walk, config.splits.embargo)]
 
 
-def build(bars: pd.DataFrame, config: DataConfig, now: pd.Timestamp | None = None) -> Dataset:
-    """Run the pipeline on `bars`; raise on anything that would make a wrong dataset.
+@dataclass(frozen=True)
+class Preprocessed:
+    """Clean bars with every candidate feature, and what the manifest says of them."""
+
+    frame: pd.DataFrame
+    names: tuple[str, ...]
+    meta: dict[str, Any]
+
+
+def preprocess(
+    bars: pd.DataFrame, config: DataConfig, now: pd.Timestamp | None = None
+) -> Preprocessed:
+    """The first half: clean, validate and make every candidate feature.
 
     `now` is what staleness is measured to; by default the source's end, or
     the current time when the source has no end.
@@ -75,8 +86,28 @@ def build(bars: pd.DataFrame, config: DataConfig, now: pd.Timestamp | None = Non
         now = pd.Timestamp(source.end, tz="UTC")
     validate.check(cleaned.reports, config.validation, source.symbols, now)
     made = features.compute(cleaned.bars, config.features)
-    parts = splits.split(with_adjustment(made.frame, cleaned.bars), config.splits)
-    selection = features.select(parts["train"], made.names, config.features)
+    meta: dict[str, Any] = {
+        "interval": str(source.interval),
+        "source": source.to_wire(),
+        "features": list(made.names),
+        "quality": cleaned.quality()
+        | {"warmupRows": made.warmup_rows, "featureValuesFilled": made.filled_values},
+        "qualityBySymbol": {r.symbol: r.as_dict() for r in cleaned.reports},
+        "calendars": {r.symbol: r.calendar for r in cleaned.reports if r.calendar},
+        **lineage(cleaned),
+        "config": {
+            "cleaning": config.cleaning.to_wire(),
+            "features": config.features.to_wire(),
+            "validation": config.validation.to_wire(),
+        },
+    }
+    return Preprocessed(with_adjustment(made.frame, cleaned.bars), made.names, meta)
+
+
+def finish(result: Preprocessed, config: DataConfig) -> Dataset:
+    """The second half: split, select and normalise the features (+ walk-forward folds)."""
+    parts = splits.split(result.frame, config.splits)
+    selection = features.select(parts["train"], result.names, config.features)
     if not selection.chosen:
         raise features.FeatureError(
             "features: selection dropped every feature on the training split; "
@@ -89,32 +120,25 @@ def build(bars: pd.DataFrame, config: DataConfig, now: pd.Timestamp | None = Non
         features.CATEGORICAL,
         config.features.clip,
     )
-    columns = [*COLUMNS, clean.ADJUSTMENT, *selection.chosen]
+    # The bars and what travels with them (each bar's adjustment), then the chosen features.
+    carried = [c for c in result.frame.columns if c not in COLUMNS and c not in result.names]
+    columns = [*COLUMNS, *carried, *selection.chosen]
     ready = {name: _canonical(scaler.apply(part[columns])) for name, part in parts.items()}
     groups: dict[str, list[str]] = {}
     for name in selection.chosen:
         groups.setdefault(str(features.GROUP_OF[name]), []).append(name)
-    quality = cleaned.quality() | {
-        "warmupRows": made.warmup_rows,
-        "featureValuesFilled": made.filled_values,
-    }
-    manifest: dict[str, Any] = {
-        "interval": str(source.interval),
-        "source": source.to_wire(),
+    manifest = result.meta | {
         "features": list(selection.chosen),
         "featureGroups": groups,
         "featureSelection": selection.as_dict(),
         "normalization": scaler.as_dict(),
         "folds": _folds(parts, config),
-        "quality": quality,
-        "qualityBySymbol": {r.symbol: r.as_dict() for r in cleaned.reports},
-        "calendars": {r.symbol: r.calendar for r in cleaned.reports if r.calendar},
-        **lineage(cleaned),
-        "config": {
-            "cleaning": config.cleaning.to_wire(),
-            "features": config.features.to_wire(),
-            "validation": config.validation.to_wire(),
-            "splits": config.splits.to_wire(),
-        },
+        "config": result.meta["config"]
+        | {"features": config.features.to_wire(), "splits": config.splits.to_wire()},
     }
     return Dataset(ready, manifest)
+
+
+def build(bars: pd.DataFrame, config: DataConfig, now: pd.Timestamp | None = None) -> Dataset:
+    """Run the pipeline on `bars`; raise on anything that would make a wrong dataset."""
+    return finish(preprocess(bars, config, now), config)

@@ -5,11 +5,12 @@ command line also offers the steps apart (`trading-cli data preprocess`,
 `split`, `validate`), so a user can look at the features before committing to
 splits, or re-check a Dataset someone published:
 
-- `preprocess`: bars -> clean -> validate -> features, neither split nor
-  normalised; saved as `features.parquet` plus `preprocess.json` (what the
-  manifest needs to know about those steps);
-- `finish`: that frame -> split -> select -> normalise (+ folds), the same
-  splits and manifest `pipeline.build` makes from the same bars and config;
+- `preprocess` (`pipeline.preprocess`, the first half of `pipeline.build`):
+  bars -> clean -> validate -> features, neither split nor normalised; saved
+  here as `features.parquet` plus `preprocess.json` (what the manifest needs
+  to know about those steps);
+- `finish` (`pipeline.finish`, the second half): that frame -> split ->
+  select -> normalise (+ folds);
 - `verify`: a published Dataset read back: each file's sha256 and rows
   against its manifest, each symbol's quality against the thresholds.
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any
 
 import fsspec
@@ -28,10 +29,9 @@ import pyarrow.parquet as pq
 
 from .. import storage
 from ..config.base import to_camel
-from ..config.data import DataConfig, ValidationConfig
-from ..market.bars import COLUMNS
-from . import clean, features, pipeline, publish, splits, validate
-from .pipeline import Dataset
+from ..config.data import ValidationConfig
+from . import publish, validate
+from .pipeline import Preprocessed
 from .quality import QualityReport
 
 FEATURES_FILE = "features.parquet"
@@ -40,46 +40,6 @@ META_FILE = "preprocess.json"
 
 class IntegrityError(ValueError):
     """A published Dataset's files do not match its manifest; the message names the file."""
-
-
-@dataclass(frozen=True)
-class Preprocessed:
-    """Clean bars with every candidate feature, and what the manifest says of them."""
-
-    frame: pd.DataFrame
-    names: tuple[str, ...]
-    meta: dict[str, Any]
-
-
-def _now(config: DataConfig) -> pd.Timestamp | None:
-    # Staleness is measured to the source's end, as the pod measures it.
-    end = config.source.end
-    return pd.Timestamp(end, tz="UTC") if end is not None else None
-
-
-def preprocess(bars: pd.DataFrame, config: DataConfig) -> Preprocessed:
-    """Clean, validate and make features, as the first half of `pipeline.build`."""
-    source = config.source
-    cleaned = clean.clean(bars, config.cleaning, source.interval)
-    validate.check(cleaned.reports, config.validation, source.symbols, _now(config))
-    made = features.compute(cleaned.bars, config.features)
-    meta: dict[str, Any] = {
-        "interval": str(source.interval),
-        "source": source.to_wire(),
-        "features": list(made.names),
-        "quality": cleaned.quality()
-        | {"warmupRows": made.warmup_rows, "featureValuesFilled": made.filled_values},
-        "qualityBySymbol": {r.symbol: r.as_dict() for r in cleaned.reports},
-        "calendars": {r.symbol: r.calendar for r in cleaned.reports if r.calendar},
-        **pipeline.lineage(cleaned),
-        "config": {
-            "cleaning": config.cleaning.to_wire(),
-            "features": config.features.to_wire(),
-            "validation": config.validation.to_wire(),
-        },
-    }
-    frame = pipeline.with_adjustment(made.frame, cleaned.bars)
-    return Preprocessed(frame, made.names, meta)
 
 
 def save(result: Preprocessed, uri: str) -> None:
@@ -108,51 +68,6 @@ def load(uri: str) -> Preprocessed:
     with fs.open(f"{root}/{FEATURES_FILE}", "rb") as fh:
         frame = pd.read_parquet(fh)
     return Preprocessed(frame, tuple(meta["features"]), meta)
-
-
-def finish(result: Preprocessed, config: DataConfig) -> Dataset:
-    """Split, select, normalise and add folds: the second half of `pipeline.build`."""
-    parts = splits.split(result.frame, config.splits)
-    selection = features.select(parts["train"], result.names, config.features)
-    if not selection.chosen:
-        raise features.FeatureError(
-            "features: selection dropped every feature on the training split; "
-            "lower features.varianceThreshold or raise features.correlationThreshold"
-        )
-    scaler = features.Normalizer.fit(
-        parts["train"],
-        selection.chosen,
-        config.features.normalization,
-        features.CATEGORICAL,
-        config.features.clip,
-    )
-    # The bars and what travels with them (each bar's adjustment), then the chosen features.
-    carried = [c for c in result.frame.columns if c not in COLUMNS and c not in result.names]
-    columns = [*COLUMNS, *carried, *selection.chosen]
-    ready = {
-        name: scaler.apply(part[columns])
-        .sort_values(["timestamp", "symbol"], kind="stable")
-        .reset_index(drop=True)
-        for name, part in parts.items()
-    }
-    groups: dict[str, list[str]] = {}
-    for name in selection.chosen:
-        groups.setdefault(str(features.GROUP_OF[name]), []).append(name)
-    walk = config.splits.walk_forward
-    seen = [parts[name]["timestamp"] for name in ("train", "validation") if name in parts]
-    folds = (
-        [] if walk is None else splits.walk_forward(pd.concat(seen), walk, config.splits.embargo)
-    )
-    manifest = result.meta | {
-        "features": list(selection.chosen),
-        "featureGroups": groups,
-        "featureSelection": selection.as_dict(),
-        "normalization": scaler.as_dict(),
-        "folds": [fold.as_dict() for fold in folds],
-        "config": result.meta["config"]
-        | {"features": config.features.to_wire(), "splits": config.splits.to_wire()},
-    }
-    return Dataset(ready, manifest)
 
 
 def _reports(manifest: dict[str, Any], last: dict[str, pd.Timestamp]) -> list[QualityReport]:
