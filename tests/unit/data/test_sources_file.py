@@ -194,6 +194,31 @@ def test_offsets_in_different_zones_are_converted(tmp_path: Path) -> None:
     assert bars["timestamp"].dt.strftime("%H:%M").tolist() == ["14:30", "14:31", "14:32"]
 
 
+def test_midnight_in_its_own_zone_is_the_date_written(tmp_path: Path) -> None:
+    # A Tokyo daily file: converted to UTC, each bar would land on the day before.
+    table = pd.DataFrame(
+        {
+            "timestamp": ["2024-03-04T00:00:00+09:00", "2024-03-05T00:00+09:00"],
+            "symbol": "7203.T",
+            "open": 1.0,
+            "high": 1.0,
+            "low": 1.0,
+            "close": 1.0,
+            "volume": 1.0,
+        }
+    )
+    bars = _fetch(_write_csv(tmp_path / "tokyo.csv", table), ["7203.T"])
+    assert bars["timestamp"].tolist() == [
+        pd.Timestamp("2024-03-04", tz="UTC"),
+        pd.Timestamp("2024-03-05", tz="UTC"),
+    ]
+    stamps = pd.to_datetime(table["timestamp"], format="ISO8601")
+    aware = table.assign(timestamp=stamps.dt.tz_convert("Asia/Tokyo"))
+    path = tmp_path / "tokyo.parquet"
+    aware.to_parquet(path)
+    assert _fetch(str(path), ["7203.T"])["timestamp"].tolist() == bars["timestamp"].tolist()
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

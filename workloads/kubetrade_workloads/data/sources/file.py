@@ -14,7 +14,9 @@ adjusted by cleaning, which lists each one.
 Timestamps are ISO 8601 strings, epoch numbers or datetimes. Ones with an
 offset (and epoch numbers) become UTC. Plain dates (every value at midnight)
 are session dates, which have no zone: 00:00 UTC of that date, the label
-daily bars get anyway. A file whose times of day carry no zone hands them
+daily bars get anyway; so are zoned values that are all midnight in their own
+zone (a Tokyo daily file's `2024-01-05T00:00+09:00` is the 5th, not 15:00 UTC
+on the 4th). A file whose times of day carry no zone hands them
 over as written, naive: only the user knows their zone, so cleaning
 localises them in `cleaning.timezone` or refuses them, and counts them;
 `[start, end)` is cut on their wall-clock dates. A file mixing zoned and
@@ -55,6 +57,11 @@ ACTIONS = ("split", "dividend")
 # What pandas names a column whose header cell is empty: an index written by to_csv.
 _INDEX_NAMES = ("", "unnamed:0", "index")
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+# A zoned value at midnight of its own zone: group 1 is its date.
+_LOCAL_MIDNIGHT = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})(?:[T ]00:00(?::00(?:\.0+)?)?)\s*(?:Z|[+-]\d{2}:?\d{2})$",
+    re.IGNORECASE,
+)
 _PARQUET = (".parquet", ".pq")
 
 
@@ -94,8 +101,14 @@ def _epoch_unit(values: pd.Series) -> Literal["s", "ms", "us", "ns"]:
 
 
 def parse_timestamps(values: pd.Series, origin: str) -> pd.Series:
-    """Zoned timestamps as UTC, naive ones as written; mixing the two is an error."""
+    """Zoned timestamps as UTC, naive ones as written; mixing the two is an error.
+
+    Zoned values that are all midnight of their own zone are session dates, at
+    00:00 UTC of the date written.
+    """
     if isinstance(values.dtype, pd.DatetimeTZDtype):
+        if len(values) and bool((values.dropna() == values.dropna().dt.normalize()).all()):
+            return pd.Series(values.dt.tz_localize(None).dt.tz_localize("UTC"))
         return pd.Series(values.dt.tz_convert("UTC"))
     if pd.api.types.is_datetime64_dtype(values.dtype):
         return values
@@ -116,6 +129,10 @@ def parse_timestamps(values: pd.Series, origin: str) -> pd.Series:
             f"{int((~zoned.astype(bool)).sum())} do not (first without: {naive!r}); "
             "write all of them in UTC or with an offset"
         )
+    if len(present) and bool(zoned.all()):
+        dates = present.map(lambda v: _session_date(v) if isinstance(v, str) else None)
+        if dates.notna().all():
+            values = values.map(lambda v: _session_date(v) if isinstance(v, str) else v)
     parsed = pd.to_datetime(values, utc=bool(zoned.any()), errors="coerce", format="ISO8601")
     bad = parsed.isna() & values.notna()
     if bad.any():
@@ -124,6 +141,12 @@ def parse_timestamps(values: pd.Series, origin: str) -> pd.Series:
             "(use e.g. 2024-01-02 or 2024-01-02T14:30:00Z)"
         )
     return parsed
+
+
+def _session_date(value: str) -> str | None:
+    """`2024-01-05T00:00+09:00` -> `2024-01-05T00:00Z`; None unless local midnight."""
+    match = _LOCAL_MIDNIGHT.match(value.strip())
+    return f"{match.group(1)}T00:00:00Z" if match else None
 
 
 def _numbers(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
