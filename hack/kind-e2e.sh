@@ -14,8 +14,15 @@ if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then
   exit 2
 fi
 if ! command -v kind >/dev/null 2>&1; then
-  echo "make kind-e2e: kind is not on PATH; install it with \`go install sigs.k8s.io/kind@v0.31.0\`" >&2
-  exit 2
+  # shellcheck source=hack/kind/versions.sh
+  . hack/kind/versions.sh
+  if command -v go >/dev/null 2>&1; then
+    GOBIN="$KIND_BIN" GOTOOLCHAIN=local CGO_ENABLED=0 go install "sigs.k8s.io/kind@$KIND_VERSION"
+    export PATH="$KIND_BIN:$PATH"
+  else
+    echo "make kind-e2e: kind is not on PATH; install it with \`go install sigs.k8s.io/kind@v0.32.0\`" >&2
+    exit 2
+  fi
 fi
 
 BIN=$(bash hack/build-control-plane.sh)   # kubectl and helm
@@ -33,8 +40,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# kind's stock node (pulled by kind) where a registry answers; elsewhere (our
+# machines) a node assembled from local parts, with its cluster config (static
+# CNI, one node). KIND_NODE_IMAGE=... picks one; KIND_LOCAL_NODE=1 forces ours.
+KIND_CREATE=(--wait 180s)
+if [ -n "${KIND_NODE_IMAGE:-}" ]; then
+  KIND_CREATE+=(--image "$KIND_NODE_IMAGE")
+elif [ -n "${KIND_LOCAL_NODE:-}" ] || ! timeout 300 docker pull -q "$(bash hack/kind/stock-node.sh)" >/dev/null 2>&1; then
+  echo "make kind-e2e: kind's stock node image cannot be pulled; assembling one (hack/kind/node-image.sh)" >&2
+  KIND_CREATE+=(--image "$(bash hack/kind/node-image.sh)" --config hack/kind/cluster.yaml)
+fi
 if ! kind get clusters | grep -qx "$CLUSTER"; then
-  kind create cluster --name "$CLUSTER" --wait 180s
+  kind create cluster --name "$CLUSTER" "${KIND_CREATE[@]}"
 fi
 kind export kubeconfig --name "$CLUSTER" --kubeconfig "$KUBECONFIG_FILE"
 

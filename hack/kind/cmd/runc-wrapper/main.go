@@ -11,8 +11,8 @@
 //     it needs the capability; the CRI gives pod sandboxes -998).
 //
 // It is registered as dockerd's runtime for kind's node containers and installed
-// as /usr/local/sbin/runc inside the node for containerd's pods. A host that
-// has the capability needs none of this.
+// as /usr/local/sbin/runc inside the node for containerd's pods. Where the
+// caller's bounding set has the capability (a user's machine) it changes nothing.
 package main
 
 import (
@@ -67,6 +67,26 @@ func callerLimits() (limits, error) {
 	return limits{nofileHard: rl.Max, oomScoreAdj: adj}, nil
 }
 
+// capSysResource is CAP_SYS_RESOURCE's bit in /proc/self/status's CapBnd.
+const capSysResource = 24
+
+func hasSysResource() (bool, error) {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return false, err
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
+			bnd, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				return false, fmt.Errorf("CapBnd: %w", err)
+			}
+			return bnd&(1<<capSysResource) != 0, nil
+		}
+	}
+	return false, fmt.Errorf("no CapBnd in /proc/self/status")
+}
+
 // adjust rewrites the JSON the given runc command line will read, if any.
 func adjust(args []string) error {
 	cmd, rest := subcommand(args)
@@ -83,6 +103,9 @@ func adjust(args []string) error {
 	}
 	if path == "" {
 		return nil
+	}
+	if ok, err := hasSysResource(); err != nil || ok {
+		return err
 	}
 	lim, err := callerLimits()
 	if err != nil {
