@@ -13,7 +13,7 @@ BIN=$1
 ROOTFS=$2
 out="$KIND_CACHE/images.tar"
 stamp="$KIND_CACHE/images.key"
-key=$({ cat "$0" "$HERE/versions.sh"; sha256sum "$BIN"/* "$ROOTFS" | cut -d' ' -f1; } | sha256sum | cut -c1-16)
+key=$({ cat "$0" "$HERE/versions.sh"; stat -c "%n %s %Y" "$BIN"/* "$ROOTFS"; } | sha256sum | cut -c1-16)
 if [ -s "$out" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$key" ]; then
   echo "$out"
   exit 0
@@ -25,6 +25,10 @@ helper_image="kubetrade.local/local-path-helper:$DEBIAN_SUITE"
 work=$(mktemp -d /var/tmp/kubetrade-kind-images.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 PATH_ENV='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+images=("$R/kube-apiserver:$K8S_VERSION" "$R/kube-controller-manager:$K8S_VERSION"
+  "$R/kube-scheduler:$K8S_VERSION" "$R/kube-proxy:$K8S_VERSION" "$R/etcd:$etcd_tag"
+  "$R/pause:$PAUSE_TAG" "$R/coredns/coredns:$COREDNS_VERSION" "$lp_image" "$helper_image")
+mapfile -t old_ids < <(docker image inspect --format '{{.Id}}' "${images[@]}" 2>/dev/null || true)
 
 # A FROM-scratch image: the given binaries under /usr/local/bin, /tmp, and an
 # entrypoint (kubeadm's static pods give the command; CoreDNS and pause do not).
@@ -51,9 +55,9 @@ scratch_image "$lp_image" '' local-path-provisioner
 # kube-proxy programs iptables/nftables through their command-line tools: it
 # gets the node's own Debian user space (the same iptables backend choice).
 echo ">> image $R/kube-proxy:$K8S_VERSION" >&2
-docker image inspect "kubetrade.local/kind-rootfs:$DEBIAN_SUITE" >/dev/null 2>&1 &&
-  [ "$(docker image inspect --format '{{index .Config.Labels "rootfs"}}' "kubetrade.local/kind-rootfs:$DEBIAN_SUITE")" = "$(basename "$ROOTFS")" ] ||
+if [ "$(docker image inspect --format '{{index .Config.Labels "rootfs"}}' "kubetrade.local/kind-rootfs:$DEBIAN_SUITE" 2>/dev/null)" != "$(basename "$ROOTFS")" ]; then
   docker import --change "$PATH_ENV" --change "LABEL rootfs=$(basename "$ROOTFS")" "$ROOTFS" "kubetrade.local/kind-rootfs:$DEBIAN_SUITE" >/dev/null
+fi
 cid=$(docker create "kubetrade.local/kind-rootfs:$DEBIAN_SUITE" /bin/true)
 docker cp "$BIN/kube-proxy" "$cid:/usr/local/bin/kube-proxy"
 docker commit --change 'ENTRYPOINT ["/usr/local/bin/kube-proxy"]' "$cid" "$R/kube-proxy:$K8S_VERSION" >/dev/null
@@ -70,10 +74,13 @@ echo ">> image $helper_image" >&2
 tar -C "$hdir" --numeric-owner --owner=0 --group=0 -c . |
   docker import --change 'ENV PATH=/bin' --change 'CMD ["sh"]' - "$helper_image" >/dev/null
 
-images=("$R/kube-apiserver:$K8S_VERSION" "$R/kube-controller-manager:$K8S_VERSION"
-  "$R/kube-scheduler:$K8S_VERSION" "$R/kube-proxy:$K8S_VERSION" "$R/etcd:$etcd_tag"
-  "$R/pause:$PAUSE_TAG" "$R/coredns/coredns:$COREDNS_VERSION" "$lp_image" "$helper_image")
 docker save -o "$out.tmp" "${images[@]}"
+# A rebuild leaves the previous images untagged: remove those (in use: kept).
+for id in "${old_ids[@]}"; do
+  if [ -z "$(docker image inspect --format '{{join .RepoTags ""}}' "$id" 2>/dev/null)" ]; then
+    docker rmi "$id" >/dev/null 2>&1 || true
+  fi
+done
 mv "$out.tmp" "$out"
 echo "$key" >"$stamp"
 echo "$out"

@@ -20,7 +20,7 @@ say() { echo "node-image: $*" >&2; }
 BIN=$(bash "$HERE/build-binaries.sh")
 ROOTFS=$(bash "$HERE/node-rootfs.sh")
 IMAGES=$(bash "$HERE/component-images.sh" "$BIN" "$ROOTFS")
-key=$({ cat "$HERE"/*.sh "$HERE"/files/*; sha256sum "$BIN"/* | cut -d' ' -f1; basename "$ROOTFS"; cat "$KIND_CACHE/images.key"; } | sha256sum | cut -c1-16)
+key=$({ cat "$HERE"/*.sh "$HERE"/files/*; stat -c "%n %s %Y" "$BIN"/*; basename "$ROOTFS"; cat "$KIND_CACHE/images.key"; } | sha256sum | cut -c1-16)
 if [ "$(docker image inspect --format '{{index .Config.Labels "kubetrade.kind-node-key"}}' "$NODE_IMAGE" 2>/dev/null)" = "$key" ]; then
   say "$NODE_IMAGE is up to date"
   echo "$NODE_IMAGE"
@@ -117,9 +117,12 @@ rm -rf "$root/var/lib/containerd/tmpmounts"
 # kind's base also sets STOPSIGNAL SIGRTMIN+3, which `docker import` refuses;
 # kind removes its nodes with `docker rm -f`, so no stop signal is ever sent.
 say "importing $NODE_IMAGE"
+old_id=$(docker image inspect --format '{{.Id}}' "$NODE_IMAGE" 2>/dev/null || true)
 tar -C "$root" --numeric-owner -c . | docker import \
   --change 'ENV container=docker' \
   --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' \
   --change "LABEL kubetrade.kind-node-key=$key" \
   - "$NODE_IMAGE" >/dev/null
+# The previous node image, now untagged, goes unless a kind node still runs it.
+if [ -n "$old_id" ]; then docker rmi "$old_id" >/dev/null 2>&1 || true; fi
 echo "$NODE_IMAGE"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Versions of the locally assembled kind node, sourced by hack/kind/*.sh.
 # kubeadm v1.36.3 asks for etcd 3.6.8-0, CoreDNS v1.14.2 and pause 3.10.2; etcd
 # is the control plane's 3.6.16 (hack/build-control-plane.sh), named in the kind
