@@ -66,7 +66,7 @@ docs: setup ## Regenerate what is derived: CRD field references, the Kustomize b
 chart: setup ## helm lint and template the chart
 	@HELM=$$(bash hack/build-control-plane.sh)/helm; $$HELM lint --strict charts/kubetrade && $$HELM template kubetrade charts/kubetrade --kube-version 1.36.3 >/dev/null && echo "chart OK"
 
-images: ## Build the operator, workload and workload-gpu images (needs Docker; REGISTRY, TAG)
+images: ## Build the operator, workload and workload-gpu images (needs Docker: hack/docker-setup.sh; REGISTRY, TAG, BASE_IMAGE)
 	@bash hack/images.sh
 
 kind-e2e: setup ## kind cluster + images + chart, then the in-cluster e2e suite (needs Docker and kind)
