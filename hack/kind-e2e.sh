@@ -43,14 +43,14 @@ trap cleanup EXIT
 # kind's stock node (pulled by kind) where a registry answers; elsewhere (our
 # machines) a node assembled from local parts, with its cluster config (static
 # CNI, one node). KIND_NODE_IMAGE=... picks one; KIND_LOCAL_NODE=1 forces ours.
-KIND_CREATE=(--wait 180s)
-if [ -n "${KIND_NODE_IMAGE:-}" ]; then
-  KIND_CREATE+=(--image "$KIND_NODE_IMAGE")
-elif [ -n "${KIND_LOCAL_NODE:-}" ] || ! timeout 300 docker pull -q "$(bash hack/kind/stock-node.sh)" >/dev/null 2>&1; then
-  echo "make kind-e2e: kind's stock node image cannot be pulled; assembling one (hack/kind/node-image.sh)" >&2
-  KIND_CREATE+=(--image "$(bash hack/kind/node-image.sh)" --config hack/kind/cluster.yaml)
-fi
 if ! kind get clusters | grep -qx "$CLUSTER"; then
+  KIND_CREATE=(--wait 180s)
+  if [ -n "${KIND_NODE_IMAGE:-}" ]; then
+    KIND_CREATE+=(--image "$KIND_NODE_IMAGE")
+  elif [ -n "${KIND_LOCAL_NODE:-}" ] || ! timeout 300 docker pull -q "$(bash hack/kind/stock-node.sh)" >/dev/null 2>&1; then
+    echo "make kind-e2e: kind's stock node image cannot be pulled; assembling one (hack/kind/node-image.sh)" >&2
+    KIND_CREATE+=(--image "$(bash hack/kind/node-image.sh)" --config hack/kind/cluster.yaml)
+  fi
   kind create cluster --name "$CLUSTER" "${KIND_CREATE[@]}"
 fi
 kind export kubeconfig --name "$CLUSTER" --kubeconfig "$KUBECONFIG_FILE"
