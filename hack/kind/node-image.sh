@@ -17,6 +17,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 NODE_IMAGE=${NODE_IMAGE:-kubetrade.local/kind-node:$K8S_VERSION}
 say() { echo "node-image: $*" >&2; }
 
+[ "$(id -u)" = 0 ] || { say "needs root (debootstrap, chroot)"; exit 2; }
+# Building the image needs only docker import/save, no privileged container.
+docker info >/dev/null 2>&1 || bash "$HERE/../docker-setup.sh"
 BIN=$(bash "$HERE/build-binaries.sh")
 ROOTFS=$(bash "$HERE/node-rootfs.sh")
 IMAGES=$(bash "$HERE/component-images.sh" "$BIN" "$ROOTFS")
