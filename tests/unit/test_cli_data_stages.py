@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kubetrade_testing.data_cli import csv_text, published, run
+from kubetrade_testing.data_cli import csv_text, dataset_yaml, published, run
 
 SYN = ["--symbols", "SYN-A,SYN-B", "--start", "2021-01-01", "--end", "2022-07-01", "--seed", "3"]
 
@@ -35,6 +35,25 @@ def test_preprocess_then_split_publishes_what_collect_publishes(tmp_path: Path) 
             pd.read_parquet(tmp_path / "whole" / f"{name}.parquet"),
             pd.read_parquet(tmp_path / "staged" / f"{name}.parquet"),
         )
+
+
+def test_split_keeps_the_features_preprocess_made_and_refuses_others(tmp_path: Path) -> None:
+    assert run("collect", *SYN, "--raw", "--output", tmp_path / "raw").exit_code == 0
+    pre = run("preprocess", tmp_path / "raw", "--features", "trend", "--output", tmp_path / "pre")
+    assert pre.exit_code == 0, pre.output
+    # A manifest's features apply key by key: its normalisation, preprocess's groups.
+    manifest = dataset_yaml(tmp_path / "d.yaml", {"features": {"normalization": "minmax"}})
+    done = run("split", tmp_path / "pre", "-f", manifest, "--output", tmp_path / "ds")
+    assert done.exit_code == 0, done.output
+    features = published(tmp_path / "ds")["config"]["features"]
+    assert features["groups"] == ["trend"] and features["normalization"] == "minmax"
+    # The published config must not name features the Dataset was not made with.
+    _fails(
+        ["split", tmp_path / "pre", "--set", "features.groups=volume", "--output", tmp_path / "x"],
+        "features.groups",
+        "data preprocess",
+    )
+    assert not (tmp_path / "x").exists()
 
 
 @pytest.fixture

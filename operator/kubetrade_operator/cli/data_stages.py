@@ -136,18 +136,24 @@ def split(
     """Split preprocessed bars, select and normalise features, and publish the Dataset.
 
     The splits.* and features.* (selection, normalisation) keys apply; the
-    rest was settled by `data preprocess`.
+    rest was settled by `data preprocess`, and a features.groups, indicators
+    or window other than preprocess's is refused.
     """
     from kubetrade_workloads.data import pipeline, publish, stages
 
     with one_line_errors():
         manifest = read_manifest(file) if file else Manifest({}, None)
         result = stages.load(uri_of(preprocessed))
-        base = {"source": result.meta["source"], **result.meta["config"]} | {
-            key: value for key, value in manifest.data.items() if key in ("splits", "features")
-        }
+        made = result.meta["config"]["features"]
+        base = {"source": result.meta["source"], **result.meta["config"]}
+        # Key by key, so a manifest's features keep what preprocess settled unless it says otherwise.
+        base["features"] = made | (manifest.data.get("features") or {})
+        if "splits" in manifest.data:
+            base["splits"] = manifest.data["splits"]
         tree = merge(base, {**ratios(splits), "splits.embargo": embargo}, set_)
-        dataset = pipeline.finish(result, config(tree))
+        data = config(tree)
+        _same_features(made, data.features.to_wire())
+        dataset = pipeline.finish(result, data)
         out = uri_of(output)
         published = publish.write_dataset(out, dataset.splits, dataset.manifest)
     echo(
@@ -158,6 +164,21 @@ def split(
             "output": out,
         }
     )
+
+
+# The keys that decide which features exist: settled by `data preprocess`, fixed for `split`.
+_MADE = ("groups", "indicators", "window")
+
+
+def _same_features(made: dict[str, Any], asked: dict[str, Any]) -> None:
+    """Refuse a split whose config names other features than the preprocessed ones:
+    the published config would describe features the Dataset does not hold."""
+    for key in _MADE:
+        if asked.get(key) != made.get(key):
+            raise DataCliError(
+                f"features.{key}: {asked.get(key)!r} is not the {made.get(key)!r} the features "
+                f"were made with; run data preprocess with features.{key} changed instead"
+            )
 
 
 def validate(
