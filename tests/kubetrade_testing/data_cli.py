@@ -56,3 +56,13 @@ def run(*args: str | Path) -> Result:
 
 def published(folder: Path) -> dict[str, Any]:
     return dict(json.loads((folder / "manifest.json").read_text()))
+
+
+def one_line_error(result: Result, code: int, *needles: str) -> None:
+    """The run failed with `code` and one `error: what; how to fix` line naming each needle."""
+    assert result.exit_code == code, result.output
+    line = result.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line, result.stderr
+    assert line.startswith("error: ") and "; " in line, line
+    for needle in needles:
+        assert needle in line, line

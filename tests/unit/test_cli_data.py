@@ -15,10 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
-from typer.testing import Result
 
 from kubetrade_operator.cli.data_config import period_start, resolve
-from kubetrade_testing.data_cli import csv_text, dataset_yaml, published, run
+from kubetrade_testing.data_cli import csv_text, dataset_yaml, one_line_error, published, run
 from kubetrade_workloads.config import DataConfig
 
 SMALL = {
@@ -130,15 +129,6 @@ def test_a_period_always_starts_before_its_end_and_not_much_earlier(
     assert end - dt.timedelta(days=days) <= start < end
 
 
-def _one_line_error(result: Result, code: int, *needles: str) -> None:
-    assert result.exit_code == code, result.output
-    line = result.stderr.strip()
-    assert "\n" not in line and "Traceback" not in line, result.stderr
-    assert line.startswith("error: ") and "; " in line, line
-    for needle in needles:
-        assert needle in line, line
-
-
 def _naive_hourly(tmp_path: Path) -> Path:
     path = tmp_path / "EURUSD.csv"
     stamps = pd.date_range("2024-01-01 09:00", periods=300, freq="h").strftime("%Y-%m-%d %H:%M")
@@ -190,7 +180,7 @@ def test_data_errors_are_one_line_with_a_fix(
     (tmp_path / "broken.yaml").write_text("kind: Dataset\n  spec: x\n")
     dataset_yaml(tmp_path / "bad.yaml", SMALL | {"cleaning": {"fillLimit": 5000}})
     result = run("collect", *(a.format(tmp=tmp_path) for a in args), "--output", tmp_path / "o")
-    _one_line_error(result, code, *needles)
+    one_line_error(result, code, *needles)
     assert not (tmp_path / "o" / "manifest.json").exists()
 
 
