@@ -25,11 +25,13 @@ import warnings
 from collections.abc import Iterator
 
 import exchange_calendars as xc
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ..market import cadence
 from ..market.bars import BarsError
-from .sources.calendar import in_fx_week
+from .sources.calendar import FX_ROLL_HOUR, FX_ZONE, in_fx_week
 
 ROUND_THE_CLOCK = cadence.CRYPTO_CALENDAR
 FX_WEEK = cadence.FX_CALENDAR
@@ -37,6 +39,7 @@ AUTO = "auto"
 DEFAULT_EXCHANGE = "XNYS"
 DAILY = "1d"
 FREQ = {"1m": "1min", "5m": "5min", "15m": "15min", "1h": "1h", "1d": "1D"}
+_DAY = 86_400 * 10**9  # nanoseconds
 
 # Yahoo's exchange suffixes and the MIC of the exchange each names.
 SUFFIXES = {
@@ -108,6 +111,12 @@ def _exchange(name: str, first_year: int, last_year: int) -> xc.ExchangeCalendar
         raise BarsError(f"cleaning.calendar {name!r} is not a known exchange calendar") from err
 
 
+def _spanning(name: str, start: pd.Timestamp, end: pd.Timestamp) -> xc.ExchangeCalendar:
+    # The calendar refuses dates outside the span it was built for; whole decades,
+    # a year of margin either side, let one cached build serve most datasets.
+    return _exchange(name, (start.year - 1) // 10 * 10, (end.year + 1) // 10 * 10 + 9)
+
+
 def _fx(interval: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
     if interval == DAILY:  # the FX day is named for the weekday it closes on
         days = pd.date_range(start.floor("D"), end, freq="D", tz="UTC", unit="ns")
@@ -126,9 +135,7 @@ def expected(
         return pd.date_range(start.floor(freq), end, freq=freq, tz="UTC", unit="ns")
     if calendar == FX_WEEK:
         return _fx(interval, start, end)
-    # The calendar refuses dates outside the span it was built for; whole decades,
-    # a year of margin either side, let one cached build serve most datasets.
-    exchange = _exchange(calendar, (start.year - 1) // 10 * 10, (end.year + 1) // 10 * 10 + 9)
+    exchange = _spanning(calendar, start, end)
     with _quiet():
         if interval == DAILY:
             first, last = start.tz_localize(None).normalize(), end.tz_localize(None).normalize()
@@ -137,3 +144,20 @@ def expected(
         minutes = exchange.minutes_in_range(start.floor(freq), end)
     slots = pd.DatetimeIndex(minutes).floor(freq).unique()
     return slots[slots <= end].as_unit("ns")
+
+
+def session_days(calendar: str, interval: str, slots: pd.DatetimeIndex) -> npt.NDArray[np.int64]:
+    """Each bar's session as a day number (days since 1970-01-01), for `slots` of `calendar`.
+
+    A session is one date where it trades, not in UTC: Sydney's opens at 23:00
+    UTC in summer and Auckland's at 21:00, so their UTC date turns mid-session;
+    the FX day turns at 17:00 New York. Daily labels are their session date.
+    """
+    slots = slots.as_unit("ns")
+    if interval == DAILY or calendar == ROUND_THE_CLOCK or not len(slots):
+        return np.asarray(slots.asi8 // _DAY, dtype=np.int64)
+    if calendar == FX_WEEK:  # Sunday 17:00 New York opens Monday's session
+        local = slots.tz_convert(FX_ZONE) + pd.Timedelta(hours=24 - FX_ROLL_HOUR)
+    else:
+        local = slots.tz_convert(_spanning(calendar, slots[0], slots[-1]).tz)
+    return np.asarray(local.tz_localize(None).asi8 // _DAY, dtype=np.int64)

@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ..config.data import Adjustment, CleaningConfig, FillMethod, OutlierAction
@@ -46,7 +47,6 @@ from .quality import QualityReport, summarize
 _VALUES = [*PRICE_COLUMNS, "volume"]
 ADJUSTMENT = "adjustment"
 """The column of each bar's cumulative price factor: raw price = price x adjustment."""
-_DAY = 86_400 * 10**9  # nanoseconds
 LISTED = 1000
 """Repaired bars listed per symbol in the report (the counts are complete)."""
 
@@ -160,16 +160,17 @@ def _adjust(
     symbol: str,
     given: Sequence[corporate.Given],
     config: CleaningConfig,
-    intraday: bool = False,
+    days: npt.NDArray[np.int64],
 ) -> _Adjusted:
     """Impossible bars made missing and corporate actions applied, in the order
     that lets each step read clean bars: stale ticks (raw), given actions,
-    spikes (on the given-adjusted closes), then split detection."""
+    spikes (on the given-adjusted closes), then split detection. `days` is
+    each bar's session (`calendars.session_days`): actions start a session."""
     n = len(values)
     stale = outliers.stale(values, np.asarray(~np.isnan(values).any(axis=1)))
     values = np.where(stale[:, None], np.nan, values)
     valid: Mask = np.asarray(~np.isnan(values).any(axis=1))
-    placed = corporate.place(times, valid, given)
+    placed = corporate.place(days, valid, given)
     price, volume = corporate.factors(
         n, values, valid, [(r, g.ratio, g.dividend) for r, g in placed]
     )
@@ -180,7 +181,6 @@ def _adjust(
     valid &= ~spikes & (np.arange(n) < withheld)
     actions = [corporate.Action(symbol, times[r], "given", g.ratio, g.dividend) for r, g in placed]
     if config.adjustment in (Adjustment.AUTO, Adjustment.ALL):
-        days = pd.DatetimeIndex(times).asi8 // _DAY if intraday else None
         rows, ratios = corporate.detect(values, valid, days)
         taken = [r for r, g in placed if g.ratio is not None]
         found = [
@@ -230,9 +230,11 @@ def _clean_symbol(
     report: QualityReport,
     slots: pd.DatetimeIndex,
     config: CleaningConfig,
+    days: npt.NDArray[np.int64],
     given: Sequence[corporate.Given] = (),
 ) -> tuple[pd.DataFrame, QualityReport]:
-    """Clean one symbol's sorted, unique bars against its calendar's `slots`."""
+    """Clean one symbol's sorted, unique bars against its calendar's `slots`, each
+    in the session `days` says."""
     values, repairs = _repair_values(bars[_VALUES].to_numpy(dtype="float64"))
     on_calendar = bars["timestamp"].isin(slots).to_numpy()
     missing = int(np.isnan(values[on_calendar]).any(axis=1).sum())
@@ -240,8 +242,7 @@ def _clean_symbol(
         values[on_calendar], columns=_VALUES, index=bars["timestamp"][on_calendar]
     )
     aligned = aligned.reindex(slots)
-    intraday = len(slots) > 1 and bool((slots[1:] - slots[:-1]).min() < pd.Timedelta(days=1))
-    done = _adjust(aligned.to_numpy(), aligned.index, report.symbol, given, config, intraday)
+    done = _adjust(aligned.to_numpy(), aligned.index, report.symbol, given, config, days)
     filled_values, keep, filled = _fill(done.values, config)
     keep[done.withheld :] = False  # unconfirmed: neither filled nor published
     kept, times, factor = filled_values[keep], aligned.index[keep], done.factor[keep]
@@ -309,8 +310,14 @@ def clean(bars: pd.DataFrame, config: CleaningConfig, interval: str) -> Cleaned:
         start, end = own["timestamp"].iloc[0], own["timestamp"].iloc[-1]
         calendar = calendars.resolve(config.calendar, report.symbol)
         slots = calendars.expected(calendar, interval, start, end)
+        days = calendars.session_days(calendar, interval, slots)
         part, report = _clean_symbol(
-            own, replace(report, calendar=calendar), slots, config, given.get(report.symbol, ())
+            own,
+            replace(report, calendar=calendar),
+            slots,
+            config,
+            days,
+            given.get(report.symbol, ()),
         )
         parts.append(part)
         done.append(report)

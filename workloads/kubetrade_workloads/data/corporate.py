@@ -42,6 +42,7 @@ VOLUME_LOOKBACK = 20
 _PRECEDENCE = 3
 """Bars either side of a given split where a detected one is not taken."""
 _SOURCE_COLUMNS = ("split", "dividend")
+_DAY_NS = 86_400 * 10**9
 
 
 @dataclass(frozen=True)
@@ -110,16 +111,19 @@ def given(
     }
 
 
-def place(times: pd.Index, valid: Mask, actions: Sequence[Given]) -> list[tuple[int, Given]]:
-    """Each action at the first valid bar on or after its date, if one lies after
-    the first valid bar (an action before the data, or after it, adjusts nothing)."""
+def place(
+    days: npt.NDArray[np.int64], valid: Mask, actions: Sequence[Given]
+) -> list[tuple[int, Given]]:
+    """Each action at the first valid bar of a session on or after its date, if one
+    lies after the first valid bar (an action before the data, or after it,
+    adjusts nothing). `days` is each bar's session as a day number."""
     rows = np.flatnonzero(valid)
     if len(rows) < 2:
         return []
-    stamps = times[rows]
+    sessions = days[rows]
     placed = []
     for action in actions:
-        k = int(stamps.searchsorted(action.date))
+        k = int(np.searchsorted(sessions, action.date.value // _DAY_NS))
         if 0 < k < len(rows):
             placed.append((int(rows[k]), action))
     return placed
@@ -131,10 +135,10 @@ def detect(
     """Bars whose gap from the previous valid close is a split; their ratios.
 
     `values` are (n, 5) OHLCV rows, `valid` the rows with values, `days` each
-    row's UTC day number when bars are intraday: a split then happens only at
-    a session's first bar, whose volume is judged against earlier sessions'
-    first bars (an opening minute trades many times a midday one). Each bar
-    reads only itself and bars before it.
+    row's session (`calendars.session_days`; None: every bar its own): a split
+    happens only at a session's first bar, whose volume is judged against
+    earlier sessions' first bars (an opening minute trades many times a midday
+    one). Each bar reads only itself and bars before it.
     """
     rows = np.flatnonzero(valid)
     if len(rows) < 2:
