@@ -38,12 +38,15 @@ def test_a_manifest_runs_locally_and_flags_then_set_override_it(tmp_path: Path) 
         "job": {"backoffLimit": 1},  # the Job's fields are the cluster's, ignored here
     }
     manifest = dataset_yaml(tmp_path / "dataset.yaml", spec)
-    result = run("collect", "-f", manifest, "--embargo", "1", "--set", "cleaning.fillLimit=4")
+    result = run(
+        "collect", "-f", manifest, "--embargo", "1",
+        "--fill-limit", "3", "--set", "cleaning.fillLimit=4",
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     out = published(tmp_path / "from-spec")  # spec.storageUri without --output
     config = out["config"]
     assert config["splits"]["embargo"] == 1  # the flag over the manifest
-    assert config["cleaning"]["fillLimit"] == 4  # --set over the manifest
+    assert config["cleaning"]["fillLimit"] == 4  # --set over its flag and the manifest
     assert config["cleaning"]["outlierZ"] == 12.0 and config["splits"]["train"] == 0.6
     assert out["symbols"] == ["SYN-A"] and out["source"]["end"] == "2022-01-01"
     assert json.loads(result.stdout)["checksum"] and len(out["splits"]) == 3

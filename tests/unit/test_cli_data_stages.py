@@ -29,8 +29,10 @@ def test_preprocess_then_split_publishes_what_collect_publishes(tmp_path: Path) 
     for key in ("features", "normalization", "featureSelection", "quality", "qualityBySymbol"):
         assert one[key] == two[key], key
     assert one["config"] == two["config"] and one["splits"].keys() == two["splits"].keys()
-    # The staged source is the raw file; what it came from is the same window.
+    # The staged source is the raw file; its window is the collected one, which only
+    # source.json knows (the bars alone give no end).
     assert two["source"]["type"] == "file" and two["source"]["symbols"] == ["SYN-A", "SYN-B"]
+    assert (two["source"]["start"], two["source"]["end"]) == ("2021-01-01", "2022-07-01")
     for name in one["splits"]:
         pd.testing.assert_frame_equal(
             pd.read_parquet(tmp_path / "whole" / f"{name}.parquet"),
