@@ -123,3 +123,39 @@ def test_the_handler_fails_a_model_whose_dataset_was_republished_without_a_job(
     assert (status["phase"], status["datasetChecksum"]) == ("Failed", A)
     failed = next(c for c in status["conditions"] if c["type"] == "Failed")
     assert failed["reason"] == "DatasetChecksumMismatch" and B in failed["message"]
+
+
+def test_a_new_evaluation_job_clears_the_last_revisions_fold_label(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    written: list[dict[str, Any]] = []
+
+    async def patch_status(
+        kind: str, name: str, namespace: str, changed: dict[str, Any]
+    ) -> tuple[dict[str, Any], str]:
+        written.append(changed)
+        return changed, str(len(written) + 200)
+
+    async def new_job(*_: Any, **__: Any) -> job_owner.Followed:
+        return job_owner.Followed(job_owner.PENDING, None, 0)
+
+    monkeypatch.setattr(kube, "patch_status", patch_status)
+    monkeypatch.setattr(job_owner, "announce_phase", lambda *_: None)
+    monkeypatch.setattr(handler, "follow_job", new_job)
+    body = factories.model("m", "prices")
+    body["metadata"].update(namespace="default", uid="uid-folds", generation=2, resourceVersion="1")
+    # The last revision retrained its folds; this one's Dataset may have none, and
+    # its evaluation then reports no label: the old one must not pass minFoldSharpe.
+    body["status"] = {
+        "observedGeneration": 1,
+        "jobName": "m-evaluate-old",
+        "metrics": {"foldSharpeMean": 2.0},
+        "foldMetricsSample": "out-of-sample",
+    }
+    indexes = {"datasets": _Index({("default", "prices"): [_dataset(A)]})}
+
+    asyncio.run(handler.reconcile(body, indexes))
+
+    [status] = written
+    assert status["jobName"] != "m-evaluate-old"
+    assert "foldMetricsSample" in status and status["foldMetricsSample"] is None

@@ -97,6 +97,10 @@ async def _write(
     desired = bounded_status(status, owner.generation, job, outcome, failure, success=EVALUATED)
     if trained is not None or job != status.get("jobName"):
         desired["datasetChecksum"] = trained  # a new Job: the last revision's value is stale
+    if job != status.get("jobName"):
+        # The pod merge-patches its fields, so an evaluation with no folds would leave
+        # the last revision's label standing, and minFoldSharpe would pass on its metrics.
+        desired["foldMetricsSample"] = None
     if restarts is not None:
         desired["restarts"] = restarts
     if outcome.phase == Phase.SUCCEEDED and spec is not None:
