@@ -9,11 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kubetrade_operator.api.common import Phase
+from kubetrade_operator.builders.common import shorten
 from kubetrade_operator.builders.job_status import JobOutcome, bounded_status, job_outcome
 from kubetrade_operator.conditions import FALSE, TRUE, Cond
 from kubetrade_operator.handlers.indexes import pod_key
 from kubetrade_operator.handlers.job_owner import with_pod_trouble as job_trouble
-from kubetrade_operator.handlers.jobs import HEALTHY, pod_news
+from kubetrade_operator.handlers.jobs import HEALTHY, labelled_owner, pod_news
 from kubetrade_operator.handlers.trading_session import with_pod_trouble as session_trouble
 from kubetrade_operator.pods import STUCK, PodsReport, Trouble, pod_trouble, report
 
@@ -234,3 +235,14 @@ def test_trouble_is_a_stuck_reason_and_restarts_never_undercount(
         if c["state"]["waiting"]["reason"] in STUCK
     ]
     assert (seen.trouble.reason if seen.trouble else None) == (stuck[0] if stuck else None)
+
+
+def test_a_pod_finds_an_owner_whose_name_its_label_had_to_cut() -> None:
+    long_name = "momentum-" + "x" * 80
+    owner = {"metadata": {"name": long_name}}
+    index = {("default", long_name): [owner], ("other", "short"): [{}]}
+    label = shorten(long_name)
+    assert label != long_name
+    assert labelled_owner(index, "default", label) is owner  # type: ignore[arg-type]
+    assert labelled_owner(index, "other", label) is None  # type: ignore[arg-type]
+    assert labelled_owner(index, "other", "short") == {}  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ from typing import Any
 
 import kopf
 
+from ..builders.common import shorten
 from ..pods import Trouble, pod_trouble, restarts
 from . import dataset, model, trading_session, training_run
 from .indexes import MANAGED, latest
@@ -76,7 +77,24 @@ async def pod_event(
     _seen[key] = news
     labels = dict(body.metadata.labels)
     for kind, (index, reconcile) in OWNERS.items():
-        name = labels.get(f"kubetrade.io/{kind.lower()}")
-        parent = latest(kwargs[index], (str(namespace), name)) if name else None
+        label = labels.get(f"kubetrade.io/{kind.lower()}")
+        parent = labelled_owner(kwargs[index], str(namespace), label) if label else None
         if parent is not None:
             await reconcile(parent, kwargs)
+
+
+def labelled_owner(
+    index: kopf.Index[tuple[str, str], dict[str, Any]], namespace: str, label: str
+) -> dict[str, Any] | None:
+    """The owner whose `kubetrade.io/<kind>` label value is `label`.
+
+    The label is the owner's name cut to 63 characters (`shorten`), so a longer
+    name is found by comparing each owner's shortened name in the namespace.
+    """
+    found = latest(index, (namespace, label))
+    if found is not None:
+        return found
+    for ns, name in list(index):
+        if ns == namespace and name != label and shorten(name) == label:
+            return latest(index, (ns, name))
+    return None
