@@ -197,3 +197,25 @@ def test_a_files_stock_splits_and_dividends_columns_are_taken_as_given(tmp_path:
     after = result.bars.iloc[90:]
     np.testing.assert_allclose(after["close"], truth["close"].iloc[90:], rtol=1e-12)
     assert (result.bars["adjustment"].iloc[:90] > 4.0).all()
+
+
+def test_a_split_and_a_dividend_on_one_day_are_both_applied() -> None:
+    # The source's columns and the spec each give one kind on the ex-date; one
+    # kind on a day does not replace the other.
+    truth = one(bars(symbols=("AAA",)), "AAA")
+    raw = _unadjust(truth, 120, 2.0).assign(split=0.0, dividend=0.0)
+    raw.loc[120, ["split", "dividend"]] = [2.0, 0.5]
+    day = raw["timestamp"].iloc[120].date()
+    spec = [CorporateAction(symbol="AAA", date=day, dividend=0.25)]
+    for config in (
+        CleaningConfig(adjustment="all"),
+        CleaningConfig(adjustment="all", corporate_actions=spec),
+    ):
+        result = clean(raw, config, "1d")
+        kinds = sorted((str(a["kind"]), str(a["origin"])) for a in _actions(result))
+        assert kinds == [("dividend", "given"), ("split", "given")]
+        dividend = 0.5 if not config.corporate_actions else 0.25
+        c = raw["close"].iloc[119]
+        np.testing.assert_allclose(
+            result.bars["adjustment"].iloc[:120], 2.0 * c / (c - dividend), rtol=1e-12
+        )

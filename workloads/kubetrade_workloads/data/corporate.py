@@ -83,12 +83,13 @@ def given(
     """The given actions per symbol: the spec's, then the source's `split` and
     `dividend` columns (yfinance's "Stock Splits" and "Dividends": 0 means none).
 
-    The spec wins over the source on the same symbol and date. Dividends are
-    kept only under `adjustment: all`; nothing is kept under `none`.
+    The spec wins over the source on the same symbol, date and kind (a split
+    and a dividend on one ex-date are both kept). Dividends are kept only under
+    `adjustment: all`; nothing is kept under `none`.
     """
     if adjustment == Adjustment.NONE:
         return {}
-    out: dict[str, dict[pd.Timestamp, Given]] = {}
+    out: dict[str, dict[tuple[pd.Timestamp, str], Given]] = {}
     for column in _SOURCE_COLUMNS:
         if column not in raw.columns or "symbol" not in raw.columns:
             continue
@@ -100,10 +101,11 @@ def given(
                 continue
             day = stamp.normalize()
             kind = {"ratio": value[row]} if column == "split" else {"dividend": value[row]}
-            out.setdefault(str(raw["symbol"].iat[row]), {})[day] = Given(day, **kind)
+            out.setdefault(str(raw["symbol"].iat[row]), {})[day, column] = Given(day, **kind)
     for action in actions:
         day = pd.Timestamp(action.date, tz="UTC")
-        out.setdefault(action.symbol, {})[day] = Given(day, action.ratio, action.dividend)
+        column = "split" if action.ratio is not None else "dividend"
+        out.setdefault(action.symbol, {})[day, column] = Given(day, action.ratio, action.dividend)
     keep_dividends = adjustment == Adjustment.ALL
     return {
         symbol: [g for _, g in sorted(days.items()) if g.ratio is not None or keep_dividends]
