@@ -75,6 +75,22 @@ def test_fixed_fraction_and_the_fallback_before_history() -> None:
     assert manager.target_quantity("BBB", 1.0, view(prices={"AAA": 50.0})) == 0.0
 
 
+def test_the_estimate_takes_over_at_exactly_min_history_returns() -> None:
+    count, mean, variance = np.array([19.0, 20.0]), np.zeros(2), np.full(2, 0.01**2)
+    weights = sizing.sized_weights(
+        np.ones(2),
+        (count, mean, variance),
+        method=SizingMethod.VOLATILITY_TARGET,
+        fraction=0.07,
+        target_volatility=0.10,
+        kelly_fraction=0.5,
+        cap=1.0,
+        periods_per_year=252.0,
+        min_history=20,
+    )
+    assert weights == pytest.approx([0.07, 0.10 / (0.01 * math.sqrt(252))])
+
+
 def test_weights_are_capped_at_the_position_limit() -> None:
     manager = _primed("volatility_target", np.tile([0.0001, -0.0001], 30))
     assert manager.target_weight("AAA", 1.0) == pytest.approx(1.0)
