@@ -40,6 +40,15 @@ def test_preprocess_then_split_publishes_what_collect_publishes(tmp_path: Path) 
         )
 
 
+def test_preprocess_reads_a_raw_folder_written_to_any_fsspec_uri(tmp_path: Path) -> None:
+    raw = "memory://kubetrade-cli-test/raw"  # a bucket stands in: no local folder to see
+    assert run("collect", *SYN, "--raw", "--output", raw).exit_code == 0
+    pre = run("preprocess", raw, "--output", tmp_path / "pre")
+    assert pre.exit_code == 0, pre.output
+    meta = json.loads((tmp_path / "pre" / "preprocess.json").read_text())
+    assert meta["source"]["uri"] == f"{raw}/bars.parquet" and meta["source"]["end"] == "2022-07-01"
+
+
 def test_split_keeps_the_features_preprocess_made_and_refuses_others(tmp_path: Path) -> None:
     assert run("collect", *SYN, "--raw", "--output", tmp_path / "raw").exit_code == 0
     pre = run("preprocess", tmp_path / "raw", "--features", "trend", "--output", tmp_path / "pre")

@@ -48,19 +48,26 @@ from .data_options import (
 
 
 def _raw_input(bars: str) -> tuple[str, dict[str, Any]]:
-    """The bars file to read and the source it came from (a `collect --raw` folder keeps it)."""
-    folder = Path(bars)
-    if "://" not in bars and folder.is_dir():
-        if not (folder / RAW_BARS).exists():
-            raise DataCliError(
-                f"{bars}: a folder without {RAW_BARS}; give a bars file or a folder "
-                "written by `data collect --raw`"
-            )
-        source = (
-            json.loads((folder / RAW_SOURCE).read_text()) if (folder / RAW_SOURCE).exists() else {}
+    """The bars file to read and the source it came from (a `collect --raw` folder keeps it).
+
+    Read through fsspec, as `collect --raw` wrote it: its folder may be remote.
+    """
+    import fsspec
+
+    from kubetrade_workloads import storage
+
+    uri = uri_of(bars)
+    fs, root = fsspec.core.url_to_fs(storage.resolve(uri))
+    if not fs.isdir(root):
+        return uri, {}
+    if not fs.exists(f"{root}/{RAW_BARS}"):
+        raise DataCliError(
+            f"{bars}: a folder without {RAW_BARS}; give a bars file or a folder "
+            "written by `data collect --raw`"
         )
-        return uri_of(folder / RAW_BARS), source
-    return uri_of(bars), {}
+    source = f"{root}/{RAW_SOURCE}"
+    collected = json.loads(fs.cat_file(source)) if fs.exists(source) else {}
+    return f"{uri.rstrip('/')}/{RAW_BARS}", collected
 
 
 def preprocess(
