@@ -102,6 +102,14 @@ def test_period_counts_back_from_the_end(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert published(tmp_path / "out")["source"]["start"] == "2022-01-01"
+    # An end given by --set is the end the period counts back from, as it is the run's.
+    result = run(
+        "collect", "--symbols", "SYN-A", "--period", "1y", "--end", "2024-01-01",
+        "--set", "source.end=2023-07-01", "--output", tmp_path / "set",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    source = published(tmp_path / "set")["source"]
+    assert (source["start"], source["end"]) == ("2022-07-01", "2023-07-01")
 
 
 @pytest.mark.parametrize(

@@ -127,7 +127,7 @@ def collect(
             "source.seed": seed,
             "source.exchange": exchange,
             "source.feed": feed,
-            **window(start, end, period, manifest.data),
+            **window(start, end, period, manifest.data, set_),
             **cleaning(calendar=calendar, timezone=timezone, adjustment=adjustment),
             **cleaning(fillLimit=fill_limit, outlierAction=outlier_action),
             "validation.minCompleteness": min_completeness,

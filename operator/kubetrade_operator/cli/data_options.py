@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from .data_config import as_date, period_start
+from .data_config import as_date, parse_set, period_start, resolve
 from .data_errors import DataCliError
 
 RAW_BARS, RAW_SOURCE = "bars.parquet", "source.json"
@@ -44,7 +44,7 @@ INTERVAL = option("Source", "source.interval: 1m, 5m, 15m, 1h or 1d (default 1d)
 START = option("Source", "source.start, YYYY-MM-DD (default 2020-01-01; a file: its first day).")
 END = option("Source", "source.end, the day after the last, YYYY-MM-DD (default: today).")
 PERIOD = option(
-    "Source", "Instead of --start: 5d, 2w, 6mo, 1y, 10y or ytd, back from --end (or today)."
+    "Source", "Instead of --start: 5d, 2w, 6mo, 1y, 10y or ytd, back from the end (default today)."
 )
 CALENDAR = option("Cleaning", "cleaning.calendar: auto, 24/7, 24/5 or an exchange (XNYS).")
 TIMEZONE = option(
@@ -75,12 +75,19 @@ def ratios(value: str | None) -> dict[str, Any]:
     return dict(zip(("splits.train", "splits.validation", "splits.test"), parts, strict=True))
 
 
-def window(start: str | None, end: str | None, period: str | None, base: Any) -> dict[str, Any]:
-    """source.start/end flags; `--period` counts back from --end or the manifest's end."""
+def window(
+    start: str | None, end: str | None, period: str | None, base: Any, sets: list[str]
+) -> dict[str, Any]:
+    """source.start/end flags; `--period` counts back from the end the run will have:
+    a `--set source.end`, else --end, else the manifest's."""
     if period is not None and start is not None:
         raise DataCliError("--period and --start both set the first day; give one of them", 2)
     if period is not None:
         last = end if end is not None else (base.get("source") or {}).get("end")
+        for item in sets:  # the last one wins, as in `merge`
+            key, value = parse_set(item)
+            if resolve(key)[0] == ["source", "end"]:
+                last = value
         start = period_start(period, as_date(last)).isoformat()
     return {"source.start": start, "source.end": end}
 

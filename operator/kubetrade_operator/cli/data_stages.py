@@ -109,7 +109,7 @@ def preprocess(
             "source.uri": uri,
             "source.symbols": symbols,
             "source.interval": interval,
-            **window(start, end, period, base),
+            **window(start, end, period, base, set_),
             **cleaning(calendar=calendar, timezone=timezone, adjustment=adjustment),
             **cleaning(fillLimit=fill_limit, outlierAction=outlier_action),
             "validation.minCompleteness": min_completeness,
