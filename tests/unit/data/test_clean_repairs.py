@@ -83,6 +83,21 @@ def test_a_bad_print_that_reverts_is_repaired_and_listed(at: int, size: float, s
     _unchanged(Cleaned(out[others], ()), raw[others].reset_index(drop=True))
 
 
+def test_two_bad_prints_a_bar_apart_leave_the_good_bar_between() -> None:
+    # Up, back, up, back: bars 150 and 152 are bad prints. Bar 151 is the
+    # market's, though its move (taking back 150's) is reverted by 152's.
+    raw = one(bars(symbols=("AAA",)), "AAA")
+    bad = raw.copy()
+    bad.loc[[150, 152], PRICES] *= 1.5
+    result = clean(bad, DEFAULT, "1d")
+    assert [r["timestamp"] for r in result.reports[0].repairs] == [
+        raw["timestamp"].iloc[150].isoformat(),
+        raw["timestamp"].iloc[152].isoformat(),
+    ]
+    others = ~result.bars.index.isin([150, 152])
+    _unchanged(Cleaned(result.bars[others], ()), raw[others].reset_index(drop=True))
+
+
 def test_the_newest_bar_waits_for_the_next_to_be_judged() -> None:
     raw = one(bars(symbols=("AAA",)), "AAA")
     moved = raw.copy()
