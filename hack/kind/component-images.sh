@@ -22,13 +22,12 @@ R=registry.k8s.io
 etcd_tag="${ETCD_VERSION#v}-0"
 lp_image="kubetrade.local/local-path-provisioner:$LOCAL_PATH_VERSION"
 helper_image="kubetrade.local/local-path-helper:$DEBIAN_SUITE"
-work=$(mktemp -d /var/tmp/kubetrade-kind-images.XXXXXX)
+work=$(mktemp -d "$WORK_DIR"/kubetrade-kind-images.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 PATH_ENV='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 images=("$R/kube-apiserver:$K8S_VERSION" "$R/kube-controller-manager:$K8S_VERSION"
   "$R/kube-scheduler:$K8S_VERSION" "$R/kube-proxy:$K8S_VERSION" "$R/etcd:$etcd_tag"
   "$R/pause:$PAUSE_TAG" "$R/coredns/coredns:$COREDNS_VERSION" "$lp_image" "$helper_image")
-mapfile -t old_ids < <(docker image inspect --format '{{.Id}}' "${images[@]}" 2>/dev/null || true)
 
 # A FROM-scratch image: the given binaries under /usr/local/bin, /tmp, and an
 # entrypoint (kubeadm's static pods give the command; CoreDNS and pause do not).
@@ -55,9 +54,7 @@ scratch_image "$lp_image" '' local-path-provisioner
 # kube-proxy programs iptables/nftables through their command-line tools: it
 # gets the node's own Debian user space (the same iptables backend choice).
 echo ">> image $R/kube-proxy:$K8S_VERSION" >&2
-if [ "$(docker image inspect --format '{{index .Config.Labels "rootfs"}}' "kubetrade.local/kind-rootfs:$DEBIAN_SUITE" 2>/dev/null)" != "$(basename "$ROOTFS")" ]; then
-  docker import --change "$PATH_ENV" --change "LABEL rootfs=$(basename "$ROOTFS")" "$ROOTFS" "kubetrade.local/kind-rootfs:$DEBIAN_SUITE" >/dev/null
-fi
+docker import --change "$PATH_ENV" "$ROOTFS" "kubetrade.local/kind-rootfs:$DEBIAN_SUITE" >/dev/null
 cid=$(docker create "kubetrade.local/kind-rootfs:$DEBIAN_SUITE" /bin/true)
 docker cp "$BIN/kube-proxy" "$cid:/usr/local/bin/kube-proxy"
 docker commit --change 'ENTRYPOINT ["/usr/local/bin/kube-proxy"]' "$cid" "$R/kube-proxy:$K8S_VERSION" >/dev/null
@@ -75,12 +72,9 @@ tar -C "$hdir" --numeric-owner --owner=0 --group=0 -c . |
   docker import --change 'ENV PATH=/bin' --change 'CMD ["sh"]' - "$helper_image" >/dev/null
 
 docker save -o "$out.tmp" "${images[@]}"
-# A rebuild leaves the previous images untagged: remove those (in use: kept).
-for id in "${old_ids[@]}"; do
-  if [ -z "$(docker image inspect --format '{{join .RepoTags ""}}' "$id" 2>/dev/null)" ]; then
-    docker rmi "$id" >/dev/null 2>&1 || true
-  fi
-done
+# The archive is what the node image needs; the images themselves would only
+# hold another copy on disk (and leave untagged ones behind on every rebuild).
+docker rmi "${images[@]}" "kubetrade.local/kind-rootfs:$DEBIAN_SUITE" >/dev/null
 mv "$out.tmp" "$out"
 echo "$key" >"$stamp"
 echo "$out"

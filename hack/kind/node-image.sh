@@ -22,17 +22,19 @@ say() { echo "node-image: $*" >&2; }
 docker info >/dev/null 2>&1 || bash "$HERE/../docker-setup.sh"
 BIN=$(bash "$HERE/build-binaries.sh")
 ROOTFS=$(bash "$HERE/node-rootfs.sh")
-IMAGES=$(bash "$HERE/component-images.sh" "$BIN" "$ROOTFS")
-key=$({ cat "$HERE"/*.sh "$HERE"/files/*; stat -c "%n %s %Y" "$BIN"/*; basename "$ROOTFS"; cat "$KIND_CACHE/images.key"; } | sha256sum | cut -c1-16)
+# Every input of the component images is in this key too (their script, the
+# binaries, the rootfs), so an up-to-date node skips them.
+key=$({ cat "$HERE"/{versions,build-binaries,node-rootfs,component-images,node-image}.sh "$HERE"/files/*; stat -c "%n %s %Y" "$BIN"/* "$ROOTFS"; } | sha256sum | cut -c1-16)
 if [ "$(docker image inspect --format '{{index .Config.Labels "kubetrade.kind-node-key"}}' "$NODE_IMAGE" 2>/dev/null)" = "$key" ]; then
   say "$NODE_IMAGE is up to date"
   echo "$NODE_IMAGE"
   exit 0
 fi
+IMAGES=$(bash "$HERE/component-images.sh" "$BIN" "$ROOTFS")
 KIND_SRC=$(cd /tmp && GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
 F="$KIND_SRC/images/base/files"
 
-work=$(mktemp -d /var/tmp/kubetrade-kind-node.XXXXXX)
+work=$(mktemp -d "$WORK_DIR"/kubetrade-kind-node.XXXXXX)
 ctd_pid=
 cleanup() {
   [ -n "$ctd_pid" ] && kill "$ctd_pid" 2>/dev/null && wait "$ctd_pid" 2>/dev/null
@@ -116,16 +118,19 @@ kill "$ctd_pid"
 wait "$ctd_pid" 2>/dev/null || true
 ctd_pid=
 rm -rf "$root/var/lib/containerd/tmpmounts"
+# The node holds the images now; the archive would be a third copy on disk.
+rm -f "$IMAGES"
 
 # kind's base also sets STOPSIGNAL SIGRTMIN+3, which `docker import` refuses;
 # kind removes its nodes with `docker rm -f`, so no stop signal is ever sent.
 say "importing $NODE_IMAGE"
+# The previous node image goes first (disk is tight on CI machines), unless a
+# kind node still runs it; then it stays, untagged, until that cluster is gone.
 old_id=$(docker image inspect --format '{{.Id}}' "$NODE_IMAGE" 2>/dev/null || true)
+if [ -n "$old_id" ]; then docker rmi "$NODE_IMAGE" >/dev/null 2>&1 || true; fi
 tar -C "$root" --numeric-owner -c . | docker import \
   --change 'ENV container=docker' \
   --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' \
   --change "LABEL kubetrade.kind-node-key=$key" \
   - "$NODE_IMAGE" >/dev/null
-# The previous node image, now untagged, goes unless a kind node still runs it.
-if [ -n "$old_id" ]; then docker rmi "$old_id" >/dev/null 2>&1 || true; fi
 echo "$NODE_IMAGE"

@@ -19,7 +19,7 @@ if [ -s "$out" ]; then
   exit 0
 fi
 command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap >&2
-root=$(mktemp -d /var/tmp/kubetrade-kind-rootfs.XXXXXX)
+root=$(mktemp -d "$WORK_DIR"/kubetrade-kind-rootfs.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 echo ">> debootstrap $DEBIAN_SUITE ($MIRROR)" >&2
 debootstrap --variant=minbase --include="$PACKAGES" "$DEBIAN_SUITE" "$root" "$MIRROR" >&2

@@ -16,3 +16,6 @@ DEBIAN_SUITE="${DEBIAN_SUITE:-bookworm}"
 CACHE_ROOT="${KUBETRADE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubetrade}"
 KIND_CACHE="$CACHE_ROOT/kind-node-k8s-${K8S_VERSION}-kind-${KIND_VERSION}-containerd-${CONTAINERD_VERSION}"
 KIND_BIN="$KIND_CACHE/bin"
+# Scratch space for the assembly (about 1.5 GB at its peak): a tmpfs such as
+# /dev/shm keeps it off a nearly full disk.
+WORK_DIR="${KIND_WORK_DIR:-/var/tmp}"
