@@ -91,6 +91,30 @@ def test_the_estimate_takes_over_at_exactly_min_history_returns() -> None:
     assert weights == pytest.approx([0.07, 0.10 / (0.01 * math.sqrt(252))])
 
 
+def test_a_price_that_never_moved_is_not_sized_as_riskless() -> None:
+    # A halted or stale quote: no variance over the window. Volatility targeting
+    # would put it at the position limit; it keeps the fixed fraction instead.
+    stats = (np.array([40.0, 40.0]), np.zeros(2), np.array([0.0, 0.01**2]))
+
+    def sized(method: SizingMethod) -> list[float]:
+        weights = sizing.sized_weights(
+            np.ones(2),
+            stats,
+            method=method,
+            fraction=0.07,
+            target_volatility=0.10,
+            kelly_fraction=0.5,
+            cap=1.0,
+            periods_per_year=252.0,
+            min_history=20,
+        )
+        return [float(w) for w in weights]
+
+    volatility = 0.01 * math.sqrt(252)
+    assert sized(SizingMethod.VOLATILITY_TARGET) == pytest.approx([0.07, 0.10 / volatility])
+    assert sized(SizingMethod.KELLY) == [0.0, 0.0]  # no edge either way
+
+
 def test_weights_are_capped_at_the_position_limit() -> None:
     manager = _primed("volatility_target", np.tile([0.0001, -0.0001], 30))
     assert manager.target_weight("AAA", 1.0) == pytest.approx(1.0)

@@ -15,7 +15,9 @@ becomes
   (the Kelly leverage), and nothing when the edge points the other way;
 
 each capped at the position limit. Until a symbol has `min_history` returns,
-volatility and edge are noise, so it gets the fixed fraction instead.
+volatility and edge are noise, so it gets the fixed fraction instead (and so
+does a price that has not moved at all under volatility_target: a halted or
+stale quote, not a riskless asset).
 """
 
 from __future__ import annotations
@@ -90,14 +92,16 @@ def sized_weights(
     weight = np.full(signal.shape, fraction)
     if method != SizingMethod.FIXED_FRACTION and moments is not None:
         count, mean, variance = moments
-        # A constant price (no variance) has no risk to size by: volatility
-        # targeting goes to the cap and Kelly, with no edge, to zero.
+        # A price that has not moved over the whole window is a halted or stale
+        # quote, not a riskless one: volatility targeting would size it to the cap
+        # just before it moves again, so it keeps the fixed fraction, as without
+        # history; Kelly, with no edge to bet on, gets nothing.
         risky = variance > 0.0
         safe = np.where(risky, variance, 1.0)
         if method == SizingMethod.VOLATILITY_TARGET:
             with np.errstate(divide="ignore"):  # a variance that underflows: inf, capped
                 estimate = np.where(
-                    risky, target_volatility / np.sqrt(safe * periods_per_year), np.inf
+                    risky, target_volatility / np.sqrt(safe * periods_per_year), weight
                 )
         else:
             with np.errstate(over="ignore", invalid="ignore"):  # a tiny variance: inf, capped
