@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from kubetrade_testing.bar_frames import bars
 from kubetrade_workloads.config.data import CleaningConfig, DataConfig, ValidationConfig
-from kubetrade_workloads.data import calendars, pipeline, publish, stages, validate
+from kubetrade_workloads.data import calendars, pipeline, publish, stages, timestamps, validate
 from kubetrade_workloads.data.clean import clean
 from kubetrade_workloads.data.sources.synthetic import SyntheticSource
 from kubetrade_workloads.market import cadence
@@ -114,10 +114,10 @@ def test_every_fx_week_holds_120_hours_of_bars(day: dt.date, interval: str) -> N
     start = pd.Timestamp(saturday).tz_localize(NEW_YORK).tz_convert("UTC")
     end = pd.Timestamp(saturday + dt.timedelta(days=7)).tz_localize(NEW_YORK).tz_convert("UTC")
     slots = calendars.expected("24/5", interval, start, end)
-    assert len(slots) == pd.Timedelta(hours=120) // pd.Timedelta(calendars.FREQ[interval])
+    assert len(slots) == pd.Timedelta(hours=120) // pd.Timedelta(timestamps.FREQ[interval])
     local = slots.tz_convert(NEW_YORK)
     assert (local[0].day_of_week, local[0].hour) == (6, 17)
-    assert (local[-1] + pd.Timedelta(calendars.FREQ[interval])).hour == 17
+    assert (local[-1] + pd.Timedelta(timestamps.FREQ[interval])).hour == 17
     assert local[-1].day_of_week == 4
 
 

@@ -32,13 +32,12 @@ import pandas as pd
 from ..market import cadence
 from ..market.bars import BarsError
 from .sources.calendar import FX_ROLL_HOUR, FX_ZONE, in_fx_week
+from .timestamps import DAILY, FREQ
 
 ROUND_THE_CLOCK = cadence.CRYPTO_CALENDAR
 FX_WEEK = cadence.FX_CALENDAR
 AUTO = "auto"
 DEFAULT_EXCHANGE = "XNYS"
-DAILY = "1d"
-FREQ = {"1m": "1min", "5m": "5min", "15m": "15min", "1h": "1h", "1d": "1D"}
 _DAY = 86_400 * 10**9  # nanoseconds
 
 # Yahoo's exchange suffixes and the MIC of the exchange each names.

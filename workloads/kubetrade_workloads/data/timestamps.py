@@ -43,7 +43,8 @@ from ..market.bars import BarsError
 _AWARE_TEXT = r"(?:Z|[+-]\d{2}:?\d{2})\s*$"
 START, END = "start", "end"
 DAILY = "1d"
-_STEP = {"1m": "1min", "5m": "5min", "15m": "15min", "1h": "1h", "1d": "1D"}
+FREQ = {"1m": "1min", "5m": "5min", "15m": "15min", "1h": "1h", "1d": "1D"}
+"""Each interval's length as a pandas frequency."""
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def labels(parsed: ParsedTimes, interval: str, bar_label: str = START) -> pd.Ser
     session date (read from the wall time as written when `parsed` kept it)."""
     if interval != DAILY:
         if bar_label == END:
-            return parsed.values - pd.Timedelta(_STEP[interval])
+            return parsed.values - pd.Timedelta(FREQ[interval])
         return parsed.values
     base = parsed.wall if parsed.wall is not None else parsed.values.dt.tz_localize(None)
     if bar_label == END:  # 00:00 closes the day before; 16:00 closes its own day
