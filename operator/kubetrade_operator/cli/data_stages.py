@@ -6,7 +6,8 @@
     trading-cli data validate datasets/aapl
 
 `preprocess` then `split` publish what `collect` publishes from the same bars
-and config (a test holds them equal).
+and config (a test holds them equal), but for the manifest's source: the bars
+file they read.
 """
 
 from __future__ import annotations
