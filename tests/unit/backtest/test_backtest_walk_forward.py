@@ -15,7 +15,9 @@ from kubetrade_workloads.backtest import BacktestSettings, run_backtest
 from kubetrade_workloads.backtest.dataset import DatasetError, Fold, open_dataset
 from kubetrade_workloads.backtest.metrics import Market
 from kubetrade_workloads.backtest.walk_forward import WalkForwardError, spread, walk_forward
+from kubetrade_workloads.config.risk import RiskConfig
 from kubetrade_workloads.market.history import History
+from kubetrade_workloads.risk.manager import RiskManager
 from kubetrade_workloads.strategies import BuyAndHold, MovingAverageCrossover
 
 
@@ -127,6 +129,24 @@ def test_a_fold_per_model_and_a_fresh_gate_per_fold() -> None:
 
     out = walk_forward(history, folds, model_for, gate=None)
     assert made == ["a", "b"] and len(out.folds) == 2
+
+
+def test_a_folds_risk_gate_warms_on_the_bars_before_the_fold() -> None:
+    # Volatility targeting sizes a fold's first bars from the returns before it,
+    # as a trader does from its warm-up bars, not from the fixed fraction.
+    history = random_history(9, bars=160, symbols=2)
+    times = pd.DatetimeIndex(history.times).tz_localize("UTC")
+    fold = Fold("late", times[100], times[159])
+    config = RiskConfig.model_validate(
+        {
+            "limits": {"maxPositionWeight": 1.0, "maxGrossExposure": 3.0},
+            "sizing": {"method": "volatility_target", "targetVolatility": 0.1},
+        }
+    )
+    strategy = BuyAndHold()
+    [result] = walk_forward(history, [fold], strategy, gate=lambda: RiskManager(config)).folds
+    whole = run_backtest(history, strategy, BacktestSettings(start=100), RiskManager(config))
+    pd.testing.assert_series_equal(result.result.equity, whole.equity)
 
 
 def test_folds_without_bars_or_without_folds_are_errors() -> None:

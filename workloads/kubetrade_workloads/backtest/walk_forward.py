@@ -114,6 +114,10 @@ def walk_forward(
             )
         chosen = strategy(fold) if callable(strategy) else strategy
         warm = max(first - max(chosen.lookback - 1, 0), 0) if chosen.lookback else 0
+        if gate is not None:
+            # A risk gate sizes and limits from the returns before the fold, as the
+            # trader's from its warm-up bars: it gets them all (it keeps what it needs).
+            warm = 0
         window = history.between(warm, stop)
         result = run_backtest(
             window,
