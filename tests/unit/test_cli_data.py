@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from kubetrade_operator.cli.data_config import period_start, resolve
+from kubetrade_operator.cli.data_config import merge, period_start, resolve
 from kubetrade_testing.data_cli import csv_text, dataset_yaml, one_line_error, published, run
 from kubetrade_workloads.config import DataConfig
 
@@ -73,6 +73,20 @@ def test_set_reads_yaml_values_snake_case_keys_and_comma_lists(tmp_path: Path) -
     assert out["symbols"] == ["SYN-A", "SYN-B"]
     assert out["config"]["splits"]["walkForward"] == {"folds": 3, "mode": "rolling"}
     assert len(out["folds"]) == 3 and out["config"]["validation"]["minCompleteness"] == 0.5
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        ("source.symbols=ON", {"source": {"symbols": ["ON"]}}),  # YAML's true; ON Semiconductor
+        ("source.symbols=7203", {"source": {"symbols": ["7203"]}}),  # a number; Toyota in Tokyo
+        ("cleaning.calendar=24/7", {"cleaning": {"calendar": "24/7"}}),
+        ("source.seed=7", {"source": {"seed": 7}}),  # a number where the field is one
+        ("cleaning.fillLimit=3", {"cleaning": {"fillLimit": 3}}),
+    ],
+)
+def test_set_keeps_text_where_the_field_holds_text(item: str, expected: dict[str, object]) -> None:
+    assert merge({}, {}, [item]) == expected
 
 
 def _leaves(model: type[BaseModel], prefix: str = "") -> list[str]:

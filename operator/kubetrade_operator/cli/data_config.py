@@ -132,9 +132,17 @@ def resolve(key: str) -> tuple[list[str], Any]:
     return path, annotation
 
 
-def put(tree: Tree, key: str, value: Any) -> None:
-    """Set `key` (dotted) in `tree`, checked against the model; lists accept `A,B`."""
+def put(tree: Tree, key: str, value: Any, text: str | None = None) -> None:
+    """Set `key` (dotted) in `tree`, checked against the model; lists accept `A,B`.
+
+    `text` is the value as typed: where the field holds text (a zone, a symbol
+    list) and YAML read a boolean or a number, the text stands, so that the
+    ticker ON (YAML's true) or 7203 stays a symbol.
+    """
     path, annotation = resolve(key)
+    textual = annotation is str or get_origin(annotation) is list
+    if text is not None and textual and isinstance(value, bool | int | float):
+        value = text
     if get_origin(annotation) is list and isinstance(value, str):
         value = [item.strip() for item in value.split(",") if item.strip()]
     node = tree
@@ -201,7 +209,8 @@ def merge(manifest: Tree, flags: dict[str, Any], sets: list[str]) -> Tree:
         if value is not None:
             put(tree, key, value)
     for item in sets:
-        put(tree, *parse_set(item))
+        key, value = parse_set(item)
+        put(tree, key, value, item.partition("=")[2].strip())
     return tree
 
 
