@@ -4,7 +4,8 @@
    to UTC (naive ones in `cleaning.timezone`, refused without it; mixed naive
    and aware values are refused) and become bar labels, see `timestamps`;
 2. duplicated (symbol, timestamp) rows keep the last one sent, as sources
-   re-send a corrected bar after the first; unsorted rows are sorted;
+   re-send a corrected bar after the first; unsorted rows are sorted (1 and
+   2 in `prepare`);
 3. infinite values become missing (unreadable ones already are); so do
    impossible bars (a non-positive price, negative volume, high below low);
    bars whose high or low does not span open and close are widened to do so;
@@ -39,8 +40,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from ..config.data import Adjustment, CleaningConfig, FillMethod, OutlierAction
-from ..market.bars import COLUMNS, PRICE_COLUMNS, BarsError, empty
-from . import calendars, corporate, outliers, timestamps
+from ..market.bars import COLUMNS, PRICE_COLUMNS, empty
+from . import calendars, corporate, outliers, prepare
 from .outliers import Floats, Mask
 from .quality import QualityReport, summarize
 
@@ -62,63 +63,6 @@ class Cleaned:
     def quality(self) -> dict[str, float]:
         """The dataset's quality report as numbers."""
         return summarize(self.reports, rows_without_symbol=self.unowned)
-
-
-def _counts(frame: pd.DataFrame, column: str, symbols: pd.Index) -> pd.Series:
-    return frame.groupby("symbol")[column].sum().reindex(symbols, fill_value=0).astype(int)
-
-
-def _prepare(
-    bars: pd.DataFrame, interval: str, config: CleaningConfig
-) -> tuple[pd.DataFrame, list[QualityReport], int]:
-    """Keys readable, values numeric, duplicates dropped, rows sorted; counts per symbol.
-
-    Timestamps go to UTC (naive ones in `config.timezone`) and become bar labels
-    (bar starts; daily bars on their session date), see `timestamps`.
-    """
-    missing = [c for c in COLUMNS if c not in bars.columns]
-    if missing:
-        raise BarsError(f"bar frame lacks columns {missing}")
-    frame = bars.loc[:, list(COLUMNS)].reset_index(drop=True)
-    owned = frame["symbol"].notna()
-    frame = frame[owned].reset_index(drop=True)
-    frame["symbol"] = frame["symbol"].astype(str)
-    parsed = timestamps.to_utc(
-        frame["timestamp"],
-        config.timezone,
-        symbols=frame["symbol"],
-        daily=interval == timestamps.DAILY,
-    )
-    frame["timestamp"] = timestamps.labels(parsed, interval, str(config.bar_label))
-    for col in _VALUES:
-        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-    frame["rows_in"] = 1
-    frame["invalid"] = frame["timestamp"].isna().astype(int)
-    symbols = pd.Index(sorted(frame["symbol"].unique()))
-    rows_in, invalid = _counts(frame, "rows_in", symbols), _counts(frame, "invalid", symbols)
-    frame = frame[frame["invalid"] == 0]
-    back = frame.groupby("symbol", sort=False)["timestamp"].diff() < pd.Timedelta(0)
-    frame = frame.assign(
-        unsorted=back.astype(int),
-        duplicates=frame.duplicated(["symbol", "timestamp"], keep="last").astype(int),
-    )
-    unsorted, duplicates = (
-        _counts(frame, "unsorted", symbols),
-        _counts(frame, "duplicates", symbols),
-    )
-    reports = [
-        QualityReport(
-            symbol=sym,
-            rows_in=int(rows_in[sym]),
-            invalid_timestamps=int(invalid[sym]),
-            naive_timestamps=int(rows_in[sym] - invalid[sym]) if parsed.naive else 0,
-            unsorted=int(unsorted[sym]),
-            duplicates=int(duplicates[sym]),
-        )
-        for sym in symbols
-    ]
-    frame = frame[frame["duplicates"] == 0].sort_values(["symbol", "timestamp"], kind="stable")
-    return frame.loc[:, list(COLUMNS)].reset_index(drop=True), reports, int((~owned).sum())
 
 
 class _Repairs(NamedTuple):
@@ -296,7 +240,7 @@ def clean(bars: pd.DataFrame, config: CleaningConfig, interval: str) -> Cleaned:
     timestamps, an unknown calendar.
     """
     given = corporate.given(bars, config.corporate_actions, Adjustment(config.adjustment))
-    frame, reports, unowned = _prepare(bars, interval, config)
+    frame, reports, unowned = prepare.prepare(bars, interval, config)
     if frame.empty:
         return Cleaned(empty().assign(**{ADJUSTMENT: 1.0}), tuple(reports), unowned)
     parts, done = [], []
