@@ -26,7 +26,7 @@ VaR). `cornish_fisher_valid` asks that the slope stay positive over every
 quantile the estimate uses, the ES grid from the far tail to its mirror image
 beyond the median (Maillard's (2012) domain of validity, over that range
 rather than the whole real line, so that a near-normal sample's excess
-kurtosis of -0.001, which breaks monotonicity only past |z| ~ 30, is kept).
+kurtosis of -0.001, which breaks monotonicity only past |z| ~ 89, is kept).
 Outside it the estimate falls back to historical simulation, logs a warning
 and says so: `RiskEstimate.estimator` is the method actually used and
 `RiskEstimate.note` why it differs from the one asked for.
