@@ -67,6 +67,7 @@ def uri_of(path: str | Path) -> str:
 
 
 def ratios(value: str | None) -> dict[str, Any]:
+    """`--splits 0.8,0.1,0.1` as the three splits.* keys (the model checks they sum to 1)."""
     if value is None:
         return {}
     parts = value.split(",")
@@ -110,8 +111,10 @@ def file_defaults(tree: dict[str, Any]) -> None:
 
 
 def echo(summary: dict[str, Any]) -> None:
+    """A command's result as JSON on stdout, for a script to read."""
     typer.echo(json.dumps(summary, indent=2, default=str))
 
 
 def cleaning(**values: Any) -> dict[str, Any]:
+    """Flags as cleaning.* keys, by their manifest names."""
     return {f"cleaning.{key}": value for key, value in values.items()}
