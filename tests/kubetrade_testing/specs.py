@@ -146,6 +146,28 @@ INVALID: tuple[Case, ...] = (
     ),
     Case("empty-symbols", DATASET, spec(DATASET, source={"symbols": []}), "spec.source.symbols"),
     Case(
+        "corporate-action-of-both-kinds",
+        DATASET,
+        spec(
+            DATASET,
+            cleaning={
+                "corporateActions": [
+                    {"symbol": "AAPL", "date": "2020-08-31", "ratio": 4.0, "dividend": 0.2}
+                ]
+            },
+        ),
+        "spec.cleaning.corporateActions[0].ratio",
+    ),
+    Case(
+        "split-ratio-of-one",
+        DATASET,
+        spec(
+            DATASET,
+            cleaning={"corporateActions": [{"symbol": "AAPL", "date": "2020-08-31", "ratio": 1}]},
+        ),
+        "spec.cleaning.corporateActions[0].ratio",
+    ),
+    Case(
         "hybrid-weights-not-summing-to-one",
         TRAINING_RUN,
         spec(TRAINING_RUN, algorithm="HYBRID", hybrid={"cnnWeight": 0.5, "rlWeight": 0.6}),

@@ -109,6 +109,11 @@ class CorporateAction(Frozen):
                 "a corporate action needs exactly one of ratio and dividend",
                 ".ratio",
             ),
+            cel(
+                "!has(self.ratio) || self.ratio != 1.0",
+                "a split ratio of 1 changes nothing; remove the action",
+                ".ratio",
+            ),
         )
     }
 
