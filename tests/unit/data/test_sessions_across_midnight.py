@@ -60,8 +60,8 @@ def test_a_split_at_a_sydney_open_is_found_there() -> None:
     result = clean(_unadjust(truth, at, 2.0), CleaningConfig(), "1m")
     np.testing.assert_allclose(result.bars["close"], truth["close"], rtol=1e-12)
     actions = [a for r in result.reports for a in r.actions]
-    assert [(a["timestamp"], a["ratio"]) for a in actions] == [
-        (truth["timestamp"].iloc[at].isoformat(), 2.0)
+    assert [(a["timestamp"], a["date"], a["ratio"]) for a in actions] == [
+        (truth["timestamp"].iloc[at].isoformat(), "2021-01-07", 2.0)  # the ex-date in Sydney
     ]
 
 
@@ -74,3 +74,4 @@ def test_a_given_split_lands_on_its_sessions_first_bar() -> None:
     np.testing.assert_allclose(result.bars["close"], truth["close"], rtol=1e-12)
     assert (result.bars["adjustment"].iloc[:at] == 2.0).all()
     assert (result.bars["adjustment"].iloc[at:] == 1.0).all()
+    assert [a["date"] for r in result.reports for a in r.actions] == ["2021-01-07"]

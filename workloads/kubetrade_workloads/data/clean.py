@@ -123,7 +123,10 @@ def _adjust(
     values[spikes] = np.nan
     withheld = n if unconfirmed is None else unconfirmed
     valid &= ~spikes & (np.arange(n) < withheld)
-    actions = [corporate.Action(symbol, times[r], "given", g.ratio, g.dividend) for r, g in placed]
+    actions = [
+        corporate.Action(symbol, times[r], "given", g.ratio, g.dividend, int(days[r]))
+        for r, g in placed
+    ]
     if config.adjustment in (Adjustment.AUTO, Adjustment.ALL):
         rows, ratios = corporate.detect(values, valid, days)
         taken = [r for r, g in placed if g.ratio is not None]
@@ -135,7 +138,10 @@ def _adjust(
         more, more_volume = corporate.factors(n, values, valid, found)
         values = values * np.c_[1.0 / more[:, None].repeat(4, axis=1), more_volume]
         price = price * more
-        actions += [corporate.Action(symbol, times[r], "detected", q) for r, q, _ in found]
+        actions += [
+            corporate.Action(symbol, times[r], "detected", q, session=int(days[r]))
+            for r, q, _ in found
+        ]
     actions.sort(key=lambda a: a.timestamp)
     return _Adjusted(values, price, stale, spikes, withheld, actions)
 

@@ -54,12 +54,17 @@ class Action:
     origin: str  # "given" or "detected"
     ratio: float | None = None
     dividend: float | None = None
+    session: int | None = None
+    """The bar's session as a day number (`calendars.session_days`): its
+    ex-date, which differs from the UTC date where a session opens before
+    midnight UTC (Sydney)."""
 
     def as_dict(self) -> dict[str, object]:
         """The record the manifest keeps."""
+        day = self.timestamp if self.session is None else pd.Timestamp(self.session * _DAY_NS)
         out: dict[str, object] = {
             "symbol": self.symbol,
-            "date": self.timestamp.date().isoformat(),
+            "date": day.date().isoformat(),
             "timestamp": self.timestamp.isoformat(),
             "kind": "split" if self.ratio is not None else "dividend",
             "origin": self.origin,
