@@ -74,8 +74,22 @@ def test_a_good_report_passes() -> None:
             ValidationConfig(),
             "symbol AAA: check bars: none of 10 bars survived cleaning",
         ),
+        (
+            QualityReport("AAA", rows_in=10, off_calendar=10, calendar="XNYS"),
+            ValidationConfig(),
+            "symbol AAA: check bars: none of 10 bars survived cleaning: 10 fall outside "
+            "calendar XNYS; set cleaning.calendar to the market's calendar",
+        ),
     ],
-    ids=["completeness", "gaps", "outliers", "staleness", "no-bars", "none-left"],
+    ids=[
+        "completeness",
+        "gaps",
+        "outliers",
+        "staleness",
+        "no-bars",
+        "none-left",
+        "none-on-calendar",
+    ],
 )
 def test_each_check_names_the_symbol_and_the_check(
     report: QualityReport, config: ValidationConfig, expected: str

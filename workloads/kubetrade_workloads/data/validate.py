@@ -15,6 +15,8 @@ import pandas as pd
 from ..config.data import ValidationConfig
 from .quality import QualityReport
 
+_WRONG_CALENDAR = "set cleaning.calendar to the market's calendar"
+
 
 class ValidationFailed(ValueError):
     """The dataset misses a threshold; the message names the symbol and the check."""
@@ -25,7 +27,12 @@ def _misses(report: QualityReport, config: ValidationConfig, now: pd.Timestamp) 
         yield "check bars: the source returned no bars"
         return
     if report.rows_out == 0:
-        yield f"check bars: none of {report.rows_in} bars survived cleaning"
+        # Bars off the calendar left none: the calendar is wrong, not the data.
+        off = f": {report.off_calendar} fall outside calendar {report.calendar or '?'}; "
+        yield (
+            f"check bars: none of {report.rows_in} bars survived cleaning"
+            f"{off + _WRONG_CALENDAR if report.off_calendar else ''}"
+        )
         return
     if report.completeness < config.min_completeness:
         yield (
@@ -39,7 +46,7 @@ def _misses(report: QualityReport, config: ValidationConfig, now: pd.Timestamp) 
         yield (
             f"check calendar: {report.off_calendar} of the bars ({report.off_calendar_ratio:.4f}) "
             f"fall outside calendar {report.calendar or '?'} > maxOffCalendarRatio "
-            f"{config.max_off_calendar_ratio}; set cleaning.calendar to the market's calendar"
+            f"{config.max_off_calendar_ratio}; {_WRONG_CALENDAR}"
         )
     if report.outlier_ratio > config.max_outlier_ratio:
         yield (
