@@ -125,6 +125,18 @@ HOLES = [
         spec(DATASET, template={"env": {"1=BAD": "v"}}),
         "spec.template.env",
     ),
+    Case(
+        "node-selector-33-entries",
+        MODEL,
+        spec(MODEL, template={"nodeSelector": {f"k{i}": "v" for i in range(33)}}),
+        "spec.template.nodeSelector",
+    ),
+    Case(
+        "node-selector-key-900-kb",
+        TRADING_SESSION,
+        spec(TRADING_SESSION, template={"nodeSelector": {"k" * 900_000: "v"}}),
+        "spec.template.nodeSelector",
+    ),
 ]
 ACCEPTED = [
     ("storage-uri-s3", DATASET, spec(DATASET, storageUri="s3://bucket/bars")),
@@ -134,6 +146,11 @@ ACCEPTED = [
         "env-at-the-bounds",
         DATASET,
         spec(DATASET, template={"env": {f"K_{i}": "x" * 4096 for i in range(64)}}),
+    ),
+    (
+        "node-selector-at-the-bounds",
+        MODEL,
+        spec(MODEL, template={"nodeSelector": {f"{i}.example.com/pool": "v" for i in range(32)}}),
     ),
 ]
 
