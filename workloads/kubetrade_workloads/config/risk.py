@@ -40,7 +40,8 @@ class SizingConfig(Frozen):
     method: SizingMethod | None = None
     """Unset: targets are weights, traded as given. Set: each target is a signal in [-1, 1] sized by the method (docs/RISK.md)."""
     fraction: PositiveFraction | None = None
-    """Fraction of equity per position for fixed_fraction sizing."""
+    """Fraction of equity per full-conviction position for fixed_fraction sizing; every
+    method's size until a symbol has enough history."""
     target_volatility: Annotated[float, Field(gt=0.0, le=5.0)] | None = None
     """Annualised volatility target per position for volatility_target sizing."""
     kelly_fraction: PositiveFraction | None = None
