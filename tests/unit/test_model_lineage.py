@@ -11,9 +11,11 @@ from pydantic import ValidationError
 from kubetrade_operator import kube
 from kubetrade_operator.api import ModelSpec
 from kubetrade_operator.api.common import Phase
+from kubetrade_operator.builders.common import Owner
 from kubetrade_operator.builders.model import (
     CHECKSUM_ANNOTATION,
     checksum_mismatch,
+    job_name,
     promotion,
     trained_checksum,
 )
@@ -159,3 +161,27 @@ def test_a_new_evaluation_job_clears_the_last_revisions_fold_label(
     [status] = written
     assert status["jobName"] != "m-evaluate-old"
     assert "foldMetricsSample" in status and status["foldMetricsSample"] is None
+
+
+def test_an_evaluated_model_is_not_failed_when_its_dataset_is_republished_later(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Its evaluation ran on the data it was trained on; a rolling refresh of the
+    # Dataset afterwards must not turn every Model trained on it Failed.
+    followed: list[str] = []
+
+    async def same_job(_kind: str, _owner: Any, _status: Any, name: str, *_: Any) -> None:
+        followed.append(name)
+
+    monkeypatch.setattr(handler, "follow_job", same_job)
+    body = factories.model("m", "prices")
+    body["metadata"].update(
+        namespace="default", uid="uid-done", generation=1, annotations={CHECKSUM_ANNOTATION: A}
+    )
+    name = job_name(Owner.from_body("Model", body), ModelSpec.model_validate(body["spec"]))
+    body["status"] = {"observedGeneration": 1, "jobName": name, "datasetChecksum": A}
+    indexes = {"datasets": _Index({("default", "prices"): [_dataset(B)]})}
+
+    asyncio.run(handler.reconcile(body, indexes))
+
+    assert followed == [name]  # the Job is followed as before, no Failed written

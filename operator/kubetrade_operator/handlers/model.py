@@ -63,8 +63,14 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
         settings = get_settings()
         name = job_name(owner, spec)
         trained = trained_checksum(body["metadata"].get("annotations") or {}, status, name)
-        mismatch = checksum_mismatch(trained, dataset, spec.dataset_ref.name)
-        if mismatch is not None:  # no evaluation on data the model may have trained on
+        # Judged only before this revision's Job: an evaluation that ran on the data the
+        # model was trained on stays true when the Dataset is republished later.
+        mismatch = (
+            None
+            if status.get("jobName") == name
+            else (checksum_mismatch(trained, dataset, spec.dataset_ref.name))
+        )
+        if mismatch is not None:  # no evaluation on data the model was not trained on
             job = status.get("jobName") or ""
             return await _write(owner, status, job, mismatch, None, trained=trained)
         followed = await follow_job(
