@@ -19,7 +19,14 @@ kind: Namespace
 metadata:
   name: $NS
   labels: {pod-security.kubernetes.io/enforce: restricted}
----
+YAML
+# On a new cluster the namespace's default ServiceAccount comes a moment later,
+# and a pod created before it is refused.
+for _ in $(seq 1 60); do
+  k -n "$NS" get serviceaccount default >/dev/null 2>&1 && break
+  sleep 1
+done
+k apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: PersistentVolumeClaim
 metadata: {name: smoke, namespace: $NS}
