@@ -224,3 +224,20 @@ def test_a_split_and_a_dividend_on_one_day_are_both_applied() -> None:
         np.testing.assert_allclose(
             result.bars["adjustment"].iloc[:120], 2.0 * c / (c - dividend), rtol=1e-12
         )
+
+
+@pytest.mark.parametrize("size", [1.5, 2.5])
+def test_a_bad_print_coming_back_is_no_split(size: float) -> None:
+    # Bar 251 printed at 1.5 or 2.5 times the market (no reverse split's
+    # ratio, so no split there); bar 252 opened back at the market and moved
+    # 15% by its close, so its close does not take 251's move back (no spike):
+    # its open gaps like a 3:2 or 5:2 split, but history is not rescaled by it.
+    truth = one(bars(symbols=("AAA",)), "AAA")
+    truth.loc[252:, PRICES] *= np.exp(0.15)
+    truth.loc[252, "open"] = truth["close"].iloc[250]
+    truth.loc[252, "low"] = min(truth["low"].iloc[252], truth["open"].iloc[252])
+    bad = truth.copy()
+    bad.loc[251, PRICES] *= size
+    result = clean(bad, CleaningConfig(), "1d")
+    assert _actions(result) == []
+    assert (result.bars["adjustment"] == 1.0).all()

@@ -145,13 +145,16 @@ def detect(
     row's session (`calendars.session_days`; None: every bar its own): a split
     happens only at a session's first bar, whose volume is judged against
     earlier sessions' first bars (an opening minute trades many times a midday
-    one). Each bar reads only itself and bars before it.
+    one). A gap that takes back half or more of the bar before's own move is
+    that bar's bad print coming back, not a split. Each bar reads only itself
+    and bars before it.
     """
     rows = np.flatnonzero(valid)
     if len(rows) < 2:
         return [], []
     o, c, v = values[rows, 0], values[rows, 3], values[rows, 4]
     gap = np.log(c[:-1] / o[1:])  # bar k+1's gap: > 0 when the price fell
+    into = np.r_[0.0, np.log(c[1:-1] / c[:-2])]  # bar k's move from the close before
     opening = np.ones(len(rows), dtype=bool)
     if days is not None:
         opening[1:] = days[rows][1:] != days[rows][:-1]
@@ -164,6 +167,8 @@ def detect(
     found: tuple[list[int], list[float]] = ([], [])
     for k, j in zip(wide[near].tolist(), nearest[near].tolist(), strict=True):
         ratio = float(RATIOS[j])
+        if into[k] * gap[k] > 0 and abs(into[k]) >= abs(gap[k]) / 2:
+            continue  # it takes back half the bar before's move or more: a bad print's return
         before = v[: k + 1][opening[: k + 1]][-VOLUME_LOOKBACK:]
         before = before[before > 0]
         if len(before) and v[k + 1] > 0:
