@@ -63,14 +63,22 @@ def _resolve(base: str, steps: list[tuple[str, str]]) -> str:
 def test_the_base_is_a_build_argument_defaulting_to_a_public_python(name: str) -> None:
     steps = instructions(IMAGES[name])
     assert steps[0] == ("ARG", "BASE_IMAGE=python:3.11.14-slim-bookworm"), steps[0]
-    assert [a.split()[0] for w, a in steps if w == "FROM"] == ["${BASE_IMAGE}"] * 2
+    stages: list[str] = []
+    for word, args in steps:
+        if word == "FROM":
+            base, *alias = args.split()
+            assert base == "${BASE_IMAGE}" or base in stages, f"FROM {args}"
+            stages.append(alias[-1] if alias else "")
+    assert stages[0] and stages[-1] == "", "named build stages, then the runtime stage"
 
 
 @pytest.mark.parametrize("name", sorted(IMAGES))
 def test_multi_stage_pinned_and_non_root(name: str) -> None:
     steps = instructions(IMAGES[name])
-    bases = [_resolve(args.split()[0], steps) for word, args in steps if word == "FROM"]
-    assert len(bases) >= 2, "multi-stage: build, then a clean runtime stage"
+    froms = [args.split() for word, args in steps if word == "FROM"]
+    assert len(froms) >= 2, "multi-stage: build, then a clean runtime stage"
+    stages = {f[-1] for f in froms if len(f) == 3}
+    bases = [_resolve(f[0], steps) for f in froms if f[0] not in stages]
     for base in bases:
         image, _, tag = base.partition(":")
         assert tag and tag != "latest" and re.search(r"\d+\.\d+", tag), f"{base}: pin a version tag"
@@ -181,6 +189,23 @@ def test_the_operator_never_imports_what_its_image_leaves_out() -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert int(result.stdout) > 100, "the handlers were imported"
+
+
+@pytest.mark.parametrize("name", ["workload", "workload-gpu"])
+def test_the_workload_code_is_a_layer_apart_from_the_venv(name: str) -> None:
+    # A code change must not produce a new multi-gigabyte venv layer.
+    steps = instructions(IMAGES[name])
+    final = max(i for i, (w, _) in enumerate(steps) if w == "FROM")
+    copies = [a for w, a in steps[final:] if w == "COPY"]
+    assert copies == [
+        "--from=deps /opt/venv /opt/venv",
+        "--from=build /opt/kubetrade /opt/kubetrade",
+    ]
+    (install,) = _project_installs(IMAGES[name])
+    assert "--target /opt/kubetrade" in install
+    assert "kubetrade.pth').write_text('/opt/kubetrade" in IMAGES[name].read_text()
+    env = next(a for w, a in steps[final:] if w == "ENV")
+    assert "PATH=/opt/kubetrade/bin:/opt/venv/bin:$PATH" in env, "trading-cli is on the PATH"
 
 
 def test_the_cpu_image_installs_torch_alone_at_the_train_pin_first() -> None:
