@@ -38,6 +38,8 @@ NEW_YORK = "America/New_York"
         ("XYZ=X", cadence.Market.EQUITIES),
         ("EUR_USD", cadence.Market.FX),
         ("usd-jpy", cadence.Market.FX),
+        ("XAU/USD", cadence.Market.FX),  # spot gold: the FX dealers' week, not 24/7
+        ("XAG_EUR", cadence.Market.FX),
         ("AAPL", cadence.Market.EQUITIES),
         ("BRK-B", cadence.Market.EQUITIES),
         ("BRK/B", cadence.Market.EQUITIES),

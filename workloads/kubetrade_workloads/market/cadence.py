@@ -39,8 +39,9 @@ DAYS_PER_YEAR = {Market.EQUITIES: 252, Market.FX: 260, Market.CRYPTO: 365}
 FX_CALENDAR = "24/5"
 CRYPTO_CALENDAR = "24/7"
 
-# Active ISO 4217 fiat currencies. Precious metals (XAU, XAG) and fund codes
-# (X..) are left out: only a pair of two fiat currencies is FX here.
+# Active ISO 4217 fiat currencies. Fund codes (X..) are left out; the precious
+# metals' codes are apart (METALS): spot gold and silver trade on the FX
+# dealers' 24/5 week, so XAU/USD is on FX's clock, never crypto's 24/7.
 FIAT = frozenset(
     """
     AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL
@@ -54,6 +55,8 @@ FIAT = frozenset(
     """.split()
 )
 
+METALS = frozenset({"XAU", "XAG", "XPT", "XPD"})
+
 # Yahoo's crypto tickers are BASE-QUOTE (BTC-USD); a listed share class is
 # written BRK-B, so only these quotes make a dashed symbol crypto.
 _DASHED_CRYPTO_QUOTES = frozenset({"USD", "USDT", "USDC", "EUR", "GBP", "BTC", "ETH"})
@@ -65,12 +68,16 @@ _YAHOO_DOLLAR_FX = re.compile(r"^([A-Z]{3})=X$")  # JPY=X is USD/JPY
 
 def is_fx_pair(symbol: str) -> bool:
     """EURUSD, EUR/USD, EUR_USD, EUR-USD, EURUSD=X: two ISO 4217 fiat codes
-    (Yahoo's JPY=X: the dollar against one)."""
+    (Yahoo's JPY=X: the dollar against one), or a precious metal against one
+    (XAU/USD, XAGEUR)."""
     dollar = _YAHOO_DOLLAR_FX.match(symbol.upper())
     if dollar is not None:
         return dollar[1] in FIAT and dollar[1] != "USD"
     match = _FX_FORMS.match(symbol.upper())
-    return match is not None and match[1] in FIAT and match[2] in FIAT and match[1] != match[2]
+    if match is None or match[1] == match[2]:
+        return False
+    base, quote = match[1], match[2]
+    return (base in FIAT or base in METALS) and quote in FIAT
 
 
 def is_crypto(symbol: str) -> bool:
