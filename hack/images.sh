@@ -74,6 +74,12 @@ for name in "${names[@]}"; do
   start=$(date +%s)
   "$DOCKER" build "${build_args[@]}" "${extra[@]}" -f "images/$name/Dockerfile" -t "$image" .
   seconds=$(($(date +%s) - start))
+  # Each image must start as the pods run it: non-root, read-only root, no capabilities.
+  if ! "$DOCKER" run --rm --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges \
+    --user 10001:10001 "$image" --help >/dev/null; then
+    echo "images: $image does not start read-only as uid 10001 (\`$image --help\` failed)" >&2
+    exit 1
+  fi
   bytes=$("$DOCKER" image inspect --format '{{.Size}}' "$image" 2>/dev/null || echo '?')
   echo "==> $image built in ${seconds}s, ${bytes} bytes"
   [ -z "${IMAGES_REPORT:-}" ] || printf '%s\t%s\t%s\n' "$name" "$seconds" "$bytes" >>"$IMAGES_REPORT"

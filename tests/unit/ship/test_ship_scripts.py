@@ -100,3 +100,17 @@ def test_images_script_falls_back_to_the_debian_base_when_the_default_cannot_be_
     for call in builds:
         assert "--build-arg BASE_IMAGE=kubetrade.local/base:bookworm-python3.11" in call
         assert "--no-cache" in call and "--secret" not in call, "no CA bundle, no secret"
+
+
+def test_images_script_runs_each_image_as_the_pods_do_and_stops_when_one_cannot_start(
+    tmp_path: Path,
+) -> None:
+    _fake_docker(tmp_path, info_exit=0, fail="'run '*reg.example/kt/workload:t1*")
+    result = _run_images(tmp_path)
+    assert result.returncode == 1
+    assert "reg.example/kt/workload:t1 does not start read-only as uid 10001" in result.stderr
+    runs = [c for c in (tmp_path / "calls").read_text().splitlines() if c.startswith("docker run")]
+    assert len(runs) == 2, "the operator ran, then the workload, and nothing after it"
+    for call in runs:
+        assert "--read-only" in call and "--user 10001:10001" in call and "--cap-drop ALL" in call
+    assert len(_builds(tmp_path)) == 2, "workload-gpu was not built after the failure"
