@@ -114,3 +114,30 @@ def test_images_script_runs_each_image_as_the_pods_do_and_stops_when_one_cannot_
     for call in runs:
         assert "--read-only" in call and "--user 10001:10001" in call and "--cap-drop ALL" in call
     assert len(_builds(tmp_path)) == 2, "workload-gpu was not built after the failure"
+
+
+def test_docker_setup_leaves_a_docker_that_answers_alone(tmp_path: Path) -> None:
+    # The daemon answers and already runs the wrapper runtime (or the host has the
+    # capability): nothing is installed, registered or started.
+    docker = tmp_path / "docker"
+    docker.write_text(
+        "#!/bin/sh\n"
+        f'echo "docker $*" >> {tmp_path}/calls\n'
+        'case "$*" in *DefaultRuntime*) echo kubetrade-runc;; *Server.Version*) echo 99.0;; esac\n'
+    )
+    docker.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run(
+        ["bash", "hack/docker-setup.sh"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "a Docker daemon answers (99.0, runtime kubetrade-runc)" in result.stderr
+    calls = (tmp_path / "calls").read_text()
+    assert "register" not in result.stderr and "starting dockerd" not in result.stderr
+    assert calls.splitlines()[0] == "docker info"
