@@ -61,7 +61,13 @@ for name in operator workload; do
   kind load docker-image --name "$CLUSTER" "$REGISTRY/$name:$TAG"
 done
 
-kubectl create namespace "$NS" --dry-run=client -o yaml | kubectl apply -f -
+# Every namespace of the run enforces the restricted Pod Security Standard: the
+# operator and every workload pod must start under it, as on a hardened cluster.
+for ns in kubetrade-system "$NS"; do
+  kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f -
+  kubectl label --overwrite namespace "$ns" \
+    pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/enforce-version=latest
+done
 # Workload pods publish artifacts on this claim (kind's default StorageClass provides it).
 kubectl apply -n "$NS" -f - <<YAML
 apiVersion: v1
