@@ -40,6 +40,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Each phase's wall time, for docs/BENCHMARKS.md (cold and warm runs).
+T0=$(date +%s)
+T=$T0
+phase() {
+  local now
+  now=$(date +%s)
+  echo "kind-e2e: $1 took $((now - T)) s (total $((now - T0)) s)" >&2
+  T=$now
+}
+
 # kind's stock node (pulled by kind) where a registry answers; elsewhere (our
 # machines) a node assembled from local parts, with its cluster config (static
 # CNI, one node). KIND_NODE_IMAGE=... picks one; KIND_LOCAL_NODE=1 forces ours.
@@ -51,15 +61,19 @@ if ! kind get clusters | grep -qx "$CLUSTER"; then
     echo "make kind-e2e: kind's stock node image cannot be pulled; assembling one (hack/kind/node-image.sh)" >&2
     KIND_CREATE+=(--image "$(bash hack/kind/node-image.sh)" --config hack/kind/cluster.yaml)
   fi
+  phase "node image"
   kind create cluster --name "$CLUSTER" "${KIND_CREATE[@]}"
 fi
 kind export kubeconfig --name "$CLUSTER" --kubeconfig "$KUBECONFIG_FILE"
+phase "cluster"
 
 # The GPU image is not needed on kind (no GPUs); build and load the other two.
 REGISTRY=$REGISTRY TAG=$TAG bash hack/images.sh operator workload
-for name in operator workload; do
-  kind load docker-image --name "$CLUSTER" "$REGISTRY/$name:$TAG"
-done
+phase "images"
+# Not `kind load docker-image`: its temporary archive and double copy in the node
+# need about three times the workload image's 6.8 GB (hack/kind/load-image.sh).
+bash hack/kind/load-image.sh "$CLUSTER" "$REGISTRY/operator:$TAG" "$REGISTRY/workload:$TAG"
+phase "image load"
 
 # Every namespace of the run enforces the restricted Pod Security Standard: the
 # operator and every workload pod must start under it, as on a hardened cluster.
@@ -84,7 +98,9 @@ helm upgrade --install kubetrade charts/kubetrade -n kubetrade-system --create-n
   --set workloadImage="$REGISTRY/workload:$TAG" \
   --set replicaCount=2 --set "workloadNamespaces={$NS}" \
   --wait --timeout 5m
+phase "helm install"
 
 # The suite talks to this cluster only: the chart's operator and kind's kubelet do the work.
 KUBETRADE_KUBECONFIG=$KUBECONFIG_FILE KUBETRADE_E2E_NAMESPACE=$NS \
   .venv/bin/python -m pytest -q -p no:cacheprovider tests/e2e/test_in_cluster.py
+phase "in-cluster suite"

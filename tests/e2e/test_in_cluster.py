@@ -16,9 +16,18 @@ import pytest
 from lightkube import Client
 from lightkube.generic_resource import create_global_resource
 from lightkube.resources.apps_v1 import Deployment
+from lightkube.types import PatchType
 
-from kubetrade_testing.cluster import Cluster
-from kubetrade_testing.factories import condition, get
+from kubetrade_testing.cluster import Cluster, wait_until
+from kubetrade_testing.factories import (
+    RESOURCES,
+    condition,
+    create,
+    get,
+    status,
+    trading_session,
+    training_run,
+)
 
 NAMESPACE = os.environ.get("KUBETRADE_E2E_NAMESPACE", "")
 pytestmark = [
@@ -66,3 +75,84 @@ def test_example_dataset_succeeds_in_its_pod(
     assert ds["status"]["rows"] > 0 and len(ds["status"]["checksum"]) == 64
     failed = condition(ds, "Failed")
     assert failed is not None and failed["status"] == "False"
+
+
+def _phase(c: Client, kind: str, name: str, *done: str) -> dict[str, Any] | None:
+    obj = get(c, kind, name, NAMESPACE)
+    return obj if (obj.get("status") or {}).get("phase") in done else None
+
+
+def test_lifecycle_trains_promotes_trades_and_suspends_in_real_containers(
+    control_plane: Cluster, lightkube_client: Client
+) -> None:
+    """TrainingRun -> Model -> TradingSession -> suspend on the example Dataset:
+    every Job and the trader's Deployment run in kind's containers, as the chart's
+    workload ServiceAccount, under the namespace's `restricted` Pod Security."""
+    c = lightkube_client
+    kubectl(control_plane, "apply", "-n", NAMESPACE, "-f", str(EXAMPLES / "dataset.yaml"))
+    run = training_run(
+        "ppo-e2e",
+        dataset_name="synthetic-daily",
+        modelName="ppo-e2e",
+        totalTimesteps=256,
+        ppo={"nSteps": 64, "batchSize": 32, "nEpochs": 1},
+        environment={"window": 10},
+        evaluation={"gates": {"minSharpe": -10.0}},
+    )
+    create(c, run, NAMESPACE)
+    done = wait_until(
+        lambda: _phase(c, "TrainingRun", "ppo-e2e", "Succeeded", "Failed"),
+        timeout=900,
+        interval=2,
+        what="training in its pod",
+    )
+    assert done["status"]["phase"] == "Succeeded", done["status"]
+    assert done["status"]["progress"]["steps"] >= 256
+
+    mdl = wait_until(
+        lambda: _phase(c, "Model", "ppo-e2e", "Ready", "Rejected", "Failed"),
+        timeout=900,
+        interval=2,
+        what="the evaluation in its pod",
+    )
+    assert mdl["status"]["phase"] == "Ready", mdl["status"]
+    assert "sharpe" in mdl["status"]["metrics"]
+
+    create(c, trading_session("paper-e2e", "ppo-e2e", barSeconds=0.1), NAMESPACE)
+    trading = wait_until(
+        lambda: (
+            s
+            if (s := status(c, "TradingSession", "paper-e2e", NAMESPACE)).get("phase") == "Running"
+            and (s.get("trading") or {}).get("positions")
+            else None
+        ),
+        timeout=600,
+        interval=2,
+        what="the trader's pod to take positions",
+    )
+    assert trading["deploymentName"] == "paper-e2e-trader"
+    assert trading["trading"]["equity"] > 0 and trading["trading"]["heartbeat"]
+    ready = condition({"status": trading}, "Ready")
+    assert ready is not None and ready["reason"] == "TraderRunning", trading
+
+    c.patch(
+        RESOURCES["TradingSession"],
+        "paper-e2e",
+        {"spec": {"suspend": True}},
+        namespace=NAMESPACE,
+        patch_type=PatchType.MERGE,
+    )
+    stopped = wait_until(
+        lambda: (
+            s
+            if (s := status(c, "TradingSession", "paper-e2e", NAMESPACE)).get("phase")
+            == "Suspended"
+            else None
+        ),
+        timeout=300,
+        interval=2,
+        what="suspension",
+    )
+    suspended = condition({"status": stopped}, "Suspended")
+    assert suspended is not None and suspended["reason"] == "Flattened", stopped
+    assert stopped["trading"]["positions"] == []
