@@ -73,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         peering_name=None if args.standalone else args.peering,
         priority=None if args.standalone else priority,
         liveness_endpoint=args.liveness,
-        clusterwide=settings.namespace is None,
+        # The chart sets KUBETRADE_NAMESPACE="" for all namespaces; kopf warns it will refuse neither.
+        clusterwide=not settings.namespace,
         namespaces=[settings.namespace] if settings.namespace else [],
     )
 

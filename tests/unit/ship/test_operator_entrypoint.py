@@ -9,6 +9,7 @@ import kopf
 import pytest
 
 from kubetrade_operator import __main__ as entry
+from kubetrade_operator.settings import get_settings
 
 
 def test_parser_takes_the_charts_flags() -> None:
@@ -61,3 +62,25 @@ def test_peered_replicas_get_a_seniority_priority(kopf_calls: dict[str, Any]) ->
 def test_logging_is_configured_only_when_asked(kopf_calls: dict[str, Any]) -> None:
     entry.main(["--standalone"])
     assert "configure" not in kopf_calls
+
+
+@pytest.mark.parametrize(
+    ("value", "clusterwide", "namespaces"), [("", True, []), ("ns", False, ["ns"])]
+)
+def test_the_charts_empty_namespace_watches_all_namespaces(
+    kopf_calls: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    value: str,
+    clusterwide: bool,
+    namespaces: list[str],
+) -> None:
+    # In kind the chart's KUBETRADE_NAMESPACE="" gave kopf neither flag (a FutureWarning
+    # that kopf says will become an error).
+    monkeypatch.setenv("KUBETRADE_NAMESPACE", value)
+    get_settings.cache_clear()
+    try:
+        entry.main(["--standalone"])
+    finally:
+        get_settings.cache_clear()
+    run = kopf_calls["run"]
+    assert (run["clusterwide"], run["namespaces"]) == (clusterwide, namespaces)
