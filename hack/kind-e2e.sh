@@ -7,6 +7,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each phase's wall time, for docs/BENCHMARKS.md (cold and warm runs).
+T0=$(date +%s)
+T=$T0
+phase() {
+  local now
+  now=$(date +%s)
+  echo "kind-e2e: $1 took $((now - T)) s (total $((now - T0)) s)" >&2
+  T=$now
+}
+
 if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then
   echo "make kind-e2e: needs a running Docker daemon, and \`docker info\` failed here." >&2
   echo "  kind runs Kubernetes nodes as Docker containers; on machines without Docker use" >&2
@@ -16,7 +26,11 @@ fi
 if ! command -v kind >/dev/null 2>&1; then
   # shellcheck source=hack/kind/versions.sh
   . hack/kind/versions.sh
-  if command -v go >/dev/null 2>&1; then
+  if [ -x "$KIND_BIN/kind" ]; then
+    # Built with the node image's binaries (hack/kind/build-binaries.sh), at KIND_VERSION:
+    # reinstalling it with go took about 30 s of every run.
+    export PATH="$KIND_BIN:$PATH"
+  elif command -v go >/dev/null 2>&1; then
     GOBIN="$KIND_BIN" GOTOOLCHAIN=local CGO_ENABLED=0 go install "sigs.k8s.io/kind@$KIND_VERSION"
     export PATH="$KIND_BIN:$PATH"
   else
@@ -27,6 +41,7 @@ fi
 
 BIN=$(bash hack/build-control-plane.sh)   # kubectl and helm
 export PATH="$BIN:$PATH"
+phase "kind, kubectl and helm"
 CLUSTER=${KIND_CLUSTER:-kubetrade-e2e}
 REGISTRY=${REGISTRY:-ghcr.io/kubetrade}
 TAG=${TAG:-e2e}
@@ -40,16 +55,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Each phase's wall time, for docs/BENCHMARKS.md (cold and warm runs).
-T0=$(date +%s)
-T=$T0
-phase() {
-  local now
-  now=$(date +%s)
-  echo "kind-e2e: $1 took $((now - T)) s (total $((now - T0)) s)" >&2
-  T=$now
-}
-
 # kind's stock node (pulled by kind) where a registry answers; elsewhere (our
 # machines) a node assembled from local parts, with its cluster config (static
 # CNI, one node). KIND_NODE_IMAGE=... picks one; KIND_LOCAL_NODE=1 forces ours.
@@ -58,6 +63,7 @@ if ! kind get clusters | grep -qx "$CLUSTER"; then
   if [ -n "${KIND_NODE_IMAGE:-}" ]; then
     KIND_CREATE+=(--image "$KIND_NODE_IMAGE")
   elif [ -n "${KIND_LOCAL_NODE:-}" ] || ! timeout 300 docker pull -q "$(bash hack/kind/stock-node.sh)" >/dev/null 2>&1; then
+    phase "pulling kind's stock node (failed)"
     echo "make kind-e2e: kind's stock node image cannot be pulled; assembling one (hack/kind/node-image.sh)" >&2
     KIND_CREATE+=(--image "$(bash hack/kind/node-image.sh)" --config hack/kind/cluster.yaml)
   fi

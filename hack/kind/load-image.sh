@@ -4,8 +4,8 @@
 # and its `ctr import` keeps every layer twice in the node (the compressed-or-not blob
 # in the content store and the unpacked snapshot). Here the archive streams straight
 # into the node and the blobs are dropped once unpacked: the 6.8 GB workload image and
-# the operator took 6 GB of the host's disk (2026-12-06), where kind's way needs about
-# 20 GB for the workload image alone (it filled our disk).
+# the operator took up to 13 GB of the host's disk while importing and 7 GB after
+# (2026-12-06), where kind's way needs about 20 GB and keeps 13.6 (it filled our disk).
 # An image already in the node with the same ID is not loaded again.
 #   bash hack/kind/load-image.sh CLUSTER IMAGE...
 set -euo pipefail

@@ -58,9 +58,17 @@ def test_two_operator_replicas_run_and_peer(
 ) -> None:
     deployment = lightkube_client.get(Deployment, "kubetrade", namespace="kubetrade-system")
     assert deployment.status is not None and deployment.status.availableReplicas == 2
-    peering: Any = lightkube_client.get(ClusterKopfPeering, "kubetrade")
-    peers = peering.to_dict().get("status") or {}
-    assert len(peers) == 2, peers
+
+    def peers() -> dict[str, Any]:
+        peering: Any = lightkube_client.get(ClusterKopfPeering, "kubetrade")
+        return dict(peering.to_dict().get("status") or {})
+
+    # A replica is Available before kopf has written its presence (this raced `helm
+    # install --wait` once in three runs: no peer yet).
+    found = wait_until(
+        lambda: p if len(p := peers()) >= 2 else None, timeout=120, interval=1, what="two peers"
+    )
+    assert len(found) == 2, found
 
 
 def test_example_dataset_succeeds_in_its_pod(
