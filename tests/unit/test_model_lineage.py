@@ -91,22 +91,29 @@ class _Index(dict[tuple[str, str], list[dict[str, Any]]]):
     """kopf's index: a key maps to the bodies stored under it."""
 
 
-def test_the_handler_fails_a_model_whose_dataset_was_republished_without_a_job(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def _record_status(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The status patches the handler writes, recorded instead of sent."""
     written: list[dict[str, Any]] = []
 
     async def patch_status(
         kind: str, name: str, namespace: str, changed: dict[str, Any]
     ) -> tuple[dict[str, Any], str]:
         written.append(changed)
-        return changed, str(len(written) + 100)
+        return changed, str(len(written) + 1)
+
+    monkeypatch.setattr(kube, "patch_status", patch_status)
+    monkeypatch.setattr(job_owner, "announce_phase", lambda *_: None)
+    return written
+
+
+def test_the_handler_fails_a_model_whose_dataset_was_republished_without_a_job(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    written = _record_status(monkeypatch)
 
     async def no_job(*_: Any, **__: Any) -> None:
         raise AssertionError("no evaluation Job on a republished Dataset")
 
-    monkeypatch.setattr(kube, "patch_status", patch_status)
-    monkeypatch.setattr(job_owner, "announce_phase", lambda *_: None)
     monkeypatch.setattr(handler, "follow_job", no_job)
     body = factories.model("m", "prices")
     body["metadata"].update(
@@ -130,19 +137,11 @@ def test_the_handler_fails_a_model_whose_dataset_was_republished_without_a_job(
 def test_a_new_evaluation_job_clears_the_last_revisions_fold_label(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    written: list[dict[str, Any]] = []
-
-    async def patch_status(
-        kind: str, name: str, namespace: str, changed: dict[str, Any]
-    ) -> tuple[dict[str, Any], str]:
-        written.append(changed)
-        return changed, str(len(written) + 200)
+    written = _record_status(monkeypatch)
 
     async def new_job(*_: Any, **__: Any) -> job_owner.Followed:
         return job_owner.Followed(job_owner.PENDING, None, 0)
 
-    monkeypatch.setattr(kube, "patch_status", patch_status)
-    monkeypatch.setattr(job_owner, "announce_phase", lambda *_: None)
     monkeypatch.setattr(handler, "follow_job", new_job)
     body = factories.model("m", "prices")
     body["metadata"].update(namespace="default", uid="uid-folds", generation=2, resourceVersion="1")
