@@ -265,11 +265,10 @@ class FileSource:
         frame = to_bars(read_table(self.uri), symbols, self.name)
         stamps = frame["timestamp"]
         naive = pd.api.types.is_datetime64_dtype(stamps.dtype) and stamps.dt.tz is None
-        if naive and (stamps.dropna() == stamps.dropna().dt.normalize()).all():
-            naive = False  # plain dates: a session date is the same day in every zone
-            frame = frame.assign(timestamp=stamps.dt.tz_localize("UTC"))
         if naive:  # the wall time stands in for UTC while the window is cut, then goes back
             frame = frame.assign(timestamp=stamps.dt.tz_localize("UTC"))
+            # Plain dates stay UTC: a session date is the same day in every zone.
+            naive = not (stamps.dropna() == stamps.dropna().dt.normalize()).all()
         out = finish(frame, source=self.name, symbols=symbols, start=start, end=end)
         out = _with_actions(out, frame)
         if naive:
