@@ -24,6 +24,7 @@ from kubetrade_testing.factories import (
     condition,
     create,
     get,
+    in_phase,
     status,
     trading_session,
     training_run,
@@ -85,11 +86,6 @@ def test_example_dataset_succeeds_in_its_pod(
     assert failed is not None and failed["status"] == "False"
 
 
-def _phase(c: Client, kind: str, name: str, *done: str) -> dict[str, Any] | None:
-    obj = get(c, kind, name, NAMESPACE)
-    return obj if (obj.get("status") or {}).get("phase") in done else None
-
-
 def test_lifecycle_trains_promotes_trades_and_suspends_in_real_containers(
     control_plane: Cluster, lightkube_client: Client
 ) -> None:
@@ -109,7 +105,7 @@ def test_lifecycle_trains_promotes_trades_and_suspends_in_real_containers(
     )
     create(c, run, NAMESPACE)
     done = wait_until(
-        lambda: _phase(c, "TrainingRun", "ppo-e2e", "Succeeded", "Failed"),
+        lambda: in_phase(c, "TrainingRun", "ppo-e2e", NAMESPACE, "Succeeded", "Failed"),
         timeout=900,
         interval=2,
         what="training in its pod",
@@ -118,7 +114,7 @@ def test_lifecycle_trains_promotes_trades_and_suspends_in_real_containers(
     assert done["status"]["progress"]["steps"] >= 256
 
     mdl = wait_until(
-        lambda: _phase(c, "Model", "ppo-e2e", "Ready", "Rejected", "Failed"),
+        lambda: in_phase(c, "Model", "ppo-e2e", NAMESPACE, "Ready", "Rejected", "Failed"),
         timeout=900,
         interval=2,
         what="the evaluation in its pod",

@@ -20,6 +20,7 @@ from kubetrade_testing.factories import (
     create,
     dataset,
     get,
+    in_phase,
     model,
     status,
     trading_session,
@@ -27,13 +28,6 @@ from kubetrade_testing.factories import (
 )
 
 pytestmark = pytest.mark.e2e
-
-
-def _phase(
-    client: Client, kind: str, name: str, namespace: str, *done: str
-) -> dict[str, Any] | None:
-    obj = get(client, kind, name, namespace)
-    return obj if (obj.get("status") or {}).get("phase") in done else None
 
 
 def test_a_trained_model_is_evaluated_and_promoted_or_rejected_by_its_gates(
@@ -58,7 +52,7 @@ def test_a_trained_model_is_evaluated_and_promoted_or_rejected_by_its_gates(
     assert waiting["reason"] in ("WaitingForDataset", "JobPending", "JobRunning", "JobComplete")
 
     done = wait_until(
-        lambda: _phase(c, "TrainingRun", "ppo", namespace, "Succeeded", "Failed"),
+        lambda: in_phase(c, "TrainingRun", "ppo", namespace, "Succeeded", "Failed"),
         timeout=240,
         what="training",
     )
@@ -67,7 +61,7 @@ def test_a_trained_model_is_evaluated_and_promoted_or_rejected_by_its_gates(
     assert done["status"]["progress"]["steps"] >= 256
 
     mdl = wait_until(
-        lambda: _phase(c, "Model", "ppo-model", namespace, "Ready", "Rejected", "Failed"),
+        lambda: in_phase(c, "Model", "ppo-model", namespace, "Ready", "Rejected", "Failed"),
         timeout=240,
         what="evaluation",
     )
@@ -87,7 +81,7 @@ def test_a_trained_model_is_evaluated_and_promoted_or_rejected_by_its_gates(
     )
     create(c, strict, namespace)
     rejected = wait_until(
-        lambda: _phase(c, "Model", "strict", namespace, "Ready", "Rejected", "Failed"),
+        lambda: in_phase(c, "Model", "strict", namespace, "Ready", "Rejected", "Failed"),
         timeout=240,
         what="rejection",
     )

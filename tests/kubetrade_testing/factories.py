@@ -77,6 +77,14 @@ def get(client: Client, kind: str, name: str, namespace: str) -> dict[str, Any]:
     return obj
 
 
+def in_phase(
+    client: Client, kind: str, name: str, namespace: str, *done: str
+) -> dict[str, Any] | None:
+    """The resource once its status phase is one of `done`; None before (for wait_until)."""
+    obj = get(client, kind, name, namespace)
+    return obj if (obj.get("status") or {}).get("phase") in done else None
+
+
 def status(client: Client, kind: str, name: str, namespace: str) -> dict[str, Any]:
     """A kubetrade resource's status (empty before the first report)."""
     return dict(get(client, kind, name, namespace).get("status") or {})
