@@ -21,7 +21,7 @@ from typing import Any
 import typer
 
 from . import data_stages
-from .data_config import Manifest, config, merge, read_manifest
+from .data_config import config, merge, read_manifest
 from .data_errors import one_line_errors
 from .data_options import (
     ADJUSTMENT,
@@ -118,7 +118,7 @@ def collect(
     from kubetrade_workloads.data import job
 
     with one_line_errors():
-        manifest = read_manifest(file) if file else Manifest({}, None)
+        manifest = read_manifest(file)
         flags = {
             "source.type": source,
             "source.symbols": symbols,

@@ -61,14 +61,17 @@ def _dataset(documents: list[Any], path: Path) -> dict[str, Any]:
     return spec
 
 
-def read_manifest(path: Path) -> Manifest:
-    """The Dataset in `path`, checked against the same schema the API server applies."""
+def read_manifest(path: Path | None) -> Manifest:
+    """The Dataset in `path`, checked against the same schema the API server applies;
+    an empty one without --file, so the flags and defaults alone decide."""
     from pydantic import ValidationError
 
     from kubetrade_workloads.config import DataConfig
 
     from ..api.dataset import DatasetSpec
 
+    if path is None:
+        return Manifest({}, None)
     try:
         documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
     except OSError as err:

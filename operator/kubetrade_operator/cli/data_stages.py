@@ -18,7 +18,7 @@ from typing import Any
 
 import typer
 
-from .data_config import Manifest, config, merge, read_manifest
+from .data_config import config, merge, read_manifest
 from .data_errors import DataCliError, one_line_errors
 from .data_options import (
     ADJUSTMENT,
@@ -102,7 +102,7 @@ def preprocess(
     from kubetrade_workloads.data.sources import get_source
 
     with one_line_errors():
-        manifest = read_manifest(file) if file else Manifest({}, None)
+        manifest = read_manifest(file)
         uri, collected = _raw_input(bars)
         base = manifest.data | {"source": collected | (manifest.data.get("source") or {})}
         flags = {
@@ -150,7 +150,7 @@ def split(
     from kubetrade_workloads.data import pipeline, publish, stages
 
     with one_line_errors():
-        manifest = read_manifest(file) if file else Manifest({}, None)
+        manifest = read_manifest(file)
         result = stages.load(uri_of(preprocessed))
         made = result.meta["config"]["features"]
         base = {"source": result.meta["source"], **result.meta["config"]}
@@ -208,7 +208,7 @@ def validate(
 
     with one_line_errors():
         uri = uri_of(dataset)
-        manifest = read_manifest(file) if file else Manifest({}, None)
+        manifest = read_manifest(file)
         stored, _ = stages.published(uri)
         base = {"validation": (stored.get("config") or {}).get("validation", {})}
         if "validation" in manifest.data:
