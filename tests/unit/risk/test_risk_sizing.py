@@ -15,6 +15,7 @@ from kubetrade_workloads.config.risk import RiskConfig, SizingMethod
 from kubetrade_workloads.risk import sizing
 from kubetrade_workloads.risk.history import PriceHistory
 from kubetrade_workloads.risk.manager import RiskManager
+from kubetrade_workloads.risk.sizing import Vector
 
 
 def test_sizing_functions() -> None:
@@ -75,12 +76,12 @@ def test_fixed_fraction_and_the_fallback_before_history() -> None:
     assert manager.target_quantity("BBB", 1.0, view(prices={"AAA": 50.0})) == 0.0
 
 
-def test_the_estimate_takes_over_at_exactly_min_history_returns() -> None:
-    count, mean, variance = np.array([19.0, 20.0]), np.zeros(2), np.full(2, 0.01**2)
-    weights = sizing.sized_weights(
+def _sized(method: SizingMethod, stats: tuple[Vector, Vector, Vector]) -> Vector:
+    """Two symbols with a full long signal, sized at a 7% fraction or 10% volatility."""
+    return sizing.sized_weights(
         np.ones(2),
-        (count, mean, variance),
-        method=SizingMethod.VOLATILITY_TARGET,
+        stats,
+        method=method,
         fraction=0.07,
         target_volatility=0.10,
         kelly_fraction=0.5,
@@ -88,6 +89,11 @@ def test_the_estimate_takes_over_at_exactly_min_history_returns() -> None:
         periods_per_year=252.0,
         min_history=20,
     )
+
+
+def test_the_estimate_takes_over_at_exactly_min_history_returns() -> None:
+    count, mean, variance = np.array([19.0, 20.0]), np.zeros(2), np.full(2, 0.01**2)
+    weights = _sized(SizingMethod.VOLATILITY_TARGET, (count, mean, variance))
     assert weights == pytest.approx([0.07, 0.10 / (0.01 * math.sqrt(252))])
 
 
@@ -97,18 +103,7 @@ def test_a_price_that_never_moved_is_not_sized_as_riskless() -> None:
     stats = (np.array([40.0, 40.0]), np.zeros(2), np.array([0.0, 0.01**2]))
 
     def sized(method: SizingMethod) -> list[float]:
-        weights = sizing.sized_weights(
-            np.ones(2),
-            stats,
-            method=method,
-            fraction=0.07,
-            target_volatility=0.10,
-            kelly_fraction=0.5,
-            cap=1.0,
-            periods_per_year=252.0,
-            min_history=20,
-        )
-        return [float(w) for w in weights]
+        return [float(w) for w in _sized(method, stats)]
 
     volatility = 0.01 * math.sqrt(252)
     assert sized(SizingMethod.VOLATILITY_TARGET) == pytest.approx([0.07, 0.10 / volatility])
