@@ -89,6 +89,12 @@ def _repair_values(values: Floats) -> tuple[Floats, _Repairs]:
     return values, _Repairs(non_finite, impossible, narrow)
 
 
+def _scaled(values: Floats, price: Floats, volume: Floats) -> Floats:
+    """Bars with prices divided by `price` and volumes multiplied by `volume`."""
+    scaled: Floats = values * np.c_[1.0 / price[:, None].repeat(4, axis=1), volume]
+    return scaled
+
+
 class _Adjusted(NamedTuple):
     values: Floats
     factor: Floats
@@ -118,7 +124,7 @@ def _adjust(
     price, volume = corporate.factors(
         n, values, valid, [(r, g.ratio, g.dividend) for r, g in placed]
     )
-    values = values * np.c_[1.0 / price[:, None].repeat(4, axis=1), volume]
+    values = _scaled(values, price, volume)
     spikes, unconfirmed = outliers.spikes(values[:, 3], valid, config.outlier_z)
     values[spikes] = np.nan
     withheld = n if unconfirmed is None else unconfirmed
@@ -136,7 +142,7 @@ def _adjust(
             if not near
         ]
         more, more_volume = corporate.factors(n, values, valid, found)
-        values = values * np.c_[1.0 / more[:, None].repeat(4, axis=1), more_volume]
+        values = _scaled(values, more, more_volume)
         price = price * more
         actions += [
             corporate.Action(symbol, times[r], "detected", q, session=int(days[r]))
