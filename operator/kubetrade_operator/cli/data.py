@@ -46,6 +46,7 @@ from .data_options import (
     echo,
     file_defaults,
     option,
+    published_summary,
     ratios,
     uri_of,
     window,
@@ -154,14 +155,7 @@ def collect(
             echo(_write_raw(job.load_bars(work), data.source.to_wire(), out))
             return
         published = job.run(work)
-    echo(
-        {
-            "rows": published["rows"],
-            "symbols": published["symbols"],
-            "checksum": published["checksum"],
-            "output": out,
-        }
-    )
+    echo(published_summary(published, out))
 
 
 def _write_raw(bars: Any, source: dict[str, Any], out: str) -> dict[str, Any]:

@@ -115,6 +115,11 @@ def echo(summary: dict[str, Any]) -> None:
     typer.echo(json.dumps(summary, indent=2, default=str))
 
 
+def published_summary(published: dict[str, Any], out: str) -> dict[str, Any]:
+    """What a command that publishes a Dataset prints: its size, checksum and place."""
+    return {key: published[key] for key in ("rows", "symbols", "checksum")} | {"output": out}
+
+
 def cleaning(**values: Any) -> dict[str, Any]:
     """Flags as cleaning.* keys, by their manifest names."""
     return {f"cleaning.{key}": value for key, value in values.items()}

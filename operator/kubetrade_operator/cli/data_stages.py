@@ -42,6 +42,7 @@ from .data_options import (
     cleaning,
     echo,
     file_defaults,
+    published_summary,
     ratios,
     uri_of,
     window,
@@ -164,14 +165,7 @@ def split(
         dataset = pipeline.finish(result, data)
         out = uri_of(output)
         published = publish.write_dataset(out, dataset.splits, dataset.manifest)
-    echo(
-        {
-            "rows": published["rows"],
-            "symbols": published["symbols"],
-            "checksum": published["checksum"],
-            "output": out,
-        }
-    )
+    echo(published_summary(published, out))
 
 
 # The keys that decide which features exist: settled by `data preprocess`, fixed for `split`.
