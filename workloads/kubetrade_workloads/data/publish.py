@@ -1,8 +1,8 @@
 """Publishing a dataset: Parquet per split, then the manifest, atomically.
 
-The manifest is written last, through a temporary name and a rename, so a
-reader that finds a manifest finds every file it lists: a failed run never
-publishes a partial dataset. A manifest left by an earlier attempt at the same
+The manifest is written last and whole (`storage.write_whole`: a rename on a
+disk, a single PUT on an object store), so a reader that finds a manifest finds
+every file it lists: a failed run never publishes a partial dataset. A manifest left by an earlier attempt at the same
 URI is removed first, before any split file is overwritten, so it can never
 describe files that have since changed.
 """
@@ -76,9 +76,6 @@ def write_dataset(
         **extra,
     }
     body = json.dumps(manifest, indent=2, sort_keys=True).encode()
-    tmp = f"{root}/.{MANIFEST}.tmp"
-    with fs.open(tmp, "wb") as fh:
-        fh.write(body)
-    fs.mv(tmp, f"{root}/{MANIFEST}")
+    storage.write_whole(fs, f"{root}/{MANIFEST}", body)
     manifest["checksum"] = hashlib.sha256(body).hexdigest()
     return manifest

@@ -9,8 +9,8 @@ Under a run's output URI (a Model's `artifactUri`):
     checkpoints/rl/step-<n>/, checkpoints/forecaster/step-<n>/
     tensorboard/        TensorBoard event files
 
-The model files are written first and the card last, each through a temporary
-name and a rename: a folder with a card is a complete model.
+The model files are written first and the card last, each whole
+(`storage.write_whole`): a folder with a card is a complete model.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import datetime as dt
 import importlib.metadata
 import json
 import tempfile
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -157,20 +156,13 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _write(fs: Any, path: str, data: bytes) -> None:
-    tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
-    with fs.open(tmp, "wb") as fh:
-        fh.write(data)
-    fs.mv(tmp, path)
-
-
 def publish(output_uri: str, files: Mapping[str, bytes], card: ModelCard) -> str:
     """Write the model files, then the card; return the card's URI."""
     fs, root = fsspec.core.url_to_fs(storage.resolve(output_uri.rstrip("/")))
     fs.makedirs(root, exist_ok=True)
     for name, data in files.items():
-        _write(fs, f"{root}/{name}", data)
-    _write(fs, f"{root}/{CARD}", card.to_json())
+        storage.write_whole(fs, f"{root}/{name}", data)
+    storage.write_whole(fs, f"{root}/{CARD}", card.to_json())
     return f"{output_uri.rstrip('/')}/{CARD}"
 
 

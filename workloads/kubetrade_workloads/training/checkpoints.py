@@ -1,10 +1,12 @@
 """Checkpoints at an artifact URI: written so that a reader never trusts a partial one.
 
 A checkpoint is a folder `step-<steps, 12 digits>` holding its files and, last,
-a `COMPLETE` marker that lists each file's sha256. The files are first written
-into a hidden temporary folder, the marker after them, and the folder is then
-renamed into place; on object stores, where a rename is a copy, the marker
-and the checksums are what make a checkpoint trustworthy. A folder without a
+a `COMPLETE` marker that lists each file's sha256. On a disk the files are
+first written into a hidden temporary folder, the marker after them, and the
+folder is then renamed into place. Object stores have no folder rename (fsspec
+copies object by object), so there the files go straight into the final folder
+and the marker, written last, is what publishes them; on both, the marker and
+the checksums are what make a checkpoint trustworthy. A folder without a
 marker, with a marker that does not parse, or with a file whose sha256 does
 not match is skipped, with a warning, for the next older complete one: a pod
 killed mid-write (or a disk that corrupted a file) costs the steps since the
@@ -66,19 +68,23 @@ class CheckpointStore:
     def save(self, steps: int, files: Mapping[str, bytes], state: Mapping[str, Any]) -> str:
         """Write a checkpoint at `steps`; return its URI. Older ones beyond `keep` are removed."""
         name = f"step-{steps:012d}"
-        tmp = f"{self.root}/.tmp-{name}-{uuid.uuid4().hex[:8]}"
         final = f"{self.root}/{name}"
+        renames = storage.renames(self.fs)
+        folder = f"{self.root}/.tmp-{name}-{uuid.uuid4().hex[:8]}" if renames else final
         payload = {**files, STATE: json.dumps(dict(state), sort_keys=True).encode()}
-        self.fs.makedirs(tmp, exist_ok=True)
+        if not renames and self.fs.exists(final):
+            self.fs.rm(final, recursive=True)  # its old marker must not vouch for new files
+        self.fs.makedirs(folder, exist_ok=True)
         for file, data in payload.items():
-            with self.fs.open(f"{tmp}/{file}", "wb") as fh:
+            with self.fs.open(f"{folder}/{file}", "wb") as fh:
                 fh.write(data)
         marker = {"steps": steps, "files": {f: _sha(d) for f, d in payload.items()}}
-        with self.fs.open(f"{tmp}/{MARKER}", "wb") as fh:
+        with self.fs.open(f"{folder}/{MARKER}", "wb") as fh:
             fh.write(json.dumps(marker, sort_keys=True).encode())
-        if self.fs.exists(final):
-            self.fs.rm(final, recursive=True)
-        self.fs.mv(tmp, final, recursive=True)
+        if renames:
+            if self.fs.exists(final):
+                self.fs.rm(final, recursive=True)
+            self.fs.mv(folder, final, recursive=True)
         self._prune()
         return f"{self.uri}/{name}"
 
