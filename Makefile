@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-binaries: ## Build etcd, kube-apiserver, kube-controller-manager, kubectl, helm into the cache (once)
+binaries: ## Build etcd, kube-apiserver, kube-controller-manager, kubectl, helm and versitygw (S3) into the cache (once)
 	@bash hack/build-control-plane.sh >/dev/null
+	@bash hack/build-s3-server.sh >/dev/null
 
 setup: $(STAMP) binaries ## Create the virtualenv and build the local control plane (idempotent)
 

@@ -85,7 +85,8 @@ def backtest(
         None, help="Dataset folder or URI (holding manifest.json); synthetic bars when omitted."
     ),
     split: str = typer.Option("all", help="Splits to run on: all, or names such as test."),
-    model: Path | None = typer.Option(
+    # A str, not a Path: Path("s3://b/m") is "s3:/b/m", no longer a URI.
+    model: str | None = typer.Option(
         None, help="A trained model's folder or URI (policy file and model card)."
     ),
     strategy: str = typer.Option(
@@ -218,7 +219,7 @@ def _history(bars: Any, symbols: str | None, start: str | None) -> tuple[History
 
 
 def _strategy(
-    model: Path | None,
+    model: str | None,
     name: str,
     fast: int,
     slow: int,
@@ -243,7 +244,7 @@ def _strategy(
             f"loading a trained model needs the training workload ({err}); "
             "install kubetrade[train], or use --strategy for a baseline"
         ) from err
-    uri = str(model) if "://" in str(model) else f"file://{model.resolve()}"
+    uri = model if "://" in model else f"file://{Path(model).resolve()}"
     adapter = PolicyStrategy(load_policy(uri))
     adapter.require(history)  # names the features the dataset lacks
     return adapter

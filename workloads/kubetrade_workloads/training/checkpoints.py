@@ -131,8 +131,18 @@ class CheckpointStore:
         return None
 
     def _prune(self) -> None:
-        for _, name in self._steps()[self.keep :]:
-            self.fs.rm(f"{self.root}/{name}", recursive=True)
+        """Keep the newest `keep` complete checkpoints. On an object store a folder being
+        written (or left by a killed pod) has its final name but no marker: it must not
+        count as one of those kept, and once older than a complete one it is never
+        in progress, so it goes."""
+        kept = 0
+        for _, name in self._steps():
+            folder = f"{self.root}/{name}"
+            complete = self.fs.exists(f"{folder}/{MARKER}")
+            if complete and kept < self.keep:
+                kept += 1
+            elif complete or kept:
+                self.fs.rm(folder, recursive=True)
 
 
 def find(uri: str) -> Checkpoint:
