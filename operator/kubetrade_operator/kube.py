@@ -20,10 +20,11 @@ from lightkube.core.exceptions import ApiError
 from lightkube.core.exceptions import ConfigError as ApiConfigError
 from lightkube.generic_resource import create_namespaced_resource
 from lightkube.resources.batch_v1 import Job
-from lightkube.resources.core_v1 import Pod
+from lightkube.resources.core_v1 import Event, Pod
 from lightkube.types import CascadeType, PatchType
 
 from .api import GROUP, KINDS, VERSION
+from .pods import Trouble
 from .settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,22 @@ async def set_job_suspend(namespace: str, name: str, suspend: bool) -> None:
             patch_type=PatchType.MERGE,
         )
     )
+
+
+async def pod_warning(namespace: str, uid: str) -> Trouble | None:
+    """The newest Warning Event about a pod, as its reason and message."""
+    fields: dict[str, Any] = {"involvedObject.uid": uid, "type": "Warning"}
+    events = [e async for e in client().list(Event, namespace=namespace, fields=fields)]
+    if not events:
+        return None
+
+    def when(event: Event) -> str:
+        created = event.metadata.creationTimestamp if event.metadata else None
+        stamp = event.lastTimestamp or event.eventTime or created
+        return stamp.isoformat() if stamp is not None else ""
+
+    newest = max(events, key=when)
+    return Trouble(str(newest.reason or "Warning"), str(newest.message or "").strip())
 
 
 async def job_pods(namespace: str, job_name: str) -> list[dict[str, Any]]:

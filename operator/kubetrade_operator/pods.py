@@ -33,6 +33,9 @@ STUCK = frozenset(
         "PostStartHookError",
     }
 )
+# Waiting reasons of a container on its way. A pod whose volume cannot be mounted
+# (a missing Secret) stays in them for good, and only an Event says why.
+CREATING = frozenset({"ContainerCreating", "PodInitializing"})
 # Reasons a pod is restarting rather than waiting for something outside it.
 CRASHING = frozenset({"CrashLoopBackOff", "RunContainerError", "Restarted"})
 ENDED = frozenset({"Succeeded", "Failed"})
@@ -105,8 +108,25 @@ def _unscheduled(pod: Mapping[str, Any]) -> Trouble | None:
     return None
 
 
-def pod_trouble(pod: Mapping[str, Any]) -> Trouble | None:
-    """Why this pod's workload is not running, or None when nothing is wrong (yet)."""
+def creating(pod: Mapping[str, Any]) -> bool:
+    """Placed on a node, and no container past `ContainerCreating` yet."""
+    status = pod.get("status") or {}
+    if status.get("phase") != "Pending" or _unscheduled(pod) is not None:
+        return False
+    if not any(c.get("type") == "PodScheduled" for c in status.get("conditions") or ()):
+        return False
+    return all(
+        ((c.get("state") or {}).get("waiting") or {}).get("reason") in CREATING
+        for c in _containers(pod)
+    )
+
+
+def pod_trouble(pod: Mapping[str, Any], warning: Trouble | None = None) -> Trouble | None:
+    """Why this pod's workload is not running, or None when nothing is wrong (yet).
+
+    `warning` is the newest Warning Event about the pod (FailedMount, ...); it
+    counts while the pod is still `creating`, as nothing in the pod says more.
+    """
     for container in _containers(pod):
         found = _waiting_trouble(container)
         if found is not None:
@@ -115,7 +135,10 @@ def pod_trouble(pod: Mapping[str, Any]) -> Trouble | None:
     if status.get("phase") == "Failed" and status.get("reason"):
         # Evicted, DeadlineExceeded, NodeLost: the pod itself was ended.
         return Trouble(str(status["reason"]), str(status.get("message") or ""))
-    return _unscheduled(pod)
+    unscheduled = _unscheduled(pod)
+    if unscheduled is None and warning is not None and creating(pod):
+        return warning
+    return unscheduled
 
 
 def restarts(pod: Mapping[str, Any]) -> int:
@@ -171,14 +194,19 @@ def live(pods: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 
 def report(
-    pods: Iterable[Mapping[str, Any]], *, long_running: bool = False, reported: str | None = None
+    pods: Iterable[Mapping[str, Any]],
+    *,
+    long_running: bool = False,
+    reported: str | None = None,
+    warnings: Mapping[str, Trouble] | None = None,
 ) -> PodsReport:
     """What the owner's status should say about its pods.
 
     The trouble is the newest live pod's (older ones are being replaced);
     restarts add up over the live pods. For a `long_running` workload, a
     running container that has not reported (`reported`: the time of its own
-    last report) since its latest start counts as trouble too.
+    last report) since its latest start counts as trouble too. `warnings` are
+    the Warning Events seen for pods stuck `creating`, by pod UID.
     """
     current = live(pods)
     if not current:
@@ -187,7 +215,8 @@ def report(
     # replaced by it, whichever was created first within the same second.
     running = [p for p in current if (p.get("status") or {}).get("phase") not in ENDED]
     newest = (running or current)[-1]
-    trouble = pod_trouble(newest)
+    uid = str((newest.get("metadata") or {}).get("uid") or "")
+    trouble = pod_trouble(newest, (warnings or {}).get(uid))
     if trouble is None and long_running:
         trouble = unreported(newest, reported)
     return PodsReport(trouble, sum(restarts(p) for p in current))

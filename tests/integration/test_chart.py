@@ -33,7 +33,15 @@ from kubetrade_dev.controlplane import find_bin_dir
 from kubetrade_operator.__main__ import build_parser
 from kubetrade_operator.api import API_VERSION
 from kubetrade_operator.cli.main import app
-from kubetrade_testing.accounts import Access, allowed, request_token, write_token_kubeconfig
+from kubetrade_testing.accounts import (
+    Access,
+    allowed,
+    assert_trader_reaches_only_its_own_session,
+    operator_may,
+    operator_may_not,
+    request_token,
+    write_token_kubeconfig,
+)
 from kubetrade_testing.cluster import TEST_NAMESPACE_LABEL, Cluster, wait_until
 from kubetrade_testing.factories import (
     RESOURCES,
@@ -354,9 +362,11 @@ def test_install_runs_operator_pods_under_the_restricted_standard(
 
 def test_operator_with_the_chart_account_reconciles_every_kind(
     release: Release,
+    control_plane: Cluster,
     operator_kubeconfig: Path,
     lightkube_client: Client,
     caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
 ) -> None:
     ns = release.workloads
     env = {"KUBETRADE_WORKLOAD_SERVICE_ACCOUNT": release.workload_account}
@@ -407,48 +417,24 @@ def test_operator_with_the_chart_account_reconciles_every_kind(
     assert job.spec.template.spec.serviceAccountName == release.workload_account
     assert trader.metadata is not None and trader.metadata.name == "trader-trader"
     assert trader.spec is not None and trader.spec.template.spec is not None
-    assert trader.spec.template.spec.serviceAccountName == release.workload_account
+    # The trader runs as its own account (made by the operator under the chart's
+    # RBAC, which lets it grant only what it holds), not the shared workload one.
+    assert trader.spec.template.spec.serviceAccountName == "trader-trader"
     assert "Handler 'dataset_event' succeeded" in caplog.text
     assert "Forbidden" not in caplog.text + runner.output, caplog.text[-3000:]
-
-
-OPERATOR_FORBIDDEN = [
-    Access("get", "secrets", namespace="default"),
-    Access("list", "secrets"),
-    Access("watch", "secrets"),
-    Access("delete", "namespaces"),
-    Access("create", "namespaces"),
-    Access("create", "clusterroles", "rbac.authorization.k8s.io"),
-    Access("create", "clusterrolebindings", "rbac.authorization.k8s.io"),
-    Access("create", "rolebindings", "rbac.authorization.k8s.io", namespace="default"),
-    Access("create", "pods", namespace="default"),
-    Access("create", "pods", namespace="default", subresource="exec"),
-    Access("delete", "pods", namespace="default"),
-    Access("create", "serviceaccounts", namespace="default", subresource="token"),
-    Access("delete", "datasets", "kubetrade.io", namespace="default"),
-    Access("update", "tradingsessions", "kubetrade.io", namespace="default"),
-    Access("patch", "customresourcedefinitions", "apiextensions.k8s.io"),
-    Access("delete", "deployments", "apps", namespace="default"),
-    Access("get", "configmaps", namespace="default"),
-    Access("update", "leases", "coordination.k8s.io", namespace="default"),
-]
-OPERATOR_ALLOWED = [
-    Access("watch", "datasets", "kubetrade.io"),
-    Access("patch", "tradingsessions", "kubetrade.io", namespace="default", subresource="status"),
-    Access("create", "models", "kubetrade.io", namespace="default"),
-    Access("create", "jobs", "batch", namespace="default"),
-    Access("delete", "jobs", "batch", namespace="default"),
-    Access("patch", "deployments", "apps", namespace="default"),
-    Access("create", "configmaps", namespace="default"),
-    Access("list", "pods", namespace="default"),
-    Access("create", "events", namespace="default"),
-    Access("patch", "clusterkopfpeerings", "kopf.dev"),
-]
+    as_trader = _token_kubeconfig(
+        lightkube_client, control_plane, ns, "trader-trader", tmp_path / "kubeconfig"
+    )
+    assert_trader_reaches_only_its_own_session(as_trader, ns, "trader", other="paper")
 
 
 def test_operator_account_may_do_its_work_and_nothing_more(operator_kubeconfig: Path) -> None:
-    wrongly_allowed = [str(a) for a in OPERATOR_FORBIDDEN if allowed(operator_kubeconfig, a)]
-    wrongly_denied = [str(a) for a in OPERATOR_ALLOWED if not allowed(operator_kubeconfig, a)]
+    wrongly_allowed = [
+        str(a) for a in operator_may_not("default") if allowed(operator_kubeconfig, a)
+    ]
+    wrongly_denied = [
+        str(a) for a in operator_may("default") if not allowed(operator_kubeconfig, a)
+    ]
     assert not wrongly_allowed and not wrongly_denied, (wrongly_allowed, wrongly_denied)
 
 
@@ -458,11 +444,13 @@ def test_workload_account_may_only_report_status_in_its_namespace(
     ns = release.workloads
     may = [
         Access("patch", "datasets", "kubetrade.io", namespace=ns, subresource="status"),
-        Access("patch", "tradingsessions", "kubetrade.io", namespace=ns, subresource="status"),
-        Access("watch", "tradingsessions", "kubetrade.io", namespace=ns),
-        Access("patch", "leases", "coordination.k8s.io", namespace=ns),
+        Access("patch", "models", "kubetrade.io", namespace=ns, subresource="status"),
     ]
     may_not = [
+        # Sessions and Leases are the traders' own accounts' business.
+        Access("patch", "tradingsessions", "kubetrade.io", namespace=ns, subresource="status"),
+        Access("get", "tradingsessions", "kubetrade.io", namespace=ns),
+        Access("patch", "leases", "coordination.k8s.io", namespace=ns),
         Access("patch", "datasets", "kubetrade.io", namespace=ns),
         Access("update", "tradingsessions", "kubetrade.io", namespace=ns),
         Access("delete", "tradingsessions", "kubetrade.io", namespace=ns),

@@ -7,6 +7,7 @@ from kubetrade_operator.api.common import Phase
 from kubetrade_operator.builders.common import Owner
 from kubetrade_operator.builders.trading_session import (
     FLATTEN_GRACE_SECONDS,
+    build_trader_access,
     build_trading_children,
     model_blocker,
     session_state,
@@ -40,6 +41,40 @@ def test_one_trader_deployment_with_recreate_and_the_trade_config() -> None:
     config = json.loads(cm["data"]["config.json"])
     assert config["sessionId"] == "desk/paper/uid-s" and config["modelUri"] == "file:///m"
     assert config["trading"]["mode"] == "paper"
+
+
+def test_the_trader_runs_as_its_own_account_limited_to_its_session_and_lease() -> None:
+    _, deployment = build_trading_children(
+        OWNER, _spec(), "file:///m", None, OperatorSettings(workload_service_account="shared"), 1
+    )
+    assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == "paper-trader"
+    account, role, binding = build_trader_access(OWNER)
+    assert account["kind"] == "ServiceAccount" and account["metadata"]["name"] == "paper-trader"
+    for obj in (account, role, binding):
+        assert obj["metadata"]["namespace"] == "desk"
+        assert obj["metadata"]["ownerReferences"][0]["uid"] == "uid-s"  # collected with it
+    named = {
+        (rule["resources"][0], verb): rule.get("resourceNames")
+        for rule in role["rules"]
+        for verb in rule["verbs"]
+    }
+    assert named == {
+        ("tradingsessions", "get"): ["paper"],
+        ("tradingsessions/status", "patch"): ["paper"],
+        ("leases", "get"): ["paper-trader"],
+        ("leases", "patch"): ["paper-trader"],
+        ("leases", "create"): None,
+    }
+    assert binding["roleRef"]["name"] == "paper-trader"
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "paper-trader", "namespace": "desk"}
+    ]
+
+
+def test_a_templates_own_account_wins_over_the_traders() -> None:
+    spec = _spec(template={"serviceAccountName": "desk-trader"})
+    _, deployment = build_trading_children(OWNER, spec, "file:///m", None, OperatorSettings(), 1)
+    assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == "desk-trader"
 
 
 def test_risk_and_suspend_edits_do_not_roll_the_trader_but_a_broker_change_does() -> None:

@@ -3,8 +3,11 @@ shapes the kubelet and the scheduler write."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import kopf
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,6 +15,7 @@ from kubetrade_operator.api.common import Phase
 from kubetrade_operator.builders.common import shorten
 from kubetrade_operator.builders.job_status import JobOutcome, bounded_status, job_outcome
 from kubetrade_operator.conditions import FALSE, TRUE, Cond
+from kubetrade_operator.handlers import indexes, jobs
 from kubetrade_operator.handlers.indexes import pod_key
 from kubetrade_operator.handlers.job_owner import with_pod_trouble as job_trouble
 from kubetrade_operator.handlers.jobs import HEALTHY, labelled_owner, pod_news
@@ -133,6 +137,30 @@ def test_a_pod_on_its_way_or_running_is_no_trouble() -> None:
     assert pod_trouble(evicted) == Trouble("Evicted", "low on memory")
 
 
+FAILED_MOUNT = Trouble(
+    "FailedMount", 'MountVolume.SetUp failed for volume "credentials" : secret "absent" not found'
+)
+
+
+def test_a_pod_stuck_creating_speaks_through_its_warning_event() -> None:
+    scheduled = [{"type": "PodScheduled", "status": "True"}]
+    stuck = _pod(_waiting("ContainerCreating"), conditions=scheduled)
+    stuck["metadata"]["uid"] = UID
+    assert report([stuck]).trouble is None  # no Event seen: on its way
+    assert report([stuck], warnings={UID: FAILED_MOUNT}).trouble == FAILED_MOUNT
+    assert report([stuck], warnings={"another pod": FAILED_MOUNT}).trouble is None
+    # Once a container runs, or the scheduler has not placed the pod, the pod says more.
+    running = _pod(_running(STARTED, 0, {}), phase="Running", conditions=scheduled)
+    assert pod_trouble(running, FAILED_MOUNT) is None
+    assert pod_trouble(UNSCHEDULABLE, FAILED_MOUNT) == pod_trouble(UNSCHEDULABLE)
+    assert pod_trouble(MISSING_SECRET, FAILED_MOUNT) == pod_trouble(MISSING_SECRET)
+    # A Job's owner and a session's both show it.
+    session = session_trouble(
+        Phase.PENDING, [Cond("Ready", TRUE, "TraderRunning")], PodsReport(FAILED_MOUNT)
+    )
+    assert session[0] == Phase.PENDING and session[1][0].reason == "FailedMount"
+
+
 def test_the_newest_live_pod_speaks_and_restarts_add_up() -> None:
     old = _pod(
         _running(STARTED, 2, _terminated(137, reason="OOMKilled")),
@@ -246,3 +274,44 @@ def test_a_pod_finds_an_owner_whose_name_its_label_had_to_cut() -> None:
     assert labelled_owner(index, "default", label) is owner  # type: ignore[arg-type]
     assert labelled_owner(index, "other", label) is None  # type: ignore[arg-type]
     assert labelled_owner(index, "other", "short") == {}  # type: ignore[arg-type]
+
+
+def test_a_stuck_pod_is_asked_for_its_warnings_until_it_moves_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The pod changes no more while a Secret volume cannot be mounted: a task asks
+    for its Warning Events, tells the owner once per new warning, and stops (the
+    warning forgotten) when the pod starts."""
+    asked: list[str] = []
+    told: list[dict[str, str]] = []
+
+    async def pod_warning(namespace: str, uid: str) -> Trouble:
+        asked.append(uid)
+        return FAILED_MOUNT
+
+    async def reconcile_owners(labels: dict[str, str], namespace: str, indexes: Any) -> None:
+        told.append(labels)
+
+    monkeypatch.setattr(jobs.kube, "pod_warning", pod_warning)
+    monkeypatch.setattr(jobs, "reconcile_owners", reconcile_owners)
+    monkeypatch.setattr(jobs, "WARNINGS_AFTER", 0.0)
+    monkeypatch.setattr(jobs, "WARNINGS_EVERY", 0.01)
+    scheduled = [{"type": "PodScheduled", "status": "True"}]
+    stuck = _pod(_waiting("ContainerCreating"), conditions=scheduled)
+    stuck["metadata"]["labels"] = {"kubetrade.io/tradingsession": "paper"}
+    started = _pod(_running(STARTED, 0, {}), phase="Running", conditions=scheduled)
+
+    async def scenario() -> None:
+        jobs.follow_warnings(UID, "desk", kopf.Body(stuck), {})
+        jobs.follow_warnings(UID, "desk", kopf.Body(stuck), {})  # one task per pod
+        await asyncio.sleep(0.1)
+        assert indexes.pod_warnings[UID] == FAILED_MOUNT
+        jobs.follow_warnings(UID, "desk", kopf.Body(started), {})
+        count = len(asked)
+        await asyncio.sleep(0.05)
+        assert len(asked) == count  # stopped asking
+
+    asyncio.run(scenario())
+    assert len(asked) >= 2 and set(asked) == {UID}
+    assert told == [{"kubetrade.io/tradingsession": "paper"}]  # once: the same warning after
+    assert UID not in indexes.pod_warnings

@@ -184,6 +184,9 @@ def pod_spec(
         # Meets the `restricted` Pod Security Standard.
         "securityContext": {
             "allowPrivilegeEscalation": False,
+        # A crash's last log lines become its termination message, which the
+        # owner's conditions show (CrashLoopBackOff with the traceback's end).
+        "terminationMessagePolicy": "FallbackToLogsOnError",
             "capabilities": {"drop": ["ALL"]},
             "runAsNonRoot": True,
             "seccompProfile": {"type": "RuntimeDefault"},

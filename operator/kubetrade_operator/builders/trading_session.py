@@ -10,7 +10,7 @@ from typing import Any
 from kubetrade_workloads.config import TradeJob, TradingConfig
 from kubetrade_workloads.config.jobs import METRICS_PORT, STATE_DIR
 
-from ..api import TradingSessionSpec
+from ..api import GROUP, TradingSessionSpec
 from ..api.common import Phase
 from ..conditions import FALSE, TRUE, UNKNOWN, Cond, find
 from ..settings import OperatorSettings
@@ -49,6 +49,64 @@ def lease_name(owner: Owner) -> str:
     return shorten(f"{owner.name}-trader")
 
 
+def account_name(owner: Owner) -> str:
+    """The trader's own ServiceAccount (and its Role and RoleBinding)."""
+    return shorten(f"{owner.name}-trader")
+
+
+def build_trader_access(owner: Owner) -> list[dict[str, Any]]:
+    """The trader's identity: a ServiceAccount allowed to read its own session,
+    patch its own session's status and hold its own Lease, nothing else.
+
+    One per session because RBAC scopes by resource name only within a Role: with
+    the workload pods' shared account, one session's trader could rewrite another
+    session's status (equity, positions, breaches). Lease creation cannot be
+    narrowed by name (the API checks `create` before a name exists).
+    """
+    name = account_name(owner)
+    rules = [
+        {
+            "apiGroups": [GROUP],
+            "resources": ["tradingsessions"],
+            "resourceNames": [owner.name],
+            "verbs": ["get"],
+        },
+        {
+            "apiGroups": [GROUP],
+            "resources": ["tradingsessions/status"],
+            "resourceNames": [owner.name],
+            "verbs": ["patch"],
+        },
+        {
+            "apiGroups": ["coordination.k8s.io"],
+            "resources": ["leases"],
+            "resourceNames": [lease_name(owner)],
+            "verbs": ["get", "patch"],
+        },
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+    ]
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": metadata(owner, name, COMPONENT),
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": metadata(owner, name, COMPONENT),
+            "rules": rules,
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": metadata(owner, name, COMPONENT),
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": owner.namespace}],
+        },
+    ]
+
+
 def build_trading_children(
     owner: Owner,
     spec: TradingSessionSpec,
@@ -83,6 +141,8 @@ def build_trading_children(
         restart_policy="Always",
     )
     _add_trader_parts(pod, owner, trading)
+    # A template's own account wins (its owner grants it what the trader needs).
+    pod["serviceAccountName"] = spec.template.service_account_name or account_name(owner)
     selector = {
         "app.kubernetes.io/instance": shorten(owner.name),
         "app.kubernetes.io/component": COMPONENT,

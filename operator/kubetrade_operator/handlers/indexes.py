@@ -11,8 +11,12 @@ from typing import Any
 import kopf
 
 from ..api import GROUP, VERSION
+from ..pods import Trouble
 
 MANAGED = {"app.kubernetes.io/managed-by": "kubetrade"}
+# The newest Warning Event of each of our pods stuck creating, by pod UID. Events
+# are not watched (too many); the stuck_pod timer asks for these few.
+pod_warnings: dict[str, Trouble] = {}
 
 
 def snapshot(body: kopf.Body) -> dict[str, Any]:
@@ -74,6 +78,7 @@ def kubetrade_pods(
         (str(namespace), key): {
             "metadata": {
                 "name": name,
+                "uid": meta.get("uid"),
                 "creationTimestamp": meta.get("creationTimestamp"),
                 "deletionTimestamp": meta.get("deletionTimestamp"),
             },

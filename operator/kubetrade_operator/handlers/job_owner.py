@@ -23,7 +23,7 @@ from ..builders.job_status import (
 )
 from ..conditions import status_diff
 from ..pods import PodsReport, report
-from .indexes import job_pods, latest
+from .indexes import job_pods, latest, pod_warnings
 from .recent import RECENT
 
 
@@ -63,7 +63,7 @@ async def follow_job(
         return Followed(PENDING, None, 0)
     if bool(job["spec"].get("suspend")) != suspend:
         await kube.set_job_suspend(owner.namespace, job_name, suspend)
-    pods = report(job_pods(indexes, owner.namespace, job_name))
+    pods = report(job_pods(indexes, owner.namespace, job_name), warnings=pod_warnings)
     outcome = with_pod_trouble(job_outcome(job), pods)
     failure = None
     if outcome.phase == Phase.FAILED:

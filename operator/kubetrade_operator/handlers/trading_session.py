@@ -15,6 +15,7 @@ from ..builders.common import Owner, shorten
 from ..builders.dataset import manifest_uri
 from ..builders.job_status import JobOutcome
 from ..builders.trading_session import (
+    build_trader_access,
     build_trading_children,
     deployment_name,
     model_blocker,
@@ -24,7 +25,7 @@ from ..builders.trading_session import (
 from ..conditions import FALSE, UNKNOWN, Cond, find, merge
 from ..pods import PodsReport, report
 from ..settings import get_settings
-from .indexes import latest, session_pods, snapshot
+from .indexes import latest, pod_warnings, session_pods, snapshot
 from .job_owner import going, outdated, parse, reconciling, write_status
 
 KIND = TRADING_SESSION.kind
@@ -64,6 +65,7 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
             session_pods(indexes, owner.namespace, shorten(owner.name)),
             long_running=True,
             reported=heartbeat,
+            warnings=pod_warnings,
         )
         if replicas:
             phase, conds = with_pod_trouble(phase, conds, pods)
@@ -122,6 +124,9 @@ async def _ensure_trader(
     )
     if await kube.ensure(cm):
         metrics.CHILDREN_CREATED.labels(KIND, "ConfigMap").inc()
+    if not spec.template.service_account_name:
+        for access in build_trader_access(owner):
+            await kube.apply(access)
     await kube.apply(manifest)
 
 
