@@ -23,6 +23,17 @@ class OperatorSettings(BaseSettings):
     """Where workloads publish artifacts when a resource names no URI."""
     artifact_pvc: str | None = "kubetrade-artifacts"
     """PersistentVolumeClaim mounted at the artifact root when it is a file:// URI."""
+    artifact_s3_endpoint: str | None = None
+    """S3 endpoint for s3:// artifacts (MinIO, versitygw, ...); AWS's own when unset."""
+    artifact_s3_region: str | None = None
+    """S3 region workload pods sign their requests for; botocore's default when unset."""
+    artifact_s3_secret: str | None = None
+    """Secret, in each workload namespace, with the S3 keys workload pods get; the pods'
+    own credentials (an IAM role for the ServiceAccount, say) when unset."""
+    artifact_s3_access_key_key: str = "AWS_ACCESS_KEY_ID"
+    """The key of `artifact_s3_secret` that holds the access key ID."""
+    artifact_s3_secret_key_key: str = "AWS_SECRET_ACCESS_KEY"  # noqa: S105 (a key name)
+    """The key of `artifact_s3_secret` that holds the secret access key."""
     workload_service_account: str | None = None
     """ServiceAccount for workload pods (the chart's narrow one); the namespace default when unset."""
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = 8080
