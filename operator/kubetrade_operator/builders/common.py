@@ -19,6 +19,7 @@ from kubetrade_workloads.config.base import Frozen
 
 from ..api.common import API_VERSION, JobPolicy, PodTemplate, Resources
 from ..settings import OperatorSettings
+from .object_store import s3_env
 
 CONFIG_DIR = "/etc/kubetrade"
 CONFIG_FILE = f"{CONFIG_DIR}/config.json"
@@ -171,7 +172,9 @@ def pod_spec(
     env = [
         {"name": "KUBETRADE_CONFIG", "value": CONFIG_FILE},
         {"name": storage.ENV, "value": ARTIFACTS_DIR},
+        *s3_env(settings),
     ]
+    # The template's own env comes last: where it names a variable twice, it wins.
     env += [{"name": k, "value": v} for k, v in sorted((template.env or {}).items())]
     container: dict[str, Any] = {
         "name": "workload",
