@@ -111,3 +111,19 @@ phase "helm install"
 KUBETRADE_KUBECONFIG=$KUBECONFIG_FILE KUBETRADE_E2E_NAMESPACE=$NS \
   .venv/bin/python -m pytest -q -p no:cacheprovider tests/e2e/test_in_cluster.py
 phase "in-cluster suite"
+
+# The s3 pass (issue 13): the lifecycle again, in a namespace of its own, with the
+# operator switched to an S3 server in the cluster (hack/kind/s3-server.sh) instead of
+# the PVC: every workload pod then reads and writes its artifacts through s3fs.
+S3_NS=kubetrade-e2e-s3
+kubectl create namespace "$S3_NS" --dry-run=client -o yaml | kubectl apply -f -
+kubectl label --overwrite namespace "$S3_NS" \
+  pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/enforce-version=latest
+S3_SETS=$(bash hack/kind/s3-server.sh "$CLUSTER" "$S3_NS")
+mapfile -t S3_ARGS <<<"$S3_SETS"
+helm upgrade kubetrade charts/kubetrade -n kubetrade-system --reuse-values "${S3_ARGS[@]}" \
+  --set "workloadNamespaces={$NS,$S3_NS}" --wait --timeout 5m
+kubectl -n kubetrade-system rollout status deployment/kubetrade --timeout=300s
+KUBETRADE_KUBECONFIG=$KUBECONFIG_FILE KUBETRADE_E2E_NAMESPACE=$S3_NS KUBETRADE_E2E_STORAGE=s3 \
+  .venv/bin/python -m pytest -q -p no:cacheprovider tests/e2e/test_in_cluster.py -k lifecycle
+phase "s3 lifecycle"
