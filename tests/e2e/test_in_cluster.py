@@ -3,12 +3,19 @@ and a real kubelet do the work, the test only talks to the API like a user.
 
 Skipped unless KUBETRADE_E2E_NAMESPACE names the namespace the chart was installed
 for (hack/kind-e2e.sh sets it, with KUBETRADE_KUBECONFIG pointing at the cluster).
+KUBETRADE_E2E_STORAGE=s3 runs the lifecycle again with the chart switched to the S3
+server of hack/kind/s3-server.sh: its artifacts must then be objects in the bucket.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
+import re
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +23,7 @@ import pytest
 from lightkube import Client
 from lightkube.generic_resource import create_global_resource
 from lightkube.resources.apps_v1 import Deployment
+from lightkube.resources.core_v1 import Secret
 from lightkube.types import PatchType
 
 from kubetrade_testing.cluster import Cluster, wait_until
@@ -31,6 +39,9 @@ from kubetrade_testing.factories import (
 )
 
 NAMESPACE = os.environ.get("KUBETRADE_E2E_NAMESPACE", "")
+# "pvc" (the chart's default artifact root) or "s3" (hack/kind/s3-server.sh's server).
+STORAGE = os.environ.get("KUBETRADE_E2E_STORAGE", "pvc")
+S3_SERVICE = "kubetrade-s3"  # in kubetrade-system; also the keys' Secret in NAMESPACE
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not NAMESPACE, reason="in-cluster suite: run by `make kind-e2e`"),
@@ -52,6 +63,59 @@ def kubectl(cluster: Cluster, *args: str, timeout: float = 600) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+@contextmanager
+def s3_forwarded(cluster: Cluster) -> Iterator[str]:
+    """The S3 server's endpoint, reached from here through `kubectl port-forward`."""
+    forward = subprocess.Popen(
+        [
+            str(cluster.kubectl),
+            "-n",
+            "kubetrade-system",
+            "port-forward",
+            f"svc/{S3_SERVICE}",
+            ":7070",
+        ],
+        env=cluster.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert forward.stdout is not None
+        line = forward.stdout.readline()  # "Forwarding from 127.0.0.1:PORT -> 7070"
+        port = re.search(r"127\.0\.0\.1:(\d+)", line)
+        assert port, f"kubectl port-forward: {line}"
+        yield f"http://127.0.0.1:{port.group(1)}"
+    finally:
+        forward.terminate()
+        forward.wait(timeout=10)
+
+
+def assert_artifacts_are_in_the_bucket(cluster: Cluster, client: Client, model: str) -> None:
+    """The Dataset's and the Model's URIs are s3:// and name objects the server holds: the
+    manifest whose sha256 the Dataset reports, the model card, a complete checkpoint."""
+    import fsspec
+
+    ds = status(client, "Dataset", "synthetic-daily", NAMESPACE)
+    artifact = get(client, "Model", model, NAMESPACE)["spec"]["artifactUri"]
+    run = status(client, "TrainingRun", model, NAMESPACE)
+    for uri in (ds["manifestUri"], artifact, run["checkpointUri"]):
+        assert uri.startswith("s3://"), uri
+    keys = client.get(Secret, S3_SERVICE, namespace=NAMESPACE).data or {}
+    with s3_forwarded(cluster) as endpoint:
+        fs = fsspec.filesystem(
+            "s3",
+            key=base64.b64decode(keys["AWS_ACCESS_KEY_ID"]).decode(),
+            secret=base64.b64decode(keys["AWS_SECRET_ACCESS_KEY"]).decode(),
+            endpoint_url=endpoint,
+            skip_instance_cache=True,
+        )
+        manifest = fs.cat(ds["manifestUri"])
+        assert hashlib.sha256(manifest).hexdigest() == ds["checksum"]
+        assert fs.exists(f"{artifact}/model_card.json") and fs.exists(f"{artifact}/policy.zip")
+        assert fs.exists(f"{run['checkpointUri']}/COMPLETE")
 
 
 def test_two_operator_replicas_run_and_peer(
@@ -102,6 +166,8 @@ def test_lifecycle_trains_promotes_trades_and_suspends_in_real_containers(
         ppo={"nSteps": 64, "batchSize": 32, "nEpochs": 1},
         environment={"window": 10},
         evaluation={"gates": {"minSharpe": -10.0}},
+        # On S3, checkpoints too: written without a rename, published by their marker.
+        **({"checkpointEvery": 128} if STORAGE == "s3" else {}),
     )
     create(c, run, NAMESPACE)
     done = wait_until(
@@ -121,6 +187,8 @@ def test_lifecycle_trains_promotes_trades_and_suspends_in_real_containers(
     )
     assert mdl["status"]["phase"] == "Ready", mdl["status"]
     assert "sharpe" in mdl["status"]["metrics"]
+    if STORAGE == "s3":
+        assert_artifacts_are_in_the_bucket(control_plane, c, "ppo-e2e")
 
     create(c, trading_session("paper-e2e", "ppo-e2e", barSeconds=0.1), NAMESPACE)
     trading = wait_until(
