@@ -73,6 +73,10 @@ images: ## Build the operator, workload and workload-gpu images (needs Docker: h
 kind-e2e: setup ## kind cluster + images + chart, then the in-cluster e2e suite (needs Docker and kind)
 	@bash hack/kind-e2e.sh
 
+.PHONY: argocd-e2e
+argocd-e2e: setup ## Argo CD (built from source) syncs the chart and examples into kind; tests its health checks
+	@bash hack/argocd-e2e.sh
+
 bench: setup ## Operator benchmark against the local control plane (see docs/BENCHMARKS.md)
 	$(PY) benchmarks/operator_bench.py
 

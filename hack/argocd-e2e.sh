@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# make argocd-e2e: GitOps for real. A kind cluster (kubetrade-argocd) runs Argo CD's
+# application controller and repo server, built from the Go module proxy
+# (hack/argocd/build.sh, image.sh), with deploy/argocd's health checks in argocd-cm;
+# Argo CD syncs the chart, examples/ and hack/argocd/health/ from a git repository in
+# its image, and tests/e2e/test_argocd.py checks the health Argo CD reports as the
+# operator moves the resources. The workload image (6.8 GB) is not loaded: its pods
+# fail ErrImageNeverPull, which is movement enough.
+# Run it alone on a small machine (kind runs take a lock there: flock /tmp/kind.lock).
+#   KEEP_CLUSTER=1 bash hack/argocd-e2e.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+T0=$(date +%s)
+T=$T0
+phase() {
+  local now
+  now=$(date +%s)
+  echo "argocd-e2e: $1 took $((now - T)) s (total $((now - T0)) s)" >&2
+  T=$now
+}
+
+if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then
+  echo "make argocd-e2e: needs a running Docker daemon, and \`docker info\` failed here." >&2
+  exit 2
+fi
+# shellcheck source=hack/kind/versions.sh
+. hack/kind/versions.sh
+if ! command -v kind >/dev/null 2>&1; then
+  if [ -x "$KIND_BIN/kind" ]; then
+    export PATH="$KIND_BIN:$PATH"
+  else
+    echo "make argocd-e2e: kind is not on PATH; \`make kind-e2e\` builds it (or go install sigs.k8s.io/kind@$KIND_VERSION)" >&2
+    exit 2
+  fi
+fi
+# The cluster and the two images take about 3 GB; less than this free fails midway.
+free_gb=$(df -BG --output=avail / | tail -n1 | tr -dc 0-9)
+if [ "$free_gb" -lt "${MIN_FREE_GB:-8}" ]; then
+  echo "make argocd-e2e: only ${free_gb} GB free on /; it wants ${MIN_FREE_GB:-8} GB" >&2
+  exit 2
+fi
+
+BIN=$(bash hack/build-control-plane.sh)   # kubectl and helm
+export PATH="$BIN:$PATH"
+phase "kind, kubectl and helm"
+
+CLUSTER=${ARGOCD_CLUSTER:-kubetrade-argocd}
+REGISTRY=${REGISTRY:-ghcr.io/kubetrade}
+TAG=${TAG:-argocd-e2e}
+ARGOCD_SRC="${KUBETRADE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubetrade}/argocd/src"
+ARGOCD_IMAGE=$(bash hack/argocd/image.sh)
+phase "Argo CD binary and image"
+REGISTRY=$REGISTRY TAG=$TAG bash hack/images.sh operator
+phase "operator image"
+
+KUBECONFIG_FILE=$(mktemp)
+export KUBECONFIG=$KUBECONFIG_FILE
+# What went wrong, before the cluster goes: the Applications and Argo CD's logs.
+diagnose() {
+  echo "argocd-e2e: failed; Applications and Argo CD logs follow" >&2
+  kubectl -n argocd get applications -o yaml 2>&1 | tail -n 200 >&2 || true
+  kubectl get pods -A -o wide >&2 || true
+  for d in argocd-application-controller argocd-repo-server; do
+    kubectl -n argocd logs "deploy/$d" --tail=60 >&2 || true
+  done
+  kubectl -n kubetrade-system logs deploy/kubetrade --tail=40 >&2 || true
+}
+cleanup() {
+  local rc=$?
+  [ "$rc" -eq 0 ] || diagnose
+  if [ -z "${KEEP_CLUSTER:-}" ]; then kind delete cluster --name "$CLUSTER" || true; fi
+  rm -f "$KUBECONFIG_FILE"
+}
+trap cleanup EXIT
+
+if ! kind get clusters | grep -qx "$CLUSTER"; then
+  # Our machines reach no registry: the node assembled from local parts, as kind-e2e's.
+  kind create cluster --name "$CLUSTER" --wait 180s \
+    --image "$(bash hack/kind/node-image.sh)" --config hack/kind/cluster.yaml
+fi
+kind export kubeconfig --name "$CLUSTER" --kubeconfig "$KUBECONFIG_FILE"
+phase "cluster"
+bash hack/kind/load-image.sh "$CLUSTER" "$REGISTRY/operator:$TAG" "$ARGOCD_IMAGE"
+phase "image load"
+
+# Argo CD's CRDs from the source it was built from (server-side: the Application
+# CRD is too large for client-side apply's annotation).
+kubectl apply --server-side -f "$ARGOCD_SRC/manifests/crds/application-crd.yaml" \
+  -f "$ARGOCD_SRC/manifests/crds/appproject-crd.yaml"
+kubectl wait --for=condition=Established --timeout=60s \
+  crd/applications.argoproj.io crd/appprojects.argoproj.io
+kubectl apply -f hack/argocd/install.yaml
+# argocd-cm is ours to make here: deploy/argocd's patch is a whole ConfigMap.
+kubectl apply -f deploy/argocd/argocd-cm-patch.yaml
+for d in argocd-redis argocd-repo-server argocd-application-controller; do
+  kubectl -n argocd rollout status "deploy/$d" --timeout=180s
+done
+phase "Argo CD"
+
+sed -e "s|OPERATOR_IMAGE_REPOSITORY|$REGISTRY/operator|" -e "s|OPERATOR_IMAGE_TAG|$TAG|" \
+  hack/argocd/app-chart.yaml | kubectl apply -f -
+kubectl -n argocd wait application/kubetrade --timeout=300s \
+  --for=jsonpath='{.status.health.status}'=Healthy
+phase "chart synced and Healthy"
+kubectl apply -f hack/argocd/app-resources.yaml
+for app in kubetrade-examples kubetrade-health; do
+  kubectl -n argocd wait "application/$app" --timeout=180s \
+    --for=jsonpath='{.status.sync.status}'=Synced
+done
+phase "examples and health fixtures synced"
+
+KUBETRADE_KUBECONFIG=$KUBECONFIG_FILE KUBETRADE_ARGOCD_NAMESPACE=argocd \
+  .venv/bin/python -m pytest -q -p no:cacheprovider tests/e2e/test_argocd.py
+phase "Argo CD health suite"
