@@ -116,7 +116,9 @@ phase "in-cluster suite"
 # operator switched to an S3 server in the cluster (hack/kind/s3-server.sh) instead of
 # the PVC: every workload pod then reads and writes its artifacts through s3fs.
 S3_NS=kubetrade-e2e-s3
-kubectl create namespace "$S3_NS" --dry-run=client -o yaml | kubectl apply -f -
+# Afresh on a kept cluster (KEEP_CLUSTER=1): the lifecycle creates its resources anew.
+kubectl delete namespace "$S3_NS" --ignore-not-found --wait --timeout=300s
+kubectl create namespace "$S3_NS"
 kubectl label --overwrite namespace "$S3_NS" \
   pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/enforce-version=latest
 S3_SETS=$(bash hack/kind/s3-server.sh "$CLUSTER" "$S3_NS")
