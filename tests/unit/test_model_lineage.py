@@ -9,9 +9,11 @@ import pytest
 from pydantic import ValidationError
 
 from kubetrade_operator import kube
-from kubetrade_operator.api import ModelSpec
+from kubetrade_operator.api import ModelSpec, TrainingRunSpec
 from kubetrade_operator.api.common import Phase
+from kubetrade_operator.builders import training_run as run_builders
 from kubetrade_operator.builders.common import Owner
+from kubetrade_operator.builders.job_status import PENDING, JobOutcome
 from kubetrade_operator.builders.model import (
     CHECKSUM_ANNOTATION,
     checksum_mismatch,
@@ -19,8 +21,10 @@ from kubetrade_operator.builders.model import (
     promotion,
     trained_checksum,
 )
+from kubetrade_operator.builders.training_run import TRAINING_JOB_ANNOTATION
 from kubetrade_operator.handlers import job_owner
 from kubetrade_operator.handlers import model as handler
+from kubetrade_operator.handlers import training_run as run_handler
 from kubetrade_testing import factories
 from kubetrade_workloads.config import EvaluationConfig
 
@@ -140,7 +144,7 @@ def test_a_new_evaluation_job_clears_the_last_revisions_fold_label(
     written = _record_status(monkeypatch)
 
     async def new_job(*_: Any, **__: Any) -> job_owner.Followed:
-        return job_owner.Followed(job_owner.PENDING, None, 0)
+        return job_owner.Followed(PENDING, None, 0)
 
     monkeypatch.setattr(handler, "follow_job", new_job)
     body = factories.model("m", "prices")
@@ -184,3 +188,40 @@ def test_an_evaluated_model_is_not_failed_when_its_dataset_is_republished_later(
     asyncio.run(handler.reconcile(body, indexes))
 
     assert followed == [name]  # the Job is followed as before, no Failed written
+
+
+@pytest.mark.parametrize(("edited", "applied"), [(False, 0), (True, 1)])
+def test_a_retrained_policy_reaches_its_model_after_a_spec_edit(
+    monkeypatch: pytest.MonkeyPatch, edited: bool, applied: int
+) -> None:
+    """The run's Model is re-applied when the Job that succeeded is not the one it
+    holds: after a spec edit, the new revision's policy replaces the first one."""
+    _record_status(monkeypatch)
+    applies: list[dict[str, Any]] = []
+
+    async def apply(manifest: dict[str, Any]) -> None:
+        applies.append(manifest)
+
+    async def succeeded(*_: Any, **__: Any) -> job_owner.Followed:
+        return job_owner.Followed(JobOutcome(Phase.SUCCEEDED, "JobComplete", ""), None, 0)
+
+    monkeypatch.setattr(kube, "apply", apply)
+    monkeypatch.setattr(run_handler, "follow_job", succeeded)
+    body = factories.training_run("ppo", "prices", modelName="ppo-model", totalTimesteps=512)
+    body["metadata"].update(namespace="default", uid="uid-run", generation=2, resourceVersion="5")
+    body["status"] = {"modelName": "ppo-model", "observedGeneration": 1}
+    owner = Owner.from_body("TrainingRun", body)
+    current = run_builders.job_name(owner, TrainingRunSpec.model_validate(body["spec"]))
+    held = "ppo-train-0ld" if edited else current
+    model = {"metadata": {"name": "ppo-model", "annotations": {TRAINING_JOB_ANNOTATION: held}}}
+    indexes = {
+        "datasets": _Index({("default", "prices"): [_dataset(A)]}),
+        "models": _Index({("default", "ppo-model"): [model]}),
+    }
+
+    asyncio.run(run_handler.reconcile(body, indexes))
+
+    assert len(applies) == applied
+    if applies:
+        assert applies[0]["metadata"]["annotations"][TRAINING_JOB_ANNOTATION] == current
+        assert current.split("-")[-1] in applies[0]["spec"]["artifactUri"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from kubetrade_workloads.config import EvaluationConfig, TrainingConfig, TrainJob
@@ -16,6 +17,17 @@ COMPONENT = "train"
 def model_name(owner: Owner, spec: TrainingRunSpec) -> str:
     """The Model the run publishes: `spec.modelName`, else the run's own name."""
     return spec.model_name or owner.name
+
+
+TRAINING_JOB_ANNOTATION = "kubetrade.io/training-job"
+"""On a Model: the training Job whose policy it holds."""
+
+
+def published_by(model: Mapping[str, Any] | None) -> str | None:
+    """The training Job whose policy a Model holds (None: no such Model yet)."""
+    if model is None:
+        return None
+    return str((model["metadata"].get("annotations") or {}).get(TRAINING_JOB_ANNOTATION) or "")
 
 
 def output_uri(owner: Owner, spec: TrainingRunSpec, settings: OperatorSettings) -> str:
@@ -73,7 +85,9 @@ def build_model(
         "kubetrade.io/trainingrun": shorten(owner.name),
         "kubetrade.io/dataset": shorten(spec.dataset_ref.name),
     }
-    annotations = {"kubetrade.io/dataset-checksum": dataset_checksum} if dataset_checksum else {}
+    annotations = {TRAINING_JOB_ANNOTATION: job_name(owner, spec)}
+    if dataset_checksum:
+        annotations["kubetrade.io/dataset-checksum"] = dataset_checksum
     evaluation = (spec.evaluation or EvaluationConfig()).to_wire()
     return {
         "apiVersion": API_VERSION,

@@ -12,7 +12,13 @@ from ..api.common import Phase
 from ..builders.common import Owner
 from ..builders.dataset import manifest_uri
 from ..builders.job_status import JobOutcome, bounded_status, dataset_blocker
-from ..builders.training_run import build_model, build_training_children, job_name, model_name
+from ..builders.training_run import (
+    build_model,
+    build_training_children,
+    job_name,
+    model_name,
+    published_by,
+)
 from ..settings import get_settings
 from .indexes import latest, snapshot
 from .job_owner import follow_job, going, outdated, parse, reconciling, write_outcome, write_status
@@ -63,7 +69,10 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
         desired = bounded_status(status, owner.generation, name, outcome, failure)
         desired["restarts"] = restarts
         if outcome.phase == Phase.SUCCEEDED:
-            if status.get("modelName") != model_name(owner, spec):
+            # Each revision's Job publishes its own policy: after a spec edit the
+            # Model must move to the new one (it once stayed on the first).
+            model = latest(indexes["models"], (owner.namespace, model_name(owner, spec)))
+            if published_by(model) != name:
                 checksum = (dataset.get("status") or {}).get("checksum")
                 await kube.apply(build_model(owner, spec, settings, checksum))
             desired["modelName"] = model_name(owner, spec)
