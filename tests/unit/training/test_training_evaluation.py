@@ -24,7 +24,7 @@ from kubetrade_workloads.config.evaluation import FoldRetraining, FoldSample
 from kubetrade_workloads.data.splits import walk_forward
 from kubetrade_workloads.envs.dataset import open_dataset
 from kubetrade_workloads.evaluation import folds
-from kubetrade_workloads.evaluation.job import DatasetChecksumError, run
+from kubetrade_workloads.evaluation.job import REPORT, DatasetChecksumError, run
 from kubetrade_workloads.training import artifacts, job
 from kubetrade_workloads.training.artifacts import TrainedSpan
 
@@ -122,6 +122,12 @@ def test_the_evaluation_reports_the_checksum_it_checked(trained: tuple[Path, str
     card = artifacts.read_card(f"file://{root}/out")
     assert status["datasetChecksum"] == card.dataset.checksum == open_dataset(uri).checksum
     assert "foldMetricsSample" not in status and "foldSharpeMean" not in status["metrics"]
+    # kubectl prints status numbers as stored: 6 significant digits; the report has all.
+    report = json.loads(Path(root, "eval-plain", REPORT).read_text())
+    for name, value in status["metrics"].items():
+        assert value == float(f"{value:.6g}"), (name, value)
+        full = report["backtest"]["metrics"][name]
+        assert value == pytest.approx(full, rel=1e-5), (name, value, full)
 
 
 def test_a_republished_dataset_is_refused_naming_both_checksums(

@@ -52,10 +52,18 @@ def held_out(dataset: Dataset, lookback: int) -> tuple[History, int]:
     return history, start
 
 
+STATUS_DIGITS = 6
+"""Significant digits of a metric on the Model's status: `kubectl get` prints
+what is stored (Sharpe read `1.2847211425221563`), and the gates need no more.
+The report keeps every digit."""
+
+
 def _finite(metrics: dict[str, Any]) -> dict[str, float]:
-    """Status fields carry numbers only; undefined metrics are left out."""
+    """Status fields carry numbers only, to STATUS_DIGITS; undefined metrics are left out."""
     return {
-        k: float(v) for k, v in metrics.items() if isinstance(v, int | float) and math.isfinite(v)
+        k: float(f"{v:.{STATUS_DIGITS}g}")
+        for k, v in metrics.items()
+        if isinstance(v, int | float) and math.isfinite(v)
     }
 
 
