@@ -88,25 +88,47 @@ phase "image load"
 # CRD is too large for client-side apply's annotation).
 kubectl apply --server-side -f "$ARGOCD_SRC/manifests/crds/application-crd.yaml" \
   -f "$ARGOCD_SRC/manifests/crds/appproject-crd.yaml"
-kubectl wait --for=condition=Established --timeout=60s \
+# A CRD just created has no conditions yet, and `kubectl wait` fails on that at once.
+for _ in $(seq 60); do
+  kubectl wait --for=condition=Established --timeout=5s \
+    crd/applications.argoproj.io crd/appprojects.argoproj.io >/dev/null 2>&1 && break
+  sleep 1
+done
+kubectl wait --for=condition=Established --timeout=5s \
   crd/applications.argoproj.io crd/appprojects.argoproj.io
-kubectl apply -f hack/argocd/install.yaml
-# argocd-cm is ours to make here: deploy/argocd's patch is a whole ConfigMap.
+# argocd-cm first, so the controller starts with our health checks. It is ours to
+# make here: deploy/argocd's patch is a whole ConfigMap.
+kubectl create namespace argocd
 kubectl apply -f deploy/argocd/argocd-cm-patch.yaml
+kubectl apply -f hack/argocd/install.yaml
 for d in argocd-redis argocd-repo-server argocd-application-controller; do
   kubectl -n argocd rollout status "deploy/$d" --timeout=180s
 done
 phase "Argo CD"
 
+# The workload namespace exists before the chart, as on any cluster: the chart puts
+# the workload ServiceAccount and Role there (Argo CD creates only its destination).
+kubectl create namespace trading
+# Until a field of an Argo CD object reads VALUE (`kubectl wait --for=jsonpath` fails
+# at once while the controller has written no status yet).
+wait_app() {
+  local object=$1 path=$2 value=$3 timeout=$4 got=""
+  local deadline=$(($(date +%s) + timeout))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    got=$(kubectl -n argocd get "$object" -o jsonpath="$path" 2>/dev/null || true)
+    [ "$got" != "$value" ] || return 0
+    sleep 2
+  done
+  echo "argocd-e2e: $object: $path is '$got' after ${timeout} s, not '$value'" >&2
+  return 1
+}
 sed -e "s|OPERATOR_IMAGE_REPOSITORY|$REGISTRY/operator|" -e "s|OPERATOR_IMAGE_TAG|$TAG|" \
   hack/argocd/app-chart.yaml | kubectl apply -f -
-kubectl -n argocd wait application/kubetrade --timeout=300s \
-  --for=jsonpath='{.status.health.status}'=Healthy
+wait_app application/kubetrade '{.status.health.status}' Healthy 300
 phase "chart synced and Healthy"
 kubectl apply -f hack/argocd/app-resources.yaml
 for app in kubetrade-examples kubetrade-health; do
-  kubectl -n argocd wait "application/$app" --timeout=180s \
-    --for=jsonpath='{.status.sync.status}'=Synced
+  wait_app "application/$app" '{.status.sync.status}' Synced 180
 done
 phase "examples and health fixtures synced"
 
