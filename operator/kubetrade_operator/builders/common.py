@@ -184,12 +184,12 @@ def pod_spec(
         "env": env,
         "volumeMounts": mounts,
         "resources": resources(template.resources),
-        # Meets the `restricted` Pod Security Standard.
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
         # A crash's last log lines become its termination message, which the
         # owner's conditions show (CrashLoopBackOff with the traceback's end).
         "terminationMessagePolicy": "FallbackToLogsOnError",
+        # Meets the `restricted` Pod Security Standard.
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
             "capabilities": {"drop": ["ALL"]},
             "runAsNonRoot": True,
             "seccompProfile": {"type": "RuntimeDefault"},
