@@ -38,6 +38,9 @@ def test_one_trader_deployment_with_recreate_and_the_trade_config() -> None:
     assert pod["restartPolicy"] == "Always"
     assert pod["containers"][0]["command"][3] == "trade"
     assert {"name": "KUBETRADE_LEASE", "value": "paper-trader"} in pod["containers"][0]["env"]
+    # A crash's last log lines reach the session's conditions as its termination message.
+    assert pod["containers"][0]["terminationMessagePolicy"] == "FallbackToLogsOnError"
+    assert "terminationMessagePolicy" not in pod["containers"][0]["securityContext"]
     config = json.loads(cm["data"]["config.json"])
     assert config["sessionId"] == "desk/paper/uid-s" and config["modelUri"] == "file:///m"
     assert config["trading"]["mode"] == "paper"
