@@ -91,6 +91,29 @@ def test_gates_promote_or_reject_with_reasons() -> None:
     assert promotion(spec, {})[1].reason == "NoMetrics"
 
 
+def test_a_short_lucky_window_cannot_promote() -> None:
+    """Seen on the demo: Sharpe 1.28 over 99 test bars, behind buy-and-hold, went live.
+    Test length, the Probabilistic Sharpe Ratio and the benchmark each stop it."""
+    gates = Gates(min_sharpe=1.0, must_beat_benchmark=True, min_test_bars=250)
+    lucky = {"sharpe": 1.28, "totalReturn": 0.04, "bars": 99, "probabilisticSharpe": 0.83}
+    results = evaluate(
+        gates.model_copy(update={"min_probabilistic_sharpe": 0.95}), lucky, {"totalReturn": 0.09}
+    )
+    verdicts = {r.name: (r.passed, r.message) for r in results}
+    assert verdicts["minSharpe"][0] is True
+    assert verdicts["mustBeatBenchmark"] == (False, "total return 0.04 vs benchmark 0.09")
+    assert verdicts["minTestBars"] == (False, "test window 99 bars vs minimum 250")
+    assert verdicts["minProbabilisticSharpe"] == (
+        False,
+        "probabilistic sharpe 0.83 vs minimum 0.95",
+    )
+    steady = {**lucky, "bars": 1500, "probabilisticSharpe": 0.999, "totalReturn": 0.4}
+    results = evaluate(
+        gates.model_copy(update={"min_probabilistic_sharpe": 0.95}), steady, {"totalReturn": 0.09}
+    )
+    assert all(r.passed for r in results)
+
+
 def test_an_undefined_metric_fails_its_gate() -> None:
     results = evaluate(Gates(min_sharpe=0.0), {"sharpe": float("nan")}, {})
     assert [(r.passed, r.message) for r in results] == [(False, "sharpe undefined vs minimum 0")]

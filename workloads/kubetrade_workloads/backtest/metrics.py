@@ -135,6 +135,32 @@ def sharpe_ratio(returns: ArrayLike, periods_per_year: float, risk_free: float =
     return _finite(float(np.mean(excess)) / spread * math.sqrt(periods_per_year))
 
 
+def probabilistic_sharpe(returns: ArrayLike, benchmark_sharpe: float = 0.0) -> float:
+    """Probabilistic Sharpe Ratio (Bailey & López de Prado, 2012): the probability
+    that the true per-bar Sharpe ratio exceeds `benchmark_sharpe`, given the number
+    of bars and the returns' skewness and (non-excess) kurtosis:
+
+        PSR = Φ((SR - SR*) √(n-1) / √(1 - γ3·SR + (γ4-1)/4·SR²))
+
+    A high Sharpe over few bars, or one earned by a fat left tail, scores low.
+    NaN below 3 bars or without variance.
+    """
+    r = clean_returns(returns)
+    if r.size < 3 or _constant(r):
+        return math.nan
+    spread = _std(r)
+    if spread == 0:
+        return math.nan
+    sr = float(np.mean(r)) / spread
+    z = (r - np.mean(r)) / float(np.std(r))
+    skew, kurt = float(np.mean(z**3)), float(np.mean(z**4))
+    variance = 1.0 - skew * sr + (kurt - 1.0) / 4.0 * sr * sr
+    if not variance > 0:
+        return math.nan
+    stat = (sr - benchmark_sharpe) * math.sqrt(r.size - 1) / math.sqrt(variance)
+    return 0.5 * (1.0 + math.erf(stat / math.sqrt(2.0)))
+
+
 def downside_risk(returns: ArrayLike, periods_per_year: float, required: float = 0.0) -> float:
     """Root mean square of returns below `required`, annualised."""
     r = clean_returns(returns)

@@ -24,6 +24,8 @@ class Performance:
     annual_return: float
     annual_volatility: float
     sharpe: float
+    probabilistic_sharpe: float
+    """Probability that the true Sharpe ratio is above 0 (Bailey & López de Prado)."""
     sortino: float
     calmar: float
     max_drawdown: float
@@ -90,6 +92,7 @@ def summarize(
         annual_return=annual,
         annual_volatility=metrics.annual_volatility(r, periods_per_year),
         sharpe=metrics.sharpe_ratio(r, periods_per_year),
+        probabilistic_sharpe=metrics.probabilistic_sharpe(r),
         sortino=metrics.sortino_ratio(r, periods_per_year),
         calmar=metrics.calmar(annual, deepest),
         max_drawdown=deepest,

@@ -22,6 +22,13 @@ class Gates(Frozen):
     min_sharpe: Annotated[float, Field(ge=-10.0, le=20.0)] | None = None
     max_drawdown: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
     must_beat_benchmark: bool = False
+    """Total return above the benchmark's over the test window."""
+    min_test_bars: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    """Fewest bars the test window may have: a short window proves little."""
+    min_probabilistic_sharpe: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    """Minimum Probabilistic Sharpe Ratio against 0 (Bailey & López de Prado): the
+    probability that the true Sharpe is positive, from the test window's length,
+    skewness and kurtosis. 0.95 rejects a lucky short window."""
     min_fold_sharpe: Annotated[float, Field(ge=-10.0, le=20.0)] | None = None
     """Minimum mean Sharpe over the walk-forward folds. Judged only on out-of-sample
     folds (`retrainFolds`): in-sample fold metrics would promote an overfit model."""

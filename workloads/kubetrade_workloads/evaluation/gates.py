@@ -55,6 +55,19 @@ def evaluate(
                 "mustBeatBenchmark", ok, f"total return {_fmt(mine)} vs benchmark {_fmt(theirs)}"
             )
         )
+    if gates.min_test_bars is not None:
+        bars = _number(metrics, "bars")
+        ok = bars is not None and bars >= gates.min_test_bars
+        results.append(
+            GateResult(
+                "minTestBars", ok, f"test window {_fmt(bars)} bars vs minimum {gates.min_test_bars}"
+            )
+        )
+    if gates.min_probabilistic_sharpe is not None:
+        psr = _number(metrics, "probabilisticSharpe")
+        ok = psr is not None and psr >= gates.min_probabilistic_sharpe
+        text = f"probabilistic sharpe {_fmt(psr)} vs minimum {gates.min_probabilistic_sharpe:g}"
+        results.append(GateResult("minProbabilisticSharpe", ok, text))
     if gates.min_fold_sharpe is not None:
         results.append(_fold_sharpe(gates.min_fold_sharpe, metrics, fold_sample))
     return results
