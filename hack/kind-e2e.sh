@@ -109,7 +109,7 @@ phase "helm install"
 
 # The suite talks to this cluster only: the chart's operator and kind's kubelet do the work.
 KUBETRADE_KUBECONFIG=$KUBECONFIG_FILE KUBETRADE_E2E_NAMESPACE=$NS \
-  .venv/bin/python -m pytest -q -p no:cacheprovider tests/e2e/test_in_cluster.py
+  .venv/bin/python -m pytest -q -p no:cacheprovider tests/e2e/test_in_cluster*.py
 phase "in-cluster suite"
 
 # The s3 pass (issue 13): the lifecycle again, in a namespace of its own, with the
