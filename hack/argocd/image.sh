@@ -21,6 +21,12 @@ trap 'rm -rf "$ctx"' EXIT
 # A hard link where the cache shares the file system (no 231 MB copy), else a copy.
 ln "$argocd" "$ctx/argocd" 2>/dev/null || cp "$argocd" "$ctx/argocd"
 cp "$helm" "$ctx/helm"
+# The repo server runs git-verify-wrapper.sh on every revision it checks out (GPG off
+# or not) and fails the manifest without it; upstream's image carries both wrappers.
+src="$(dirname "$argocd")/../src"
+cp "$src/hack/git-verify-wrapper.sh" "$src/hack/gpg-wrapper.sh" "$ctx/"
+# The module zip keeps no file modes.
+chmod 0755 "$ctx/git-verify-wrapper.sh" "$ctx/gpg-wrapper.sh"
 
 # The repository Argo CD syncs from: what the working tree holds now, one commit.
 work="$ctx/work"
