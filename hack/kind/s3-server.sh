@@ -17,6 +17,9 @@ NAME=kubetrade-s3
 PORT=7070
 BUCKET=${S3_BUCKET:-kubetrade}
 REGION=us-east-1
+# Stdout is only the helm arguments (kind-e2e.sh reads them); all else, ctr's import
+# lines included, goes to stderr.
+exec 3>&1 1>&2
 say() { echo "s3-server: $*" >&2; }
 context="" log="" forward=""
 cleanup() {
@@ -126,7 +129,9 @@ for ns in "$@"; do
     --dry-run=client -o yaml | kubectl apply -f - >&2
 done
 
-echo "--set=artifactRoot=s3://$BUCKET/e2e"
-echo "--set=artifactS3.endpoint=http://$NAME.$SYSTEM.svc:$PORT"
-echo "--set=artifactS3.region=$REGION"
-echo "--set=artifactS3.secretName=$NAME"
+cat >&3 <<ARGS
+--set=artifactRoot=s3://$BUCKET/e2e
+--set=artifactS3.endpoint=http://$NAME.$SYSTEM.svc:$PORT
+--set=artifactS3.region=$REGION
+--set=artifactS3.secretName=$NAME
+ARGS
