@@ -290,8 +290,20 @@ def test_deleting_a_running_jobs_pod_stops_its_process(
     apply(lightkube_client, namespace, job("forever", pod_spec(main, volumes=[host_volume(host)])))
     wait_until(lambda: (host / "pid").exists(), timeout=20, what="the process to start")
     pid = int((host / "pid").read_text())
-    (pod,) = pods_of(lightkube_client, namespace, **{"job-name": "forever"})
-    assert pod.status is not None and pod.status.phase == "Running"
+    # The process can write its pid before the node reports the pod Running (seen
+    # on a loaded machine): wait for the report rather than race it.
+    pod = wait_until(
+        lambda: next(
+            (
+                p
+                for p in pods_of(lightkube_client, namespace, **{"job-name": "forever"})
+                if p.status is not None and p.status.phase == "Running"
+            ),
+            None,
+        ),
+        timeout=20,
+        what="the pod reported Running",
+    )
     assert pod.metadata is not None and pod.metadata.name
     pod_name = pod.metadata.name
     assert process_alive(pid)
