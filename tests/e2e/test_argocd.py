@@ -12,11 +12,14 @@ What moves each resource:
   stays Pending;
 - Dataset ``doomed`` (Degraded): the real operator and Job controller, its Job out
   of its 20 s deadline, so the operator marks it Failed;
-- TradingSession ``parked`` (Suspended): the real operator, for spec.suspend;
 - Model ``evaluated-elsewhere`` (Progressing, then Healthy): a STATUS PATCH by this
-  test, not the operator. It lives in a namespace the operator does not watch, and
-  evaluating a Model needs the workload image; the test writes phase Ready the way
-  an evaluation elsewhere would (as tests/integration/test_chart.py does).
+  test, not the operator. Its Dataset exists nowhere, so the operator reports it
+  waiting and, once its status names an evaluation Job, leaves it alone; the test
+  writes phase Ready the way an evaluation elsewhere would (as
+  tests/integration/test_chart.py does), since evaluating needs the workload image;
+- TradingSession ``parked`` (Progressing, then Suspended): the real operator. It
+  waits for its Model (``evaluated-elsewhere``), then for spec.suspend keeps no
+  trader and reports Suspended.
 
 Skipped unless KUBETRADE_ARGOCD_NAMESPACE names Argo CD's namespace
 (hack/argocd-e2e.sh sets it, with KUBETRADE_KUBECONFIG pointing at the cluster).
@@ -24,6 +27,7 @@ Skipped unless KUBETRADE_ARGOCD_NAMESPACE names Argo CD's namespace
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from typing import Any
 
@@ -42,7 +46,6 @@ pytestmark = [
 ]
 Application = create_namespaced_resource("argoproj.io", "v1alpha1", "Application", "applications")
 WORKLOADS = "trading"
-ELSEWHERE = "kubetrade-elsewhere"
 # The operator, the Job controller and Argo CD's refresh, each a few seconds, on a
 # small machine shared with other work.
 TIMEOUT = 300.0
@@ -64,14 +67,22 @@ def resource_health(
     return None
 
 
+# The Lua checks' message before the operator's first status: Progressing, but not
+# yet for the operator's reason.
+UNRECONCILED = "Waiting for the kubetrade operator"
+
+
 def await_health(
     client: Client, app: str, kind: str, name: str, namespace: str, expected: str
 ) -> dict[str, Any]:
-    """Wait until Argo CD reports `expected` for the resource; its health entry."""
+    """Wait until Argo CD reports `expected` for the resource, judged on a status
+    the operator wrote; its health entry."""
 
     def reported() -> dict[str, Any] | None:
         health = resource_health(client, app, kind, name, namespace)
-        return health if health and health.get("status") == expected else None
+        if not health or health.get("status") != expected:
+            return None
+        return None if str(health.get("message", "")).startswith(UNRECONCILED) else health
 
     return wait_until(
         reported,
@@ -151,7 +162,54 @@ def test_dataset_past_its_deadline_is_degraded(
     )
 
 
+def test_model_ready_is_healthy(control_plane: Cluster, lightkube_client: Client) -> None:
+    # The operator has seen it: waiting for a Dataset that does not exist.
+    model = wait_until(
+        lambda: reconciled(lightkube_client, "Model", "evaluated-elsewhere", WORKLOADS),
+        timeout=TIMEOUT,
+        interval=2,
+        what="the operator to reconcile Model evaluated-elsewhere",
+    )
+    assert model["status"]["phase"] == "Pending", model["status"]
+    await_health(
+        lightkube_client,
+        "kubetrade-health",
+        "Model",
+        "evaluated-elsewhere",
+        WORKLOADS,
+        "Progressing",
+    )
+    # THE STATUS PATCH: evaluated elsewhere. With an evaluation Job named and no
+    # Dataset to follow, the operator leaves this status as it is.
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ready = {
+        "type": "Ready",
+        "status": "True",
+        "reason": "EvaluatedElsewhere",
+        "message": "status patched by tests/e2e/test_argocd.py",
+        "lastTransitionTime": now,
+    }
+    evaluated = {
+        "phase": "Ready",
+        "jobName": "evaluated-elsewhere-evaluate-0",
+        "observedGeneration": model["metadata"]["generation"],
+        "conditions": [ready],
+    }
+    lightkube_client.patch(
+        RESOURCES["Model"].Status,
+        "evaluated-elsewhere",
+        {"status": evaluated},
+        namespace=WORKLOADS,
+        patch_type=PatchType.MERGE,
+    )
+    health = await_health(
+        lightkube_client, "kubetrade-health", "Model", "evaluated-elsewhere", WORKLOADS, "Healthy"
+    )
+    assert health["status"] == "Healthy"
+
+
 def test_suspended_session_is_suspended(control_plane: Cluster, lightkube_client: Client) -> None:
+    # After test_model_ready_is_healthy: the session waits for a Ready Model first.
     wait_until(
         lambda: in_phase(lightkube_client, "TradingSession", "parked", WORKLOADS, "Suspended"),
         timeout=TIMEOUT,
@@ -162,30 +220,3 @@ def test_suspended_session_is_suspended(control_plane: Cluster, lightkube_client
         lightkube_client, "kubetrade-health", "TradingSession", "parked", WORKLOADS, "Suspended"
     )
     assert health["status"] == "Suspended"
-
-
-def test_model_ready_is_healthy(control_plane: Cluster, lightkube_client: Client) -> None:
-    # Nobody reconciles it: Argo CD waits on the operator (no observedGeneration yet).
-    await_health(
-        lightkube_client,
-        "kubetrade-health",
-        "Model",
-        "evaluated-elsewhere",
-        ELSEWHERE,
-        "Progressing",
-    )
-    generation = get(lightkube_client, "Model", "evaluated-elsewhere", ELSEWHERE)["metadata"][
-        "generation"
-    ]
-    evaluated = {"phase": "Ready", "jobName": "evaluated-0", "observedGeneration": generation}
-    lightkube_client.patch(
-        RESOURCES["Model"].Status,
-        "evaluated-elsewhere",
-        {"status": evaluated},
-        namespace=ELSEWHERE,
-        patch_type=PatchType.MERGE,
-    )
-    health = await_health(
-        lightkube_client, "kubetrade-health", "Model", "evaluated-elsewhere", ELSEWHERE, "Healthy"
-    )
-    assert health["status"] == "Healthy"
