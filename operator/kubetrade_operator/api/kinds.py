@@ -81,6 +81,7 @@ TRADING_SESSION = Kind(
     (
         _PHASE,
         PrinterColumn("Mode", ".spec.mode"),
+        PrinterColumn("Model", ".spec.modelRef.name"),
         PrinterColumn("Equity", ".status.trading.equity", "number"),
         PrinterColumn("PnL", ".status.trading.totalPnl", "number"),
         PrinterColumn("Drawdown", ".status.trading.drawdown", "number"),
