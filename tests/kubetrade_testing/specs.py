@@ -258,6 +258,18 @@ INVALID: tuple[Case, ...] = (
         "spec.gates.maxDrawdown",
     ),
     Case(
+        "gate-probabilistic-sharpe-above-one",
+        MODEL,
+        spec(MODEL, gates={"minProbabilisticSharpe": 1.5}),
+        "spec.gates.minProbabilisticSharpe",
+    ),
+    Case(
+        "gate-test-bars-zero",
+        MODEL,
+        spec(MODEL, gates={"minTestBars": 0}),
+        "spec.gates.minTestBars",
+    ),
+    Case(
         "var-confidence-too-low",
         TRADING_SESSION,
         spec(TRADING_SESSION, risk={"limits": {"varConfidence": 0.5}}),
@@ -382,6 +394,15 @@ VALID: tuple[tuple[str, Kind, Spec], ...] = (
     (
         "model-gates",
         MODEL,
-        spec(MODEL, gates={"minSharpe": 0.5, "maxDrawdown": 1}, benchmark="equal_weight"),
+        spec(
+            MODEL,
+            gates={
+                "minSharpe": 0.5,
+                "maxDrawdown": 1,
+                "minTestBars": 250,
+                "minProbabilisticSharpe": 0.95,
+            },
+            benchmark="equal_weight",
+        ),
     ),
 )
