@@ -98,7 +98,7 @@ kubectl wait --for=condition=Established --timeout=5s \
   crd/applications.argoproj.io crd/appprojects.argoproj.io
 # argocd-cm first, so the controller starts with our health checks. It is ours to
 # make here: deploy/argocd's patch is a whole ConfigMap.
-kubectl create namespace argocd
+kubectl create namespace argocd --dry-run=client -o yaml | kubectl apply -f -
 kubectl apply -f deploy/argocd/argocd-cm-patch.yaml
 kubectl apply -f hack/argocd/install.yaml
 for d in argocd-redis argocd-repo-server argocd-application-controller; do
@@ -108,7 +108,7 @@ phase "Argo CD"
 
 # The workload namespace exists before the chart, as on any cluster: the chart puts
 # the workload ServiceAccount and Role there (Argo CD creates only its destination).
-kubectl create namespace trading
+kubectl create namespace trading --dry-run=client -o yaml | kubectl apply -f -
 # Until a field of an Argo CD object reads VALUE (`kubectl wait --for=jsonpath` fails
 # at once while the controller has written no status yet).
 wait_app() {
