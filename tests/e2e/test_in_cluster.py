@@ -26,7 +26,7 @@ from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Secret
 from lightkube.types import PatchType
 
-from kubetrade_testing.cluster import Cluster, wait_until
+from kubetrade_testing.cluster import Cluster, kubectl, wait_until
 from kubetrade_testing.factories import (
     RESOURCES,
     condition,
@@ -50,19 +50,6 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ClusterKopfPeering = create_global_resource(
     "kopf.dev", "v1", "ClusterKopfPeering", "clusterkopfpeerings"
 )
-
-
-def kubectl(cluster: Cluster, *args: str, timeout: float = 600) -> str:
-    done = subprocess.run(
-        [str(cluster.kubectl), *args],
-        env=cluster.env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 @contextmanager
@@ -142,7 +129,7 @@ def test_example_dataset_succeeds_in_its_pod(
     kubectl(control_plane, "apply", "-n", NAMESPACE, "-f", str(EXAMPLES / "dataset.yaml"))
     kubectl(
         control_plane, "wait", "-n", NAMESPACE, "--for=condition=Succeeded", "--timeout=600s",
-        "datasets.kubetrade.io/synthetic-daily",
+        "datasets.kubetrade.io/synthetic-daily", timeout=660,
     )  # fmt: skip
     ds = get(lightkube_client, "Dataset", "synthetic-daily", NAMESPACE)
     assert ds["status"]["rows"] > 0 and len(ds["status"]["checksum"]) == 64

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -26,7 +25,6 @@ import pytest
 from lightkube import ApiError, Client
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Pod, Secret, ServiceAccount
-from lightkube.types import PatchType
 
 from kubetrade_testing.accounts import (
     assert_trader_reaches_only_its_own_session,
@@ -36,7 +34,7 @@ from kubetrade_testing.accounts import (
     write_token_kubeconfig,
 )
 from kubetrade_testing.cluster import Cluster, wait_until
-from kubetrade_testing.factories import RESOURCES, condition, create, model, status
+from kubetrade_testing.factories import RESOURCES, condition, create, mark_evaluated, model, status
 from kubetrade_testing.factories import trading_session as session
 
 NAMESPACE = os.environ.get("KUBETRADE_E2E_NAMESPACE", "")
@@ -50,23 +48,12 @@ SECRET_VALUE = f"e2e-{secrets.token_hex(16)}"
 TRUTH_SESSIONS = ("bad-model", "crash", "no-secret", "no-image", "no-node")
 
 
-def kubectl(cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(cluster.kubectl), *args],
-        env=cluster.env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_operator_permissions_as_kubectl_auth_can_i(control_plane: Cluster) -> None:
     expected = [(a, "yes") for a in operator_may(NAMESPACE)]
     expected += [(a, "no") for a in operator_may_not(NAMESPACE)]
     wrong = []
     for access, answer in expected:
-        said = kubectl(control_plane, *access.can_i(), f"--as={OPERATOR}").stdout.strip()
+        said = control_plane.run_kubectl(*access.can_i(), f"--as={OPERATOR}").stdout.strip()
         print(f"{answer:>3}  {access}")  # the matrix, in the run's log
         if said != answer:
             wrong.append(f"{access}: {said!r}, expected {answer!r}")
@@ -80,24 +67,9 @@ def sessions(lightkube_client: Client) -> Iterator[dict[str, str]]:
     c = lightkube_client
     _remove(c)  # what a kept cluster (KEEP_CLUSTER=1) still has from an earlier run
     create(c, model("truth", dataset_name="elsewhere", artifactUri="file:///nowhere"), NAMESPACE)
-    evaluated = {"phase": "Ready", "jobName": "truth-evaluate-0", "observedGeneration": 1}
-
-    def evaluated_elsewhere() -> dict[str, Any] | None:
-        # The operator's first status write (Pending: no Dataset) may land after
-        # ours; once a jobName is there it leaves the Model as it is.
-        found = status(c, "Model", "truth", NAMESPACE)
-        if found.get("phase") == "Ready" and found.get("jobName"):
-            return found
-        c.patch(
-            RESOURCES["Model"].Status,
-            "truth",
-            {"status": evaluated},
-            namespace=NAMESPACE,
-            patch_type=PatchType.MERGE,
-        )
-        return None
-
-    wait_until(evaluated_elsewhere, timeout=60, interval=3, what="a Ready Model")
+    wait_until(
+        lambda: mark_evaluated(c, "truth", NAMESPACE), timeout=60, interval=3, what="a Ready Model"
+    )
     keys = Secret(
         metadata=ObjectMeta(name="truth-keys"),
         stringData={"APCA_API_KEY_ID": SECRET_VALUE, "APCA_API_SECRET_KEY": SECRET_VALUE},
@@ -225,16 +197,15 @@ def test_no_secret_value_in_any_status_event_or_log(
         what="the trader that cannot load its model",
     )
     texts = {
-        "statuses": kubectl(
-            control_plane, "get", "datasets,trainingruns,models,tradingsessions", "-A", "-o", "yaml"
+        "statuses": control_plane.run_kubectl(
+            "get", "datasets,trainingruns,models,tradingsessions", "-A", "-o", "yaml"
         ),
-        "events": kubectl(control_plane, "get", "events", "-A", "-o", "yaml"),
+        "events": control_plane.run_kubectl("get", "events", "-A", "-o", "yaml"),
     }
     for ns in (SYSTEM, NAMESPACE):
         for pod in lightkube_client.list(Pod, namespace=ns):
             assert pod.metadata is not None and pod.metadata.name
-            texts[f"log {ns}/{pod.metadata.name}"] = kubectl(
-                control_plane,
+            texts[f"log {ns}/{pod.metadata.name}"] = control_plane.run_kubectl(
                 "logs",
                 "-n",
                 ns,

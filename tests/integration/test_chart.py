@@ -44,10 +44,10 @@ from kubetrade_testing.accounts import (
 )
 from kubetrade_testing.cluster import TEST_NAMESPACE_LABEL, Cluster, wait_until
 from kubetrade_testing.factories import (
-    RESOURCES,
     create,
     dataset,
     get,
+    mark_evaluated,
     model,
     trading_session,
     training_run,
@@ -373,14 +373,8 @@ def test_operator_with_the_chart_account_reconciles_every_kind(
     # A Model evaluated elsewhere (Ready, its Job long gone) lets a TradingSession
     # start its trader at once: the Deployment and ConfigMap by server-side apply.
     create(lightkube_client, model("ready", dataset_name="elsewhere"), ns)
-    evaluated = {"phase": "Ready", "jobName": "ready-evaluate-0", "observedGeneration": 1}
-    lightkube_client.patch(
-        RESOURCES["Model"].Status,
-        "ready",
-        {"status": evaluated},
-        namespace=ns,
-        patch_type=PatchType.MERGE,
-    )
+    assert mark_evaluated(lightkube_client, "ready", ns) is None  # no operator runs yet
+    assert mark_evaluated(lightkube_client, "ready", ns) is not None
     create(lightkube_client, trading_session("trader", model_name="ready"), ns)
     with running_operator(operator_kubeconfig, env) as runner:
         create(lightkube_client, dataset("prices"), ns)

@@ -32,7 +32,7 @@ from lightkube.resources.core_v1 import ConfigMap, Namespace, Pod
 
 from kubetrade_dev import processes
 from kubetrade_dev.controlplane import REPO_ROOT, ControlPlane, Ports, StartupError, free_ports
-from kubetrade_testing.cluster import Cluster, wait_until
+from kubetrade_testing.cluster import Cluster, kubectl, wait_until
 from kubetrade_testing.operator import collect_kopf_leftovers
 
 pytestmark = pytest.mark.integration
@@ -72,19 +72,6 @@ def _pod_spec(restart: str = "Always") -> PodSpec:
     return PodSpec(containers=[container], restartPolicy=restart)
 
 
-def _kubectl(cluster: Cluster, *args: str) -> str:
-    result = subprocess.run(
-        [str(cluster.kubectl), *args],
-        env=cluster.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 def _managed(cluster: Cluster) -> ControlPlane:
     if cluster.control_plane is None:
         pytest.skip("checks the control plane this run started; KUBETRADE_KUBECONFIG is set")
@@ -95,14 +82,14 @@ def _managed(cluster: Cluster) -> ControlPlane:
 
 
 def test_kubectl_lists_namespaces(control_plane: Cluster) -> None:
-    names = set(_kubectl(control_plane, "get", "namespaces", "-o", "name").split())
+    names = set(kubectl(control_plane, "get", "namespaces", "-o", "name").split())
     assert {"namespace/default", "namespace/kube-system", "namespace/kube-public"} <= names
 
 
 def test_kubectl_sees_admin_identity_and_context(control_plane: Cluster) -> None:
     _managed(control_plane)
-    assert _kubectl(control_plane, "config", "current-context").strip() == "kubetrade-local"
-    review = json.loads(_kubectl(control_plane, "auth", "whoami", "-o", "json"))
+    assert kubectl(control_plane, "config", "current-context").strip() == "kubetrade-local"
+    review = json.loads(kubectl(control_plane, "auth", "whoami", "-o", "json"))
     assert review["status"]["userInfo"]["username"] == "admin"
     assert "system:masters" in review["status"]["userInfo"]["groups"]
 

@@ -8,7 +8,6 @@ field is an error rather than silently pruned.
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -20,7 +19,7 @@ from pydantic import ValidationError
 
 from kubetrade_operator.api import DATASET, GROUP, KINDS, MODEL, TRADING_SESSION, VERSION
 from kubetrade_operator.api.kinds import Kind
-from kubetrade_testing.cluster import Cluster
+from kubetrade_testing.cluster import Cluster, kubectl
 from kubetrade_testing.specs import INVALID, VALID, Case, Spec, manifest, minimal_spec, spec
 
 pytestmark = pytest.mark.integration
@@ -251,24 +250,11 @@ def test_kubectl_finds_kinds_by_category_and_short_name(
     for kind in KINDS:
         body = manifest(kind, f"k-{kind.short_name}", minimal_spec(kind))
         custom_objects.create_namespaced_custom_object(GROUP, VERSION, namespace, kind.plural, body)
-    listed = _kubectl(control_plane, "get", "kubetrade", "-n", namespace, "-o", "name")
+    listed = kubectl(control_plane, "get", "kubetrade", "-n", namespace, "-o", "name")
     assert sorted(listed.split()) == sorted(f"{k.singular}.{GROUP}/k-{k.short_name}" for k in KINDS)
     for kind in KINDS:
         # Qualified by group because a bare `ds` means DaemonSets to kubectl:
         # built-in short names win over a CRD's.
-        table = _kubectl(control_plane, "get", f"{kind.short_name}.{GROUP}", "-n", namespace)
+        table = kubectl(control_plane, "get", f"{kind.short_name}.{GROUP}", "-n", namespace)
         header = table.splitlines()[0].split()
         assert header == ["NAME", *(c.name.upper() for c in kind.columns), "AGE"]
-
-
-def _kubectl(cluster: Cluster, *args: str) -> str:
-    result = subprocess.run(
-        [str(cluster.kubectl), *args],
-        env=cluster.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout

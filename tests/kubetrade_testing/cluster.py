@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -55,6 +56,24 @@ class Cluster:
     def env(self) -> dict[str, str]:
         """os.environ with KUBECONFIG set and the bin dir first on PATH."""
         return cluster_env(self.kubeconfig, self.bin_dir)
+
+    def run_kubectl(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """`kubectl ARGS` against this cluster; the caller judges the exit status."""
+        return subprocess.run(
+            [str(self.kubectl), *args],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+
+def kubectl(cluster: Cluster, *args: str, timeout: float = 120) -> str:
+    """The output of `kubectl ARGS`, which must succeed."""
+    done = cluster.run_kubectl(*args, timeout=timeout)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def new_client(kubeconfig: Path) -> Client:

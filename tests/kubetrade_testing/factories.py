@@ -7,6 +7,7 @@ from typing import Any
 
 from lightkube import Client, codecs
 from lightkube.generic_resource import create_namespaced_resource
+from lightkube.types import PatchType
 
 from kubetrade_operator.api import GROUP, KINDS, VERSION
 
@@ -94,3 +95,25 @@ def condition(obj: dict[str, Any], type_: str) -> dict[str, Any] | None:
     """The status condition of `type_`, if any."""
     conds = (obj.get("status") or {}).get("conditions") or []
     return next((c for c in conds if c.get("type") == type_), None)
+
+
+def mark_evaluated(client: Client, name: str, namespace: str) -> dict[str, Any] | None:
+    """Make Model `name` Ready as if evaluated elsewhere (its Job long gone), so a
+    TradingSession can start its trader without training; the Model once Ready.
+
+    The operator's own first write (Pending, while it waits for the Dataset) can
+    land after this patch: call it until it returns the Model (`wait_until`). Once
+    a `jobName` is there the operator leaves the Model as it is.
+    """
+    found = status(client, "Model", name, namespace)
+    if found.get("phase") == "Ready" and found.get("jobName"):
+        return found
+    evaluated = {"phase": "Ready", "jobName": f"{name}-evaluate-0", "observedGeneration": 1}
+    client.patch(
+        RESOURCES["Model"].Status,
+        name,
+        {"status": evaluated},
+        namespace=namespace,
+        patch_type=PatchType.MERGE,
+    )
+    return None
