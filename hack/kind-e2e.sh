@@ -129,3 +129,30 @@ kubectl -n kubetrade-system rollout status deployment/kubetrade --timeout=300s
 KUBETRADE_KUBECONFIG=$KUBECONFIG_FILE KUBETRADE_E2E_NAMESPACE=$S3_NS KUBETRADE_E2E_STORAGE=s3 \
   .venv/bin/python -m pytest -q -p no:cacheprovider tests/e2e/test_in_cluster.py -k lifecycle
 phase "s3 lifecycle"
+
+# No secret value anywhere a user or a log shipper reads: every status, Event and
+# pod log of the run, grepped for the S3 keys the s3 pass used (the in-cluster suite
+# checked its own broker Secret the same way).
+leaked=0
+SEEN=$(mktemp)
+for ns in kubetrade-system "$NS" "$S3_NS"; do
+  kubectl get datasets,trainingruns,models,tradingsessions -n "$ns" -o yaml >>"$SEEN"
+  kubectl get events -n "$ns" -o yaml >>"$SEEN"
+  for pod in $(kubectl get pods -n "$ns" -o name); do
+    kubectl logs -n "$ns" "$pod" --all-containers >>"$SEEN" 2>/dev/null || true
+  done
+done
+for key in AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY; do
+  value=$(kubectl -n kubetrade-system get secret kubetrade-s3 -o "jsonpath={.data.$key}" | base64 -d)
+  if [ -z "$value" ]; then
+    echo "kind-e2e: the S3 Secret has no $key" >&2
+    leaked=1
+  elif grep -qF -- "$value" "$SEEN"; then
+    echo "kind-e2e: the value of $key is in a status, an Event or a log" >&2
+    leaked=1
+  fi
+done
+echo "kind-e2e: grepped $(wc -c <"$SEEN") bytes of statuses, Events and logs" >&2
+rm -f "$SEEN"
+[ "$leaked" = 0 ]
+phase "secret grep"
