@@ -55,29 +55,21 @@ ClusterKopfPeering = create_global_resource(
 @contextmanager
 def s3_forwarded(cluster: Cluster) -> Iterator[str]:
     """The S3 server's endpoint, reached from here through `kubectl port-forward`."""
-    forward = subprocess.Popen(
-        [
-            str(cluster.kubectl),
-            "-n",
-            "kubetrade-system",
-            "port-forward",
-            f"svc/{S3_SERVICE}",
-            ":7070",
-        ],
-        env=cluster.env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert forward.stdout is not None
-        line = forward.stdout.readline()  # "Forwarding from 127.0.0.1:PORT -> 7070"
-        port = re.search(r"127\.0\.0\.1:(\d+)", line)
-        assert port, f"kubectl port-forward: {line}"
-        yield f"http://127.0.0.1:{port.group(1)}"
-    finally:
-        forward.terminate()
-        forward.wait(timeout=10)
+    command = [str(cluster.kubectl), "-n", "kubetrade-system", "port-forward"]
+    command += [f"svc/{S3_SERVICE}", ":7070"]
+    # As a context manager Popen closes its pipe and waits on exit: an open pipe left
+    # to the garbage collector is a ResourceWarning, an error in this suite.
+    with subprocess.Popen(
+        command, env=cluster.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as forward:
+        try:
+            assert forward.stdout is not None
+            line = forward.stdout.readline()  # "Forwarding from 127.0.0.1:PORT -> 7070"
+            port = re.search(r"127\.0\.0\.1:(\d+)", line)
+            assert port, f"kubectl port-forward: {line}"
+            yield f"http://127.0.0.1:{port.group(1)}"
+        finally:
+            forward.terminate()
 
 
 def assert_artifacts_are_in_the_bucket(cluster: Cluster, client: Client, model: str) -> None:
