@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build kubetrade.local/argocd:v3.6.2 (images/argocd/Dockerfile): Argo CD built from
+# Build kubetrade.local/argocd:v3.6.2 (hack/argocd/Dockerfile): Argo CD built from
 # the Go module proxy (hack/argocd/build.sh), helm from the control plane's cache,
 # git and redis-server from Debian, and a git repository committed now from the
 # working tree: charts/kubetrade, examples/ and e2e/health/ (hack/argocd/health/).
@@ -41,7 +41,7 @@ git -C "$work" -c user.name=kubetrade -c user.email=kubetrade@localhost \
 git clone -q --bare "$work" "$ctx/kubetrade.git"
 rm -rf "$work"
 
-cp images/argocd/Dockerfile "$ctx/Dockerfile"
+cp hack/argocd/Dockerfile "$ctx/Dockerfile"
 say "building $IMAGE (base $BASE_IMAGE)"
 docker build --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$IMAGE" "$ctx" >&2
 say "built $IMAGE ($(docker image inspect --format '{{.Size}}' "$IMAGE") bytes)"
