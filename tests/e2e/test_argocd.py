@@ -17,9 +17,8 @@ What moves each resource:
   waiting and, once its status names an evaluation Job, leaves it alone; the test
   writes phase Ready the way an evaluation elsewhere would (as
   tests/integration/test_chart.py does), since evaluating needs the workload image;
-- TradingSession ``parked`` (Progressing, then Suspended): the real operator. It
-  waits for its Model (``evaluated-elsewhere``), then for spec.suspend keeps no
-  trader and reports Suspended.
+- TradingSession ``parked`` (Suspended): the real operator. spec.suspend is true
+  and no trader was ever started, so it is Suspended whatever its Model's state.
 
 Skipped unless KUBETRADE_ARGOCD_NAMESPACE names Argo CD's namespace
 (hack/argocd-e2e.sh sets it, with KUBETRADE_KUBECONFIG pointing at the cluster).
@@ -209,7 +208,6 @@ def test_model_ready_is_healthy(control_plane: Cluster, lightkube_client: Client
 
 
 def test_suspended_session_is_suspended(control_plane: Cluster, lightkube_client: Client) -> None:
-    # After test_model_ready_is_healthy: the session waits for a Ready Model first.
     wait_until(
         lambda: in_phase(lightkube_client, "TradingSession", "parked", WORKLOADS, "Suspended"),
         timeout=TIMEOUT,

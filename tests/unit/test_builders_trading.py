@@ -1,7 +1,11 @@
+import asyncio
 import datetime as dt
 import json
 from typing import Any
 
+import pytest
+
+from kubetrade_operator import kube
 from kubetrade_operator.api import TradingSessionSpec
 from kubetrade_operator.api.common import Phase
 from kubetrade_operator.builders.common import Owner
@@ -14,7 +18,10 @@ from kubetrade_operator.builders.trading_session import (
     trader_revision,
 )
 from kubetrade_operator.conditions import Cond, merge
+from kubetrade_operator.handlers import job_owner
+from kubetrade_operator.handlers import trading_session as session_handler
 from kubetrade_operator.settings import OperatorSettings
+from kubetrade_testing import factories
 
 OWNER = Owner("TradingSession", "paper", "desk", "uid-s", 3)
 NOW = dt.datetime(2026, 1, 2, 12, 0, tzinfo=dt.UTC)
@@ -224,3 +231,35 @@ def test_a_trader_that_cannot_trade_fails_the_session_with_its_reason() -> None:
         "TraderError",
         "the venue refused the API key",
     )
+
+
+def test_a_session_suspended_before_it_ever_started_is_suspended_without_a_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing to flatten, so its Model's state does not matter (it read Pending, and
+    Argo CD showed Progressing, until its Model was Ready)."""
+    written: list[dict[str, Any]] = []
+
+    async def patch_status(
+        kind: str, name: str, namespace: str, changed: dict[str, Any]
+    ) -> tuple[dict[str, Any], str]:
+        written.append(changed)
+        return changed, "2"
+
+    async def no_trader(*_: Any, **__: Any) -> None:
+        raise AssertionError("no trader for a session suspended from the start")
+
+    monkeypatch.setattr(kube, "patch_status", patch_status)
+    monkeypatch.setattr(kube, "apply", no_trader)
+    monkeypatch.setattr(job_owner, "announce_phase", lambda *_: None)
+    body = factories.trading_session("parked", "not-ready-yet", suspend=True)
+    body["metadata"].update(namespace="desk", uid="uid-p", generation=1, resourceVersion="1")
+    body["status"] = {}
+
+    asyncio.run(session_handler.reconcile(body, {"models": {}, "datasets": {}}))
+
+    [status] = written
+    assert status["phase"] == "Suspended"
+    conds = {c["type"]: c for c in status["conditions"]}
+    assert (conds["Suspended"]["status"], conds["Suspended"]["reason"]) == ("True", "NeverStarted")
+    assert conds["Ready"]["reason"] == "Suspended"

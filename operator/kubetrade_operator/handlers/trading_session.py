@@ -22,7 +22,7 @@ from ..builders.trading_session import (
     session_state,
     trader_revision,
 )
-from ..conditions import FALSE, UNKNOWN, Cond, find, merge
+from ..conditions import FALSE, TRUE, UNKNOWN, Cond, find, merge
 from ..pods import PodsReport, report
 from ..settings import get_settings
 from .indexes import latest, pod_warnings, session_pods, snapshot
@@ -48,6 +48,16 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
         spec = parse(TradingSessionSpec, body)
         if isinstance(spec, JobOutcome):
             return await _waiting(owner, status, Cond("Ready", FALSE, spec.reason, spec.message))
+        if spec.suspend and not status.get("deploymentName"):
+            # Never started, so nothing to flatten: Suspended whatever its Model's state
+            # (it read Pending while the Model was not Ready; Argo CD showed Progressing).
+            message = "spec.suspend is true: no trader was started"
+            return await _waiting(
+                owner,
+                status,
+                Cond("Ready", FALSE, "Suspended", message),
+                Cond("Suspended", TRUE, "NeverStarted", message),
+            )
         model = latest(indexes["models"], (owner.namespace, spec.model_ref.name))
         blocked = model_blocker(model, spec.model_ref.name)
         if model is None or (blocked is not None and not status.get("deploymentName")):
@@ -143,16 +153,26 @@ def _announce_breach(body: dict[str, Any], status: dict[str, Any], conds: list[C
         )
 
 
-async def _waiting(owner: Owner, status: dict[str, Any], ready: Cond) -> None:
+NOT_SUSPENDED = Cond("Suspended", FALSE, "NotSuspended")
+
+
+async def _waiting(
+    owner: Owner,
+    status: dict[str, Any],
+    ready: Cond,
+    suspended: Cond = NOT_SUSPENDED,
+) -> None:
+    """No trader runs: Pending on `ready`'s reason, or Suspended before one started."""
     conds = [
         ready,
         Cond("RiskBreached", UNKNOWN, "NotTrading"),
         Cond("Reconciled", UNKNOWN, "NotTrading"),
-        Cond("Suspended", FALSE, "NotSuspended"),
+        suspended,
     ]
+    phase = Phase.SUSPENDED if suspended.status == TRUE else Phase.PENDING
     desired = {
         "observedGeneration": owner.generation,
-        "phase": Phase.PENDING.value,
+        "phase": phase.value,
         "message": ready.message,
         "conditions": merge(status.get("conditions"), conds, owner.generation),
     }
