@@ -1,10 +1,11 @@
-"""What the servers tests start need: loopback ports, and a clear word when the
-server is not installed."""
+"""What the servers tests start need: loopback ports, a clear word when the
+server is not installed, and a stop that does not hang."""
 
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
 from typing import NoReturn
 
 import pytest
@@ -23,3 +24,13 @@ def not_installed(what: str) -> NoReturn:
     if os.environ.get("CI"):
         pytest.fail(f"{what}; .ci/run installs it")
     pytest.skip(what)
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+    """SIGTERM, then SIGKILL if the server is still there after `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from kubetrade_testing.net import free_port, not_installed
+from kubetrade_testing.net import free_port, not_installed, stop
 
 
 def _wait_ready(
@@ -68,12 +68,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _wait_ready(url, process, log)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop(process)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from pathlib import Path
 import fsspec
 import pytest
 
-from kubetrade_testing.net import free_port, not_installed
+from kubetrade_testing.net import free_port, not_installed, stop
 
 BUILD_SCRIPT = Path(__file__).resolve().parents[2] / "hack" / "build-s3-server.sh"
 BUCKET = "kubetrade"
@@ -108,12 +108,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
         _create_bucket(server)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop(process)
 
 
 @pytest.fixture

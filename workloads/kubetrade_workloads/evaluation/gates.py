@@ -34,11 +34,7 @@ def evaluate(
     and so does a fold metric that is not out-of-sample (`fold_sample`)."""
     results: list[GateResult] = []
     if gates.min_sharpe is not None:
-        sharpe = _number(metrics, "sharpe")
-        ok = sharpe is not None and sharpe >= gates.min_sharpe
-        results.append(
-            GateResult("minSharpe", ok, f"sharpe {_fmt(sharpe)} vs minimum {gates.min_sharpe:g}")
-        )
+        results.append(_at_least("minSharpe", metrics, "sharpe", gates.min_sharpe, "sharpe {}"))
     if gates.max_drawdown is not None:
         dd = _number(metrics, "maxDrawdown")
         ok = dd is not None and abs(dd) <= gates.max_drawdown
@@ -56,21 +52,31 @@ def evaluate(
             )
         )
     if gates.min_test_bars is not None:
-        bars = _number(metrics, "bars")
-        ok = bars is not None and bars >= gates.min_test_bars
         results.append(
-            GateResult(
-                "minTestBars", ok, f"test window {_fmt(bars)} bars vs minimum {gates.min_test_bars}"
-            )
+            _at_least("minTestBars", metrics, "bars", gates.min_test_bars, "test window {} bars")
         )
     if gates.min_probabilistic_sharpe is not None:
-        psr = _number(metrics, "probabilisticSharpe")
-        ok = psr is not None and psr >= gates.min_probabilistic_sharpe
-        text = f"probabilistic sharpe {_fmt(psr)} vs minimum {gates.min_probabilistic_sharpe:g}"
-        results.append(GateResult("minProbabilisticSharpe", ok, text))
+        results.append(
+            _at_least(
+                "minProbabilisticSharpe",
+                metrics,
+                "probabilisticSharpe",
+                gates.min_probabilistic_sharpe,
+                "probabilistic sharpe {}",
+            )
+        )
     if gates.min_fold_sharpe is not None:
         results.append(_fold_sharpe(gates.min_fold_sharpe, metrics, fold_sample))
     return results
+
+
+def _at_least(
+    name: str, metrics: Mapping[str, float], key: str, minimum: float, what: str
+) -> GateResult:
+    """Passes when metric `key` is defined and at least `minimum`; `what` names it."""
+    value = _number(metrics, key)
+    ok = value is not None and value >= minimum
+    return GateResult(name, ok, f"{what.format(_fmt(value))} vs minimum {minimum:g}")
 
 
 def _fold_sharpe(
