@@ -105,8 +105,19 @@ def test_chart_is_synced_and_its_operator_healthy(
         lightkube_client, "kubetrade", "Deployment", "kubetrade", "kubetrade-system", "Healthy"
     )
     assert health["status"] == "Healthy"
-    status = app_status(lightkube_client, "kubetrade")
-    assert status["health"]["status"] == "Healthy", status["health"]
+    # The Application turns Healthy once its CRDs are Established too, which can
+    # come a moment after the Deployment (a run read Progressing "Caused by ... CRD").
+    status = wait_until(
+        lambda: (
+            st
+            if ((st := app_status(lightkube_client, "kubetrade")).get("health") or {}).get("status")
+            == "Healthy"
+            else None
+        ),
+        timeout=TIMEOUT,
+        interval=2,
+        what="the chart's Application to turn Healthy",
+    )
     assert status["sync"]["status"] == "Synced", status["sync"]
     # The chart's CRDs came with it (crds/, which Argo CD renders with --include-crds).
     crds = {
