@@ -23,6 +23,16 @@ if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then
   echo "  \`make test-e2e\` (the local control plane and local node) instead." >&2
   exit 2
 fi
+# Room for the workload image (6.8 GB), its copy in the node and the export between
+# them: say so plainly rather than fail half-way with "no space left on device".
+DOCKER_ROOT=$(docker info --format '{{.DockerRootDir}}')
+FREE_GB=$(df -Pk "$DOCKER_ROOT" | awk 'NR == 2 { print int($4 / 1048576) }')
+if [ "$FREE_GB" -lt "${KIND_E2E_MIN_FREE_GB:-16}" ]; then
+  echo "make kind-e2e: $FREE_GB GB free under $DOCKER_ROOT; it needs about 16 GB (the workload" >&2
+  echo "  image, its copy in the node, the export between them). \`docker image prune\` and" >&2
+  echo "  \`docker builder prune\` reclaim earlier builds." >&2
+  exit 2
+fi
 if ! command -v kind >/dev/null 2>&1; then
   # shellcheck source=hack/kind/versions.sh
   . hack/kind/versions.sh
