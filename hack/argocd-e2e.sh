@@ -11,39 +11,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-T0=$(date +%s)
-T=$T0
-phase() {
-  local now
-  now=$(date +%s)
-  echo "argocd-e2e: $1 took $((now - T)) s (total $((now - T0)) s)" >&2
-  T=$now
-}
-
-if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then
-  echo "make argocd-e2e: needs a running Docker daemon, and \`docker info\` failed here." >&2
-  exit 2
-fi
-# shellcheck source=hack/kind/versions.sh
-. hack/kind/versions.sh
-if ! command -v kind >/dev/null 2>&1; then
-  if [ -x "$KIND_BIN/kind" ]; then
-    export PATH="$KIND_BIN:$PATH"
-  else
-    echo "make argocd-e2e: kind is not on PATH; \`make kind-e2e\` builds it (or go install sigs.k8s.io/kind@$KIND_VERSION)" >&2
-    exit 2
-  fi
-fi
-# The cluster and the two images take about 3 GB; less than this free fails midway.
-free_gb=$(df -BG --output=avail / | tail -n1 | tr -dc 0-9)
-if [ "$free_gb" -lt "${MIN_FREE_GB:-8}" ]; then
-  echo "make argocd-e2e: only ${free_gb} GB free on /; it wants ${MIN_FREE_GB:-8} GB" >&2
-  exit 2
-fi
-
-BIN=$(bash hack/build-control-plane.sh)   # kubectl and helm
-export PATH="$BIN:$PATH"
-phase "kind, kubectl and helm"
+# The cluster and the two images (no workload image) take about 3 GB.
+E2E=argocd-e2e E2E_MIN_FREE_GB=${MIN_FREE_GB:-8}
+# shellcheck source=hack/kind/preamble.sh
+. hack/kind/preamble.sh
 
 CLUSTER=${ARGOCD_CLUSTER:-kubetrade-argocd}
 REGISTRY=${REGISTRY:-ghcr.io/kubetrade}

@@ -92,6 +92,20 @@ def await_health(
     )
 
 
+def await_phase_and_health(
+    client: Client, kind: str, name: str, phase: str, health: str
+) -> dict[str, Any]:
+    """Wait for the operator to put a health fixture in `phase`, then for Argo CD to
+    report `health` for it; its health entry."""
+    wait_until(
+        lambda: in_phase(client, kind, name, WORKLOADS, phase),
+        timeout=TIMEOUT,
+        interval=2,
+        what=f"the operator to mark {kind} {name} {phase}",
+    )
+    return await_health(client, "kubetrade-health", kind, name, WORKLOADS, health)
+
+
 def reconciled(client: Client, kind: str, name: str, namespace: str) -> dict[str, Any] | None:
     """The resource once the operator has reported on it; None before (for wait_until)."""
     obj = get(client, kind, name, namespace)
@@ -153,15 +167,7 @@ def test_dataset_waiting_for_its_pod_is_progressing(
 def test_dataset_past_its_deadline_is_degraded(
     control_plane: Cluster, lightkube_client: Client
 ) -> None:
-    wait_until(
-        lambda: in_phase(lightkube_client, "Dataset", "doomed", WORKLOADS, "Failed"),
-        timeout=TIMEOUT,
-        interval=2,
-        what="the operator to mark Dataset doomed Failed",
-    )
-    health = await_health(
-        lightkube_client, "kubetrade-health", "Dataset", "doomed", WORKLOADS, "Degraded"
-    )
+    health = await_phase_and_health(lightkube_client, "Dataset", "doomed", "Failed", "Degraded")
     assert health["status"] == "Degraded"
     # One Degraded resource makes its Application Degraded.
     wait_until(
@@ -219,13 +225,7 @@ def test_model_ready_is_healthy(control_plane: Cluster, lightkube_client: Client
 
 
 def test_suspended_session_is_suspended(control_plane: Cluster, lightkube_client: Client) -> None:
-    wait_until(
-        lambda: in_phase(lightkube_client, "TradingSession", "parked", WORKLOADS, "Suspended"),
-        timeout=TIMEOUT,
-        interval=2,
-        what="the operator to mark TradingSession parked Suspended",
-    )
-    health = await_health(
-        lightkube_client, "kubetrade-health", "TradingSession", "parked", WORKLOADS, "Suspended"
+    health = await_phase_and_health(
+        lightkube_client, "TradingSession", "parked", "Suspended", "Suspended"
     )
     assert health["status"] == "Suspended"

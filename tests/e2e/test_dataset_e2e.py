@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,25 +10,11 @@ from kopf.testing import KopfRunner
 from lightkube import Client
 
 from kubetrade_dev.local_node import LocalNode
-from kubetrade_testing.cluster import Cluster
+from kubetrade_testing.cluster import Cluster, kubectl
 from kubetrade_testing.factories import condition, create, dataset, get
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-def kubectl(cluster: Cluster, *args: str, timeout: float = 180) -> str:
-    """Run the kubectl built with the control plane; fail the test with its stderr."""
-    done = subprocess.run(
-        [str(cluster.kubectl), *args],
-        env=cluster.env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def test_example_dataset_succeeds_and_reports_its_data(
@@ -42,7 +27,7 @@ def test_example_dataset_succeeds_and_reports_its_data(
     kubectl(control_plane, "apply", "-n", namespace, "-f", str(EXAMPLES / "dataset.yaml"))
     kubectl(
         control_plane, "wait", "-n", namespace, "--for=condition=Succeeded", "--timeout=150s",
-        "datasets.kubetrade.io/synthetic-daily",
+        "datasets.kubetrade.io/synthetic-daily", timeout=180,
     )  # fmt: skip
 
     ds = get(lightkube_client, "Dataset", "synthetic-daily", namespace)
@@ -80,7 +65,7 @@ def test_a_workload_that_exits_non_zero_marks_the_dataset_failed_with_the_reason
     create(lightkube_client, broken, namespace)
     kubectl(
         control_plane, "wait", "-n", namespace, "--for=condition=Failed", "--timeout=150s",
-        "datasets.kubetrade.io/broken",
+        "datasets.kubetrade.io/broken", timeout=180,
     )  # fmt: skip
     ds = get(lightkube_client, "Dataset", "broken", namespace)
     failed = condition(ds, "Failed")

@@ -33,9 +33,9 @@ from kubetrade_testing.factories import (
     create,
     get,
     in_phase,
+    quick_training_run,
     status,
     trading_session,
-    training_run,
 )
 
 NAMESPACE = os.environ.get("KUBETRADE_E2E_NAMESPACE", "")
@@ -137,14 +137,9 @@ def test_lifecycle_trains_promotes_trades_and_suspends_in_real_containers(
     workload ServiceAccount, under the namespace's `restricted` Pod Security."""
     c = lightkube_client
     kubectl(control_plane, "apply", "-n", NAMESPACE, "-f", str(EXAMPLES / "dataset.yaml"))
-    run = training_run(
+    run = quick_training_run(
         "ppo-e2e",
-        dataset_name="synthetic-daily",
-        modelName="ppo-e2e",
-        totalTimesteps=256,
-        ppo={"nSteps": 64, "batchSize": 32, "nEpochs": 1},
-        environment={"window": 10},
-        evaluation={"gates": {"minSharpe": -10.0}},
+        "synthetic-daily",
         # On S3, checkpoints too: written without a rename, published by their marker.
         **({"checkpointEvery": 128} if STORAGE == "s3" else {}),
     )

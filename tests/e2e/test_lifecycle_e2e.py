@@ -22,9 +22,9 @@ from kubetrade_testing.factories import (
     get,
     in_phase,
     model,
+    quick_training_run,
     status,
     trading_session,
-    training_run,
 )
 
 pytestmark = pytest.mark.e2e
@@ -35,15 +35,7 @@ def test_a_trained_model_is_evaluated_and_promoted_or_rejected_by_its_gates(
 ) -> None:
     c = lightkube_client
     create(c, dataset("prices", source={"start": "2020-01-01", "end": "2022-06-01"}), namespace)
-    run = training_run(
-        "ppo",
-        dataset_name="prices",
-        modelName="ppo-model",
-        totalTimesteps=256,
-        ppo={"nSteps": 64, "batchSize": 32, "nEpochs": 1},
-        environment={"window": 10},
-        evaluation={"gates": {"minSharpe": -10.0}},
-    )
+    run = quick_training_run("ppo", "prices", modelName="ppo-model")
     # Created before the Dataset is done: the run waits, saying why.
     create(c, run, namespace)
     waiting = wait_until(

@@ -67,6 +67,19 @@ def trading_session(name: str = "ts", model_name: str = "m", **spec: Any) -> dic
     return manifest("TradingSession", name, _merge({"modelRef": {"name": model_name}}, spec))
 
 
+def quick_training_run(name: str, dataset_name: str, **spec: Any) -> dict[str, Any]:
+    """A PPO run of 256 steps whose Model is `name` and passes any Sharpe: the
+    lifecycle in a minute or two of CPU, for end-to-end tests."""
+    base = {
+        "modelName": name,
+        "totalTimesteps": 256,
+        "ppo": {"nSteps": 64, "batchSize": 32, "nEpochs": 1},
+        "environment": {"window": 10},
+        "evaluation": {"gates": {"minSharpe": -10.0}},
+    }
+    return training_run(name, dataset_name, **_merge(base, spec))
+
+
 def create(client: Client, obj: dict[str, Any], namespace: str) -> None:
     """Create `obj` in `namespace`."""
     client.create(codecs.from_dict(_merge(obj, {"metadata": {"namespace": namespace}})))

@@ -21,6 +21,13 @@ def _fake_docker(folder: Path, info_exit: int, fail: str = "") -> None:
     docker.chmod(0o755)
 
 
+def _run(script: str, env: dict[str, str], bash: str = "bash") -> subprocess.CompletedProcess[str]:
+    """`bash SCRIPT` from the repository root with exactly `env`."""
+    return subprocess.run(
+        [bash, script], cwd=REPO, env=env, capture_output=True, text=True, timeout=30, check=False
+    )
+
+
 def _builds(folder: Path) -> list[str]:
     return [c for c in (folder / "calls").read_text().splitlines() if c.startswith("docker build ")]
 
@@ -29,9 +36,7 @@ def _builds(folder: Path) -> list[str]:
 def test_fails_fast_when_docker_info_fails(script: str, tmp_path: Path) -> None:
     _fake_docker(tmp_path, info_exit=1)
     env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "HOME": str(tmp_path)}
-    result = subprocess.run(
-        ["bash", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=30, check=False
-    )
+    result = _run(script, env)
     assert result.returncode == 2
     assert "docker info" in result.stderr and "Docker" in result.stderr
     assert not (tmp_path / "calls").exists(), "nothing was built"
@@ -39,15 +44,7 @@ def test_fails_fast_when_docker_info_fails(script: str, tmp_path: Path) -> None:
 
 def test_images_script_fails_fast_without_docker_at_all(tmp_path: Path) -> None:
     env = {"PATH": "/nonexistent", "HOME": str(tmp_path)}
-    result = subprocess.run(
-        ["/bin/bash", "hack/images.sh"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = _run("hack/images.sh", env, bash="/bin/bash")
     assert result.returncode == 2 and "docker is not installed" in result.stderr
 
 
@@ -62,15 +59,7 @@ def _run_images(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         "CA_BUNDLE": str(tmp_path / "ca.pem"),
         **env,
     }
-    return subprocess.run(
-        ["bash", "hack/images.sh"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    return _run("hack/images.sh", env)
 
 
 def test_images_script_builds_each_image_from_the_repository_root(tmp_path: Path) -> None:
@@ -127,15 +116,7 @@ def test_docker_setup_leaves_a_docker_that_answers_alone(tmp_path: Path) -> None
     )
     docker.chmod(0o755)
     env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "HOME": str(tmp_path)}
-    result = subprocess.run(
-        ["bash", "hack/docker-setup.sh"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = _run("hack/docker-setup.sh", env)
     assert result.returncode == 0, result.stderr
     assert "a Docker daemon answers (99.0, runtime kubetrade-runc)" in result.stderr
     calls = (tmp_path / "calls").read_text()
