@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field
+
 from kubetrade_workloads.config import EvaluationConfig
 from kubetrade_workloads.config.base import Frozen
 from kubetrade_workloads.config.evaluation import FoldSample
@@ -18,6 +22,29 @@ class ModelSpec(EvaluationConfig):
     suspend: bool = False
     template: PodTemplate = PodTemplate()
     job: JobPolicy = JobPolicy()
+    version_history_limit: Annotated[int, Field(ge=1, le=100)] | None = None
+    """Versions kept in `status.versions` (10 when unset); older entries are dropped
+    from the list, their artifacts are left where they are."""
+
+
+DEFAULT_VERSION_HISTORY = 10
+
+
+class ModelVersion(Frozen):
+    """One trained policy: immutable once evaluated, addressable by its number."""
+
+    version: int
+    artifact_uri: str
+    training_job: str | None = None
+    """The training Job that wrote the policy (None for a Model written by hand)."""
+    dataset_checksum: str | None = None
+    created_at: str
+    evaluated_at: str | None = None
+    phase: str
+    """Evaluating, Ready (gates passed), Rejected (gates failed) or Failed."""
+    metrics: dict[str, float] | None = None
+    """Headline evaluation figures (Sharpe, drawdown, return, PSR, test bars)."""
+    gates_passed: bool | None = None
 
 
 class GateResult(Frozen):
@@ -37,3 +64,9 @@ class ModelStatus(CommonStatus):
     """Whether the fold metrics (`metrics.foldSharpe*`) are out-of-sample (a model
     retrained per fold, `spec.retrainFolds`) or in-sample (the published model,
     which trained on the folds)."""
+    versions: list[ModelVersion] | None = None
+    """Every policy this Model has held, oldest first (bounded by
+    `spec.versionHistoryLimit`); a new one each time `spec.artifactUri` changes."""
+    latest_version: int | None = None
+    ready_version: int | None = None
+    """The newest version whose gates passed: what sessions that follow this Model trade."""

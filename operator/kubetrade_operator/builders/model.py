@@ -18,11 +18,13 @@ from .job_status import JobOutcome
 COMPONENT = "evaluate"
 CHECKSUM_ANNOTATION = "kubetrade.io/dataset-checksum"
 """Set by the TrainingRun that made the Model: its Dataset's checksum when it succeeded."""
+NOT_EVALUATED = frozenset({"suspend", "versionHistoryLimit"})
+"""Spec fields whose edits do not call for a new evaluation."""
 
 
 def job_name(owner: Owner, spec: ModelSpec) -> str:
     """The deterministic name of the evaluation Job for this spec."""
-    return child_name(owner, COMPONENT, revision(spec))
+    return child_name(owner, COMPONENT, revision(spec, ignore=NOT_EVALUATED))
 
 
 def build_evaluation_children(
@@ -36,7 +38,7 @@ def build_evaluation_children(
         owner=owner_ref(owner),
         dataset_uri=dataset_uri,
         model_uri=spec.artifact_uri,
-        output_uri=f"{spec.artifact_uri.rstrip('/')}/evaluation/{revision(spec)}",
+        output_uri=f"{spec.artifact_uri.rstrip('/')}/evaluation/{revision(spec, ignore=NOT_EVALUATED)}",
         evaluation=evaluation,
     )
     return job_children(

@@ -12,6 +12,7 @@ from kubetrade_workloads.config.jobs import METRICS_PORT, STATE_DIR
 
 from ..api import GROUP, TradingSessionSpec
 from ..api.common import Phase
+from ..api.trading_session import ModelRef
 from ..conditions import FALSE, TRUE, UNKNOWN, Cond, find
 from ..settings import OperatorSettings
 from .common import (
@@ -29,14 +30,16 @@ from .common import (
 COMPONENT = "trade"
 # Risk edits reach the running trader through the API within seconds, and
 # suspend is the kill switch: neither may restart the trader.
-LIVE_FIELDS = frozenset({"suspend", "risk"})
+LIVE_FIELDS = frozenset({"suspend", "risk", "promotion"})
 HALTING = ("REDUCING", "HALTED")
 FLATTEN_GRACE_SECONDS = 120.0
 
 
 def trader_revision(spec: TradingSessionSpec) -> str:
-    """Changes to model, broker, feed or pod roll the trader; risk and suspend do not."""
-    return revision(spec, ignore=LIVE_FIELDS)
+    """Changes to the Model, broker, feed or pod roll the trader; risk, suspend, the
+    promotion policy and a version pin do not (the trader swaps versions at a bar)."""
+    unpinned = spec.model_copy(update={"model_ref": ModelRef(name=spec.model_ref.name)})
+    return revision(unpinned, ignore=LIVE_FIELDS)
 
 
 def deployment_name(owner: Owner) -> str:

@@ -20,7 +20,9 @@ from ..builders.model import (
     promotion,
     trained_checksum,
 )
-from ..conditions import merge
+from ..builders.training_run import TRAINING_JOB_ANNOTATION
+from ..builders.versions import record_version
+from ..conditions import merge, now
 from ..settings import get_settings
 from .indexes import latest, snapshot
 from .job_owner import follow_job, going, outdated, parse, reconciling, write_status
@@ -72,7 +74,7 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
         )
         if mismatch is not None:  # no evaluation on data the model was not trained on
             job = status.get("jobName") or ""
-            return await _write(owner, status, job, mismatch, None, trained=trained)
+            return await _write(owner, status, job, mismatch, None, spec, trained=trained)
         followed = await follow_job(
             KIND,
             owner,
@@ -86,7 +88,10 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
         )
         if followed is not None:
             outcome, failure, restarts = followed
-            await _write(owner, status, name, outcome, failure, spec, restarts, trained=trained)
+            trainer = (body["metadata"].get("annotations") or {}).get(TRAINING_JOB_ANNOTATION)
+            await _write(
+                owner, status, name, outcome, failure, spec, restarts, trained=trained, by=trainer
+            )
 
 
 async def _write(
@@ -99,6 +104,7 @@ async def _write(
     restarts: int | None = None,
     *,
     trained: str | None = None,
+    by: str | None = None,
 ) -> None:
     desired = bounded_status(status, owner.generation, job, outcome, failure, success=EVALUATED)
     if trained is not None or job != status.get("jobName"):
@@ -109,13 +115,27 @@ async def _write(
         desired["foldMetricsSample"] = None
     if restarts is not None:
         desired["restarts"] = restarts
+    verdict = Phase.EVALUATING
     if outcome.phase == Phase.SUCCEEDED and spec is not None:
-        phase, ready, gates = promotion(spec, status)
-        desired.update(phase=phase.value, message=ready.message, gates=gates)
+        verdict, ready, gates = promotion(spec, status)
+        desired.update(phase=verdict.value, message=ready.message, gates=gates)
     elif outcome.phase == Phase.RUNNING:
         desired["phase"] = Phase.EVALUATING.value
         ready = not_ready("Evaluating", "the evaluation Job is running")
     else:
+        verdict = Phase.FAILED if outcome.phase == Phase.FAILED else Phase.EVALUATING
         ready = not_ready(outcome.reason, outcome.message)
+    if spec is not None:
+        desired.update(
+            record_version(
+                status,
+                spec,
+                training_job=by,
+                phase=verdict,
+                now=now(),
+                dataset_checksum=trained,
+                gates_passed=verdict == Phase.READY,
+            )
+        )
     desired["conditions"] = merge(desired["conditions"], [ready], owner.generation)
     await write_status(KIND, owner, status, desired)

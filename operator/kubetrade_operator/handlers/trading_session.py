@@ -14,6 +14,7 @@ from ..api.common import Phase
 from ..builders.common import Owner, shorten
 from ..builders.dataset import manifest_uri
 from ..builders.job_status import JobOutcome
+from ..builders.promotion import ModelPlan, breach_start, plan_models
 from ..builders.trading_session import (
     build_trader_access,
     build_trading_children,
@@ -22,7 +23,7 @@ from ..builders.trading_session import (
     session_state,
     trader_revision,
 )
-from ..conditions import FALSE, TRUE, UNKNOWN, Cond, find, merge
+from ..conditions import FALSE, TRUE, UNKNOWN, Cond, find, merge, now
 from ..pods import PodsReport, report
 from ..settings import get_settings
 from .indexes import latest, pod_warnings, session_pods, snapshot
@@ -59,9 +60,15 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
                 Cond("Suspended", TRUE, "NeverStarted", message),
             )
         model = latest(indexes["models"], (owner.namespace, spec.model_ref.name))
-        blocked = model_blocker(model, spec.model_ref.name)
-        if model is None or (blocked is not None and not status.get("deploymentName")):
-            return await _waiting(owner, status, blocked or Cond("Ready", UNKNOWN, "ModelNotFound"))
+        if model is None:
+            missing = model_blocker(model, spec.model_ref.name)
+            return await _waiting(owner, status, missing or Cond("Ready", UNKNOWN, "ModelNotFound"))
+        plan = plan_models(spec, model, status, now(), breach_start(status.get("conditions")))
+        if plan.model is None and not status.get("deploymentName"):
+            blocked = model_blocker(model, spec.model_ref.name) or Cond(
+                "Ready", FALSE, plan.condition.reason, plan.condition.message
+            )
+            return await _waiting(owner, status, blocked)
         settings = get_settings()
         dataset = latest(
             indexes["datasets"], (owner.namespace, model["spec"]["datasetRef"]["name"])
@@ -69,7 +76,8 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
         name = deployment_name(owner)
         deployment = latest(indexes["kubetrade_deployments"], (owner.namespace, name))
         phase, conds, replicas = session_state(spec, status, deployment, dt.datetime.now(dt.UTC))
-        await _ensure_trader(owner, spec, model, dataset, deployment, replicas, settings)
+        live = (plan.model or {}).get("artifactUri") or model["spec"]["artifactUri"]
+        await _ensure_trader(owner, spec, live, dataset, deployment, replicas, settings)
         heartbeat = (status.get("trading") or {}).get("heartbeat")
         pods = report(
             session_pods(indexes, owner.namespace, shorten(owner.name)),
@@ -84,10 +92,14 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
             "phase": phase.value,
             "deploymentName": name,
             "message": conds[0].message,
-            "conditions": merge(status.get("conditions"), conds, owner.generation),
+            "conditions": merge(
+                status.get("conditions"), [*conds, plan.condition], owner.generation
+            ),
             "restarts": pods.restarts,
+            **plan.status(),
         }
         _announce_breach(body, status, conds)
+        _announce_models(body, plan)
         await write_status(KIND, owner, status, desired)
 
 
@@ -113,7 +125,7 @@ def with_pod_trouble(phase: Phase, conds: list[Cond], pods: PodsReport) -> tuple
 async def _ensure_trader(
     owner: Owner,
     spec: TradingSessionSpec,
-    model: dict[str, Any],
+    model_uri: str,
     dataset: dict[str, Any] | None,
     deployment: dict[str, Any] | None,
     replicas: int,
@@ -129,9 +141,9 @@ async def _ensure_trader(
         ):
             return
     dataset_uri = manifest_uri(dataset, settings) if dataset else None
-    cm, manifest = build_trading_children(
-        owner, spec, model["spec"]["artifactUri"], dataset_uri, settings, replicas
-    )
+    # The ConfigMap names the live version at the time it was made; a trader started
+    # later reads `status.model` first, so a promotion since then is not undone.
+    cm, manifest = build_trading_children(owner, spec, model_uri, dataset_uri, settings, replicas)
     if await kube.ensure(cm):
         metrics.CHILDREN_CREATED.labels(KIND, "ConfigMap").inc()
     if not spec.template.service_account_name:
@@ -150,6 +162,17 @@ def _announce_breach(body: dict[str, Any], status: dict[str, Any], conds: list[C
             kopf.Body(body),  # type: ignore[arg-type]  # a snapshot is a raw body
             reason="RiskBreached",
             message=f"trading state {trading.get('tradingState')}",
+        )
+
+
+def _announce_models(body: dict[str, Any], plan: ModelPlan) -> None:
+    """An Event for each change of the live version or the challenger."""
+    for event in plan.events:
+        kopf.event(
+            kopf.Body(body),  # type: ignore[arg-type]  # a snapshot is a raw body
+            type=event.type,
+            reason=event.reason,
+            message=event.message,
         )
 
 

@@ -1,0 +1,300 @@
+"""Which version of its Model a session trades, which one shadows it, and when that changes.
+
+The operator decides; the trader follows (it reads `status.model` and
+`status.challenger` and swaps at a bar boundary) and reports what it trades and
+how the challenger did (`status.trading.model`, `status.trading.shadow`). One
+pure function, `plan_models`, turns the Model's versions, the session's spec and
+the trader's reports into the next `status.model`, `status.challenger`, history
+rows and Events:
+
+- a pin (`spec.modelRef.version`) wins, once that version passed its gates;
+- otherwise the session follows the Model's newest Ready version that it has not
+  refused: at once (`Immediate`), or through a challenger that shadows the live
+  version and is promoted when it wins (`Shadow`) or when a person pins it (`Manual`);
+- a risk breach within `rollbackWindowBars` of an automatic promotion rolls back
+  to the version it replaced, and that version is not followed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..api import TradingSessionSpec
+from ..api.common import Phase
+from ..api.trading_session import PromotionMode, PromotionPolicy
+from ..conditions import FALSE, TRUE, UNKNOWN, Cond, find
+from .versions import find_version
+
+HISTORY_LIMIT = 20
+AUTOMATIC = ("Followed", "Promoted")
+"""History reasons a breach may roll back (a person's pin is theirs to undo)."""
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    """Normal or Warning."""
+    reason: str
+    message: str
+
+
+@dataclass
+class ModelPlan:
+    """The session's model fields after this reconcile, and what to announce."""
+
+    model: dict[str, Any] | None
+    challenger: dict[str, Any] | None
+    previous: dict[str, Any] | None
+    refused: list[int]
+    history: list[dict[str, Any]]
+    condition: Cond
+    events: list[Event] = field(default_factory=list)
+
+    def status(self) -> dict[str, Any]:
+        """The status fields this plan owns."""
+        return {
+            "model": self.model,
+            "challenger": self.challenger,
+            "previousModel": self.previous,
+            "refusedVersions": self.refused or None,
+            "modelHistory": self.history or None,
+        }
+
+
+def _choice(model_name: str, entry: Mapping[str, Any], now: str) -> dict[str, Any]:
+    return {
+        "name": model_name,
+        "version": entry["version"],
+        "artifactUri": entry["artifactUri"],
+        "since": now,
+    }
+
+
+def _ready(entry: Mapping[str, Any] | None) -> bool:
+    return entry is not None and entry.get("phase") == Phase.READY.value
+
+
+def newest_ready(
+    versions: Sequence[Mapping[str, Any]], refused: set[int]
+) -> Mapping[str, Any] | None:
+    """The newest version that passed its gates and that the session has not refused."""
+    ready = [v for v in versions if _ready(v) and v["version"] not in refused]
+    return max(ready, key=lambda v: v["version"]) if ready else None
+
+
+class _Planner:
+    """One reconcile's decisions, accumulated; `plan_models` is the entry point."""
+
+    def __init__(
+        self,
+        spec: TradingSessionSpec,
+        model: Mapping[str, Any],
+        status: Mapping[str, Any],
+        now: str,
+    ) -> None:
+        self.name = spec.model_ref.name
+        self.now = now
+        self.versions: list[Mapping[str, Any]] = list(
+            (model.get("status") or {}).get("versions") or ()
+        )
+        self.current: dict[str, Any] | None = status.get("model")
+        if self.current is not None and self.current.get("name") != self.name:
+            self.current = None  # modelRef now names another Model: start over on it
+        self.challenger: dict[str, Any] | None = status.get("challenger") if self.current else None
+        self.previous: dict[str, Any] | None = status.get("previousModel") if self.current else None
+        self.refused = set(status.get("refusedVersions") or ()) if self.current else set()
+        self.history: list[dict[str, Any]] = list(status.get("modelHistory") or ())
+        self.trading: Mapping[str, Any] = status.get("trading") or {}
+        self.events: list[Event] = []
+
+    # -- moves --------------------------------------------------------------------
+
+    def go_live(
+        self, entry: Mapping[str, Any], reason: str, message: str, *, keep_previous: bool
+    ) -> None:
+        before = self.current
+        self.previous = before if keep_previous else None
+        self.current = _choice(self.name, entry, self.now)
+        if self.challenger and self.challenger.get("version") == entry["version"]:
+            self.challenger = None
+        row = {"time": self.now, "version": entry["version"], "reason": reason, "message": message}
+        if before is not None:
+            row["fromVersion"] = before.get("version")
+        self.history = [*self.history, row][-HISTORY_LIMIT:]
+        kind = "Warning" if reason == "RolledBack" else "Normal"
+        self.events.append(Event(kind, reason, message))
+
+    def refuse(self, version: int, reason: str, message: str) -> None:
+        self.refused.add(version)
+        if self.challenger and self.challenger.get("version") == version:
+            self.challenger = None
+        self.events.append(Event("Warning", reason, message))
+
+    # -- decisions ----------------------------------------------------------------
+
+    def pinned(self, number: int) -> Cond:
+        entry = find_version(self.versions, number=number)
+        if entry is None:
+            return Cond(
+                "ModelVersion",
+                FALSE,
+                "VersionNotFound",
+                f"Model {self.name!r} has no version {number}",
+            )
+        if not _ready(entry):
+            message = f"version {number} of Model {self.name!r} is {entry.get('phase')}, not Ready"
+            return Cond("ModelVersion", FALSE, "VersionNotReady", message)
+        self.challenger = None
+        if self.current is None or self.current.get("artifactUri") != entry["artifactUri"]:
+            self.go_live(
+                entry, "Pinned", f"spec.modelRef.version pins version {number}", keep_previous=True
+            )
+        return self.swapped()
+
+    def follow(self, policy: PromotionPolicy, breach_since: str | None) -> Cond:
+        ready = newest_ready(self.versions, self.refused)
+        if self.current is None:
+            if ready is None:
+                return Cond(
+                    "ModelVersion",
+                    FALSE,
+                    "NoReadyVersion",
+                    f"Model {self.name!r} has no Ready version",
+                )
+            self.go_live(
+                ready, "Initial", f"trading version {ready['version']}", keep_previous=False
+            )
+            return self.swapped()
+        if self.rolled_back(policy, breach_since):
+            return self.swapped()
+        live = find_version(self.versions, uri=self.current["artifactUri"])
+        if (
+            ready is not None
+            and live is not None
+            and not _ready(live)
+            and ready["version"] != live["version"]
+        ):
+            message = f"version {live['version']} is now {live.get('phase')}: back to version {ready['version']}"
+            self.go_live(ready, "Followed", message, keep_previous=False)
+        elif ready is not None and ready["version"] > int(self.current.get("version") or 0):
+            if policy.mode == PromotionMode.IMMEDIATE:
+                message = f"version {ready['version']} passed its gates: it replaces version {self.current.get('version')}"
+                self.go_live(ready, "Followed", message, keep_previous=True)
+            elif self.challenger is None or self.challenger.get("version") != ready["version"]:
+                self.challenger = _choice(self.name, ready, self.now)
+                message = (
+                    f"version {ready['version']} shadows version {self.current.get('version')}"
+                )
+                self.events.append(Event("Normal", "ChallengerStarted", message))
+        if self.challenger is not None:
+            self.judge(policy, self.challenger)
+        return self.swapped()
+
+    def rolled_back(self, policy: PromotionPolicy, breach_since: str | None) -> bool:
+        """Back to the previous version when a breach followed an automatic promotion."""
+        current, previous = self.current, self.previous
+        last = self.history[-1] if self.history else {}
+        traded = self.trading.get("model") or {}
+        if (
+            current is None
+            or previous is None
+            or not policy.rollback_window_bars
+            or breach_since is None
+            or breach_since < str(current.get("since"))
+            or last.get("reason") not in AUTOMATIC
+            or traded.get("artifactUri") != current.get("artifactUri")
+            or int(traded.get("bars") or 0) > policy.rollback_window_bars
+        ):
+            return False
+        bad = int(current.get("version") or 0)
+        entry = find_version(self.versions, uri=previous["artifactUri"]) or {
+            "version": previous.get("version"),
+            "artifactUri": previous["artifactUri"],
+        }
+        message = (
+            f"risk breach {traded.get('bars', 0)} bar(s) after version {bad} went live: "
+            f"back to version {previous.get('version')}"
+        )
+        self.refused.add(bad)
+        self.go_live(entry, "RolledBack", message, keep_previous=False)
+        return True
+
+    def judge(self, policy: PromotionPolicy, challenger: dict[str, Any]) -> None:
+        """Promote, refuse or retire the challenger on its shadow report."""
+        shadow = self.trading.get("shadow") or {}
+        version = int(challenger["version"])
+        if shadow.get("artifactUri") != challenger["artifactUri"]:
+            return  # the trader has not picked it up yet
+        if shadow.get("error"):
+            self.refuse(version, "ChallengerRefused", f"version {version}: {shadow['error']}")
+            return
+        bars = int(shadow.get("bars") or 0)
+        if policy.mode == PromotionMode.SHADOW and wins(shadow, policy):
+            entry = find_version(self.versions, uri=challenger["artifactUri"]) or challenger
+            message = (
+                f"version {version} beat version {self.current and self.current.get('version')} "
+                f"over {bars} shadow bars: Sharpe {shadow.get('sharpe')} vs "
+                f"{shadow.get('championSharpe')}, p={shadow.get('pValue')}"
+            )
+            self.go_live(entry, "Promoted", message, keep_previous=True)
+        elif policy.max_shadow_bars and bars >= policy.max_shadow_bars:
+            message = f"version {version} did not win within {policy.max_shadow_bars} shadow bars"
+            self.refuse(version, "ChallengerRetired", message)
+
+    def swapped(self) -> Cond:
+        """Whether the trader trades what the operator chose."""
+        if self.current is None:
+            return Cond("ModelVersion", UNKNOWN, "NoVersion")
+        traded = self.trading.get("model") or {}
+        want = f"version {self.current.get('version')} of Model {self.name!r}"
+        if traded.get("artifactUri") == self.current["artifactUri"]:
+            return Cond("ModelVersion", TRUE, "Trading", f"trading {want}")
+        return Cond("ModelVersion", FALSE, "Swapping", f"waiting for the trader to trade {want}")
+
+
+def wins(shadow: Mapping[str, Any], policy: PromotionPolicy) -> bool:
+    """Whether a challenger's shadow report meets the policy: enough bars, the margin,
+    and a significant Sharpe difference."""
+    bars = int(shadow.get("bars") or 0)
+    diff, p = shadow.get("sharpeDiff"), shadow.get("pValue")
+    return (
+        bars >= policy.min_shadow_bars
+        and diff is not None
+        and p is not None
+        and float(diff) >= policy.min_sharpe_margin
+        and float(p) <= policy.max_p_value
+    )
+
+
+def breach_start(conditions: Sequence[Mapping[str, Any]] | None) -> str | None:
+    """When the current risk breach began (None: no breach)."""
+    cond = find(conditions, "RiskBreached")
+    if cond is None or cond.get("status") != TRUE:
+        return None
+    return str(cond.get("lastTransitionTime") or "")
+
+
+def plan_models(
+    spec: TradingSessionSpec,
+    model: Mapping[str, Any],
+    status: Mapping[str, Any],
+    now: str,
+    breach_since: str | None = None,
+) -> ModelPlan:
+    """The session's live version, challenger and history after this reconcile."""
+    planner = _Planner(spec, model, status, now)
+    if spec.model_ref.version is not None:
+        cond = planner.pinned(spec.model_ref.version)
+    else:
+        cond = planner.follow(spec.promotion or PromotionPolicy(), breach_since)
+    return ModelPlan(
+        model=planner.current,
+        challenger=planner.challenger,
+        previous=planner.previous,
+        refused=sorted(planner.refused),
+        history=planner.history,
+        condition=cond,
+        events=planner.events,
+    )
