@@ -3,7 +3,9 @@ test split (and walk-forward folds) against the benchmark, with the same
 engine `trading-cli backtest` runs, and report the metrics on the Model.
 
 The Dataset must be the one the model card records (same manifest sha256), and
-fold metrics say whether they are in-sample or out-of-sample (see `folds`)."""
+fold metrics say whether they are in-sample or out-of-sample (see `folds`).
+The test split's per-bar returns (mean, std, bars) go to `expectation.json` in
+the model folder: what the trader's decay monitor holds live returns against."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from ..config.evaluation import FoldSample
 from ..envs.dataset import open_dataset as open_lineage
 from ..market.history import History
 from ..market.policy import PolicyStrategy
+from ..monitoring.reference import Expectation, write_expectation
 from ..training.artifacts import ModelCard, read_card
 from . import folds
 
@@ -123,6 +126,12 @@ def run(job: EvalJob) -> dict[str, Any]:
             _finite({"foldSharpeMean": sharpe.get("mean"), "foldSharpeStd": sharpe.get("std")})
         )
         status["foldMetricsSample"] = sample.value
+    expectation = Expectation.of(result.returns.to_numpy(), source="test")
+    if expectation is not None:
+        # Beside the card, where the trader's decay monitor reads it: the evaluation
+        # is the model's out-of-sample word on what it earns per bar.
+        report["expectation"] = expectation.to_wire()
+        write_expectation(job.model_uri, expectation)
     _publish(job.output_uri, report)
     return status
 

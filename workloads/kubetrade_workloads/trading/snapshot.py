@@ -39,6 +39,8 @@ class Snapshot:
     flat: bool | None
     effective_limits: dict[str, float] = field(default_factory=dict)
     bar_time: dt.datetime | None = None
+    drift: dict[str, Any] | None = None
+    """The drift monitor's report (`status.trading.drift`); None before its first bar."""
 
     def status(self) -> dict[str, Any]:
         """The `status` fields the trader owns on its TradingSession."""
@@ -69,6 +71,8 @@ class Snapshot:
             # A trader that trades has nothing stopping it: clear a start-up error.
             "error": None,
         }
+        if self.drift is not None:
+            trading["drift"] = self.drift
         return {"trading": trading, "effectiveLimits": dict(self.effective_limits)}
 
     def cache(self) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from ..market.history import FloatArray
 from ..market.ports import PortfolioView
 from ..market.strategy import Strategy, as_weights
 from ..market.types import Order, Side, client_order_id
+from ..monitoring.monitor import DriftMonitor
 from ..risk.events import RiskEvent, TradingState
 from ..risk.exposure import Exposure
 from ..risk.manager import RiskManager
@@ -89,6 +90,9 @@ class Parts:
     allow_short: bool
     baseline: dict[str, float]
     failpoints: Failpoints = field(default_factory=Failpoints)
+    monitor: DriftMonitor | None = None
+    """Feature drift and performance decay of the model traded now (`status.trading.drift`);
+    a swap of the model re-points it (`monitor.reset`)."""
 
 
 class Trader:
@@ -170,6 +174,8 @@ class Trader:
             p.router.sync()  # a simulator filled at this close
         decision.state = p.risk.state.value
         self._close(bar, decision)
+        if p.monitor is not None:  # after the bar's orders: never in the decision latency
+            p.monitor.observe(p.buffer.window(p.monitor.lookback), p.book.equity())
         self.last = decision
         if time.monotonic() - self._checkpointed >= CHECKPOINT_EVERY:
             # After the bar's orders are answered and the bar is closed: the
@@ -359,6 +365,7 @@ class Trader:
             flat=self.flat,
             effective_limits=p.risk.effective.limits(),
             bar_time=bar_time,
+            drift=p.monitor.report() if p.monitor is not None else None,
         )
 
     def _closes(self) -> dict[str, float]:

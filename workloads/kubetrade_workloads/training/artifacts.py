@@ -30,6 +30,7 @@ from ..config.base import Frozen
 from ..config.jobs import TrainJob
 from ..config.training import Algorithm, CnnLstmParams, TrainingConfig
 from ..envs.dataset import Dataset
+from ..monitoring.reference import DriftReference, capture
 from .splits import Splits
 
 CARD = "model_card.json"
@@ -145,6 +146,10 @@ class ModelCard(Frozen):
     trained_span: TrainedSpan | None = None
     """What the model saw in training: a walk-forward fold tested inside it is
     in-sample. Cards written before this field count every fold as in-sample."""
+    drift_reference: DriftReference | None = None
+    """Each model feature's distribution on the training split, which the trader's
+    drift monitor compares live values with. Cards written before it are not watched
+    for drift (decay still is, once the evaluation wrote `expectation.json`)."""
 
     def to_json(self) -> bytes:
         """The card as the JSON file it is stored as."""
@@ -223,6 +228,7 @@ def card(
         files=files,
         forecaster=forecaster,
         trained_span=TrainedSpan.of(data.dataset),
+        drift_reference=capture(data.dataset.history("train"), transform),
     )
 
 

@@ -1,0 +1,157 @@
+"""The rolling windows the trader feeds bar by bar, and the report it publishes.
+
+Per bar the trader hands over the newest bars (enough for one row of model
+features) and the bar's portfolio return: O(symbols x features) to store.
+The statistics (O(window) per feature) are computed only when a report is
+asked for, and at most every `every` seconds; in between the last report is
+returned as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..envs.features import FeatureTransform
+from ..market.history import FloatArray, History
+from .decay import decay
+from .drift import feature_drift
+from .reference import DriftReference, Expectation, model_features, read_expectation
+
+DEFAULT_WINDOW = 250
+"""Bars in the rolling window when the session says nothing (about a trading year of days)."""
+
+
+class Ring:
+    """The last `size` rows of fixed shape, oldest first on read."""
+
+    def __init__(self, size: int, shape: tuple[int, ...] = ()) -> None:
+        self._rows = np.full((size, *shape), np.nan)
+        self._next = 0
+        self._count = 0
+
+    def push(self, row: FloatArray | float) -> None:
+        """Add a row, dropping the oldest once full."""
+        self._rows[self._next] = row
+        self._next = (self._next + 1) % len(self._rows)
+        self._count = min(self._count + 1, len(self._rows))
+
+    def values(self) -> FloatArray:
+        """The rows held, in no particular order (the tests here ignore order)."""
+        out: FloatArray = self._rows[: self._count] if self._count < len(self._rows) else self._rows
+        return out
+
+    def __len__(self) -> int:
+        return self._count
+
+
+@dataclass
+class DriftMonitor:
+    """Feature drift and performance decay of the model the trader trades now."""
+
+    transform: FeatureTransform | None
+    """The model's feature transform; None (a baseline strategy) watches returns only."""
+    reference: DriftReference | None
+    expectation: Expectation | None
+    window: int = DEFAULT_WINDOW
+    every: float = 1.0
+    """Seconds between recomputed reports at least (the status is written every 2 s)."""
+    bars: int = 0
+    """Bars observed since the model was swapped in."""
+    _features: Ring | None = field(init=False, default=None)
+    """[bars, symbols, features], made on the first bar (when the symbols are known)."""
+    _returns: Ring = field(init=False)
+    _equity: float | None = field(init=False, default=None)
+    _report: dict[str, Any] | None = field(init=False, default=None)
+    _reported_at: float = field(init=False, default=-np.inf)
+    _reported_bars: int = field(init=False, default=-1)
+
+    def __post_init__(self) -> None:
+        self.reset(self.transform, self.reference, self.expectation)
+
+    @property
+    def lookback(self) -> int:
+        """Bars `observe` needs to make the newest bar's features."""
+        return 1 + (self.transform.warmup if self.transform else 0)
+
+    def reset(
+        self,
+        transform: FeatureTransform | None,
+        reference: DriftReference | None,
+        expectation: Expectation | None,
+    ) -> None:
+        """Watch another model from now on (a swap): its reference, its expectation, empty windows."""
+        self.transform, self.reference, self.expectation = transform, reference, expectation
+        self._features = None
+        self._returns = Ring(self.window)
+        self.bars, self._report, self._reported_bars = 0, None, -1
+        # The last equity is kept: the first bar after a swap has a return too.
+        self._reported_at = -np.inf
+
+    def observe(self, recent: History, equity: float) -> None:
+        """Take one bar: `recent` ends at it (at least `lookback` bars), `equity` after its close."""
+        self.bars += 1
+        if self.transform is not None and self.reference is not None and len(recent):
+            row = model_features(recent, self.transform)[-1]  # [symbols, features]
+            if self._features is None:
+                self._features = Ring(self.window, row.shape)
+            self._features.push(row)
+        if self._equity is not None and self._equity > 0:
+            self._returns.push(equity / self._equity - 1.0)
+        self._equity = equity
+
+    def report(self, force: bool = False) -> dict[str, Any] | None:
+        """The `status.trading.drift` report (None before the first bar)."""
+        if self.bars == 0:
+            return None
+        now = time.monotonic()
+        fresh = self._reported_bars == self.bars or now - self._reported_at < self.every
+        if self._report is not None and fresh and not force:
+            return self._report
+        self._report = self._compute()
+        self._reported_at, self._reported_bars = now, self.bars
+        return self._report
+
+    def _compute(self) -> dict[str, Any]:
+        features: dict[str, Any] = {}
+        if self.transform is not None and self.reference is not None and self._features:
+            values = self._features.values()
+            for j, name in enumerate(self.transform.names):
+                ref = self.reference.features.get(name)
+                found = feature_drift(ref, values[..., j]) if ref is not None else None
+                if found is not None:
+                    features[name] = found.status()
+        out: dict[str, Any] = {"bars": self.bars, "features": features}
+        if features:
+            worst = max(features, key=lambda n: features[n]["psi"])
+            out["maxPsi"] = features[worst]["psi"]
+            out["maxPsiFeature"] = worst
+        found_decay = decay(self._returns.values(), self.expectation) if self.expectation else None
+        out["decay"] = found_decay.status() if found_decay is not None else None
+        return out
+
+
+def model_references(
+    strategy: object, model_uri: str
+) -> tuple[FeatureTransform | None, DriftReference | None, Expectation | None]:
+    """What to watch a strategy against: its model's feature transform and training
+    reference (from the model card), and the evaluation's expectation (beside it).
+
+    A baseline strategy (`baseline:...`) has neither; a card older than the drift
+    reference has only its transform; a model not yet evaluated has no expectation.
+    Reads a small file: call it where a model is loaded, not inside a bar.
+    """
+    policy = getattr(strategy, "policy", None)
+    card = getattr(policy, "card", None)
+    transform = getattr(policy, "transform", None)
+    reference = getattr(card, "drift_reference", None)
+    if card is None:
+        return None, None, None
+    return (
+        transform if isinstance(transform, FeatureTransform) else None,
+        reference if isinstance(reference, DriftReference) else None,
+        read_expectation(model_uri),
+    )
