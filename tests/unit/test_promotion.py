@@ -229,3 +229,15 @@ def test_breach_start_reads_the_risk_breached_condition() -> None:
     assert (
         breach_start([{"type": "RiskBreached", "status": "True", "lastTransitionTime": "x"}]) == "x"
     )
+
+
+def test_a_ready_model_from_before_versions_is_traded_as_one_unnumbered_version() -> None:
+    legacy = {"spec": {"artifactUri": "file:///m/old"}, "status": {"phase": "Ready"}}
+    plan = plan_models(_spec(), legacy, {}, "t0")
+    assert plan.model is not None and plan.model["artifactUri"] == "file:///m/old"
+    assert plan.model["version"] is None
+    versioned = plan_models(_spec(), _model("Ready"), _status(plan), "t1")
+    assert versioned.model is not None and versioned.model["version"] == 1
+    assert [e.reason for e in versioned.events] == ["Followed"]
+    unready = plan_models(_spec(), {**legacy, "status": {"phase": "Evaluating"}}, {}, "t0")
+    assert unready.model is None

@@ -17,6 +17,8 @@ class PrinterColumn:
     name: str
     json_path: str
     type: str = "string"
+    priority: int = 0
+    """0: in `kubectl get`; 1: only in `kubectl get -o wide`."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ MODEL = Kind(
     ModelStatus,
     (
         _PHASE,
+        PrinterColumn("Version", ".status.latestVersion", "integer"),
+        PrinterColumn("Ready-Version", ".status.readyVersion", "integer"),
         PrinterColumn("Sharpe", ".status.metrics.sharpe", "number"),
         PrinterColumn("MaxDD", ".status.metrics.maxDrawdown", "number"),
     ),
@@ -82,9 +86,12 @@ TRADING_SESSION = Kind(
         _PHASE,
         PrinterColumn("Mode", ".spec.mode"),
         PrinterColumn("Model", ".spec.modelRef.name"),
+        PrinterColumn("Live", ".status.model.version", "integer"),
+        PrinterColumn("Challenger", ".status.challenger.version", "integer"),
         PrinterColumn("Equity", ".status.trading.equity", "number"),
         PrinterColumn("PnL", ".status.trading.totalPnl", "number"),
         PrinterColumn("Drawdown", ".status.trading.drawdown", "number"),
+        PrinterColumn("Drift-PSI", ".status.trading.drift.maxPsi", "number", priority=1),
         PrinterColumn("Restarts", ".status.restarts", "integer"),
     ),
 )

@@ -214,7 +214,15 @@ def render_crd(kind: Kind) -> dict[str, Any]:
             "status": model_schema(kind.status),
         },
     }
-    columns = [{"name": c.name, "type": c.type, "jsonPath": c.json_path} for c in kind.columns]
+    columns = [
+        {
+            "name": c.name,
+            "type": c.type,
+            "jsonPath": c.json_path,
+            **({"priority": c.priority} if c.priority else {}),
+        }
+        for c in kind.columns
+    ]
     columns.append({"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"})
     return {
         "apiVersion": "apiextensions.k8s.io/v1",

@@ -66,7 +66,7 @@ class ModelPlan:
 def _choice(model_name: str, entry: Mapping[str, Any], now: str) -> dict[str, Any]:
     return {
         "name": model_name,
-        "version": entry["version"],
+        "version": entry.get("version"),
         "artifactUri": entry["artifactUri"],
         "since": now,
     }
@@ -80,8 +80,23 @@ def newest_ready(
     versions: Sequence[Mapping[str, Any]], refused: set[int]
 ) -> Mapping[str, Any] | None:
     """The newest version that passed its gates and that the session has not refused."""
-    ready = [v for v in versions if _ready(v) and v["version"] not in refused]
-    return max(ready, key=lambda v: v["version"]) if ready else None
+    ready = [v for v in versions if _ready(v) and _number(v) not in refused]
+    return max(ready, key=_number) if ready else None
+
+
+def _number(entry: Mapping[str, Any] | None) -> int:
+    """A version's number; 0 for a Model written before versions were recorded."""
+    return int((entry or {}).get("version") or 0)
+
+
+def versions_of(model: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The Model's versions; a Ready Model that records none (evaluated before
+    versions existed) counts as one unnumbered Ready version of its artifact."""
+    status = model.get("status") or {}
+    versions = list(status.get("versions") or ())
+    if not versions and status.get("phase") == Phase.READY.value:
+        return [{"artifactUri": model["spec"]["artifactUri"], "phase": Phase.READY.value}]
+    return versions
 
 
 class _Planner:
@@ -96,9 +111,7 @@ class _Planner:
     ) -> None:
         self.name = spec.model_ref.name
         self.now = now
-        self.versions: list[Mapping[str, Any]] = list(
-            (model.get("status") or {}).get("versions") or ()
-        )
+        self.versions = versions_of(model)
         self.current: dict[str, Any] | None = status.get("model")
         if self.current is not None and self.current.get("name") != self.name:
             self.current = None  # modelRef now names another Model: start over on it
@@ -117,9 +130,14 @@ class _Planner:
         before = self.current
         self.previous = before if keep_previous else None
         self.current = _choice(self.name, entry, self.now)
-        if self.challenger and self.challenger.get("version") == entry["version"]:
+        if self.challenger and _number(self.challenger) == _number(entry):
             self.challenger = None
-        row = {"time": self.now, "version": entry["version"], "reason": reason, "message": message}
+        row = {
+            "time": self.now,
+            "version": entry.get("version"),
+            "reason": reason,
+            "message": message,
+        }
         if before is not None:
             row["fromVersion"] = before.get("version")
         self.history = [*self.history, row][-HISTORY_LIMIT:]
@@ -128,7 +146,7 @@ class _Planner:
 
     def refuse(self, version: int, reason: str, message: str) -> None:
         self.refused.add(version)
-        if self.challenger and self.challenger.get("version") == version:
+        if self.challenger and _number(self.challenger) == version:
             self.challenger = None
         self.events.append(Event("Warning", reason, message))
 
@@ -164,7 +182,7 @@ class _Planner:
                     f"Model {self.name!r} has no Ready version",
                 )
             self.go_live(
-                ready, "Initial", f"trading version {ready['version']}", keep_previous=False
+                ready, "Initial", f"trading version {ready.get('version')}", keep_previous=False
             )
             return self.swapped()
         if self.rolled_back(policy, breach_since):
@@ -174,15 +192,15 @@ class _Planner:
             ready is not None
             and live is not None
             and not _ready(live)
-            and ready["version"] != live["version"]
+            and _number(ready) != _number(live)
         ):
             message = f"version {live['version']} is now {live.get('phase')}: back to version {ready['version']}"
             self.go_live(ready, "Followed", message, keep_previous=False)
-        elif ready is not None and ready["version"] > int(self.current.get("version") or 0):
+        elif ready is not None and _number(ready) > _number(self.current):
             if policy.mode == PromotionMode.IMMEDIATE:
                 message = f"version {ready['version']} passed its gates: it replaces version {self.current.get('version')}"
                 self.go_live(ready, "Followed", message, keep_previous=True)
-            elif self.challenger is None or self.challenger.get("version") != ready["version"]:
+            elif self.challenger is None or _number(self.challenger) != _number(ready):
                 self.challenger = _choice(self.name, ready, self.now)
                 message = (
                     f"version {ready['version']} shadows version {self.current.get('version')}"
@@ -208,7 +226,7 @@ class _Planner:
             or int(traded.get("bars") or 0) > policy.rollback_window_bars
         ):
             return False
-        bad = int(current.get("version") or 0)
+        bad = _number(current)
         entry = find_version(self.versions, uri=previous["artifactUri"]) or {
             "version": previous.get("version"),
             "artifactUri": previous["artifactUri"],
@@ -224,7 +242,7 @@ class _Planner:
     def judge(self, policy: PromotionPolicy, challenger: dict[str, Any]) -> None:
         """Promote, refuse or retire the challenger on its shadow report."""
         shadow = self.trading.get("shadow") or {}
-        version = int(challenger["version"])
+        version = _number(challenger)
         if shadow.get("artifactUri") != challenger["artifactUri"]:
             return  # the trader has not picked it up yet
         if shadow.get("error"):
@@ -248,7 +266,8 @@ class _Planner:
         if self.current is None:
             return Cond("ModelVersion", UNKNOWN, "NoVersion")
         traded = self.trading.get("model") or {}
-        want = f"version {self.current.get('version')} of Model {self.name!r}"
+        number = self.current.get("version")
+        want = f"version {number} of Model {self.name!r}" if number else f"Model {self.name!r}"
         if traded.get("artifactUri") == self.current["artifactUri"]:
             return Cond("ModelVersion", TRUE, "Trading", f"trading {want}")
         return Cond("ModelVersion", FALSE, "Swapping", f"waiting for the trader to trade {want}")

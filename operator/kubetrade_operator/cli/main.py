@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
-from . import analyze, cluster, config, data, deploy, report, train
+from . import analyze, cluster, config, data, deploy, models, report, train
 from .backtest import backtest
 from .status import status
 from .trade import trade
@@ -29,6 +29,7 @@ app.add_typer(train.app, name="train")
 app.command("status")(status)
 app.command("trade")(trade)
 app.add_typer(deploy.app, name="deploy")
+app.add_typer(models.app, name="models")
 
 
 @app.command()
