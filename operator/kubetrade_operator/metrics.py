@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 RECONCILES = Counter(
     "kubetrade_reconcile_total", "Reconciles by kind and result", ["kind", "result"]
@@ -20,6 +20,22 @@ DURATION = Histogram(
 )
 CHILDREN_CREATED = Counter(
     "kubetrade_children_created_total", "Child objects created", ["kind", "child"]
+)
+
+LIVE_VERSION = Gauge(
+    "kubetrade_session_model_version",
+    "The Model version each session trades (0: a Model from before versions)",
+    ["namespace", "session", "model"],
+)
+CHALLENGER_VERSION = Gauge(
+    "kubetrade_session_challenger_version",
+    "The Model version shadowing each session's live one (0: none)",
+    ["namespace", "session", "model"],
+)
+MODEL_CHANGES = Counter(
+    "kubetrade_model_changes_total",
+    "Changes of a session's live version or challenger, by reason",
+    ["reason"],
 )
 
 

@@ -26,6 +26,7 @@ from ..builders.trading_session import (
 from ..conditions import FALSE, TRUE, UNKNOWN, Cond, find, merge, now
 from ..pods import PodsReport, report
 from ..settings import get_settings
+from .drift import watch_drift
 from .indexes import latest, pod_warnings, session_pods, snapshot
 from .job_owner import going, outdated, parse, reconciling, write_status
 
@@ -98,6 +99,7 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
             "restarts": pods.restarts,
             **plan.status(),
         }
+        desired |= await watch_drift(body, spec, status, model, desired)
         _announce_breach(body, status, conds)
         _announce_models(body, plan)
         await write_status(KIND, owner, status, desired)
@@ -166,8 +168,15 @@ def _announce_breach(body: dict[str, Any], status: dict[str, Any], conds: list[C
 
 
 def _announce_models(body: dict[str, Any], plan: ModelPlan) -> None:
-    """An Event for each change of the live version or the challenger."""
+    """An Event and a count for each change of the live version or the challenger,
+    and the versions as gauges for dashboards."""
+    meta = body["metadata"]
+    if plan.model is not None:
+        labels = (meta["namespace"], meta["name"], plan.model["name"])
+        metrics.LIVE_VERSION.labels(*labels).set(plan.model.get("version") or 0)
+        metrics.CHALLENGER_VERSION.labels(*labels).set((plan.challenger or {}).get("version") or 0)
     for event in plan.events:
+        metrics.MODEL_CHANGES.labels(event.reason).inc()
         kopf.event(
             kopf.Body(body),  # type: ignore[arg-type]  # a snapshot is a raw body
             type=event.type,

@@ -41,6 +41,12 @@ local phase = obj.status.phase
 if phase == "Ready" then
   hs.status = "Healthy"
   hs.message = messageOf(condition("Ready"), "The model passed its promotion gates")
+elseif phase == "Rejected" and obj.status.readyVersion ~= nil then
+  -- A retrain the gates refused is the loop working: the Ready version stays live.
+  hs.status = "Healthy"
+  hs.message = "Version " .. tostring(obj.status.latestVersion) .. " rejected by its promotion gates ("
+    .. messageOf(condition("Ready"), "see status.gates") .. "); version "
+    .. tostring(obj.status.readyVersion) .. " stays Ready"
 elseif phase == "Rejected" then
   hs.status = "Degraded"
   hs.message = "Rejected by its promotion gates: " .. messageOf(condition("Ready"), "see status.gates")

@@ -42,6 +42,7 @@ local ready = condition("Ready")
 local breached = condition("RiskBreached")
 local reconciled = condition("Reconciled")
 local suspended = condition("Suspended")
+local version = condition("ModelVersion")
 if phase == "Running" then
   if breached ~= nil and breached.status == "True" then
     hs.status = "Degraded"
@@ -49,6 +50,13 @@ if phase == "Running" then
   elseif reconciled ~= nil and reconciled.status == "False" then
     hs.status = "Degraded"
     hs.message = messageOf(reconciled, "Positions differ from the broker's")
+  elseif version ~= nil and (version.reason == "VersionNotFound" or version.reason == "VersionNotReady") then
+    -- A pin that cannot be honoured: the trader keeps the version it had.
+    hs.status = "Degraded"
+    hs.message = messageOf(version, "spec.modelRef.version cannot be traded")
+  elseif version ~= nil and version.reason == "Swapping" then
+    hs.status = "Progressing"
+    hs.message = messageOf(version, "Waiting for the trader to swap versions")
   else
     hs.status = "Healthy"
     hs.message = messageOf(ready, "The trader is trading")
