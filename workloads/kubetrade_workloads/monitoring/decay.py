@@ -19,6 +19,8 @@ from .reference import Expectation
 
 MIN_BARS = 20
 """Fewer realised returns than this give no verdict."""
+SPREAD_FLOOR = 1e-12
+"""A standard deviation below this (relative to the mean) is rounding, not spread."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ def decay(returns: FloatArray, expected: Expectation) -> Decay | None:
     if live.size < MIN_BARS:
         return None
     mean, std = float(live.mean()), float(live.std(ddof=1))
+    if std <= SPREAD_FLOOR * max(1.0, abs(mean)):
+        std = 0.0  # rounding's spread on equal values is no spread
     from scipy import stats  # type: ignore[import-untyped]  # here: as in drift.ks_p_value
 
     if expected.bars >= 2 and expected.std > 0:
@@ -62,11 +66,12 @@ def decay(returns: FloatArray, expected: Expectation) -> Decay | None:
             equal_var=False,
             alternative="less",
         )
+        t_stat, p_value = float(result.statistic), float(result.pvalue)
     elif std > 0:  # an expectation without a spread: a one-sample test against its mean
-        result = stats.ttest_1samp(live, expected.mean, alternative="less")
+        t_stat = (mean - expected.mean) / (std / math.sqrt(live.size))
+        p_value = float(stats.t.cdf(t_stat, live.size - 1))
     else:
         return None
-    t_stat, p_value = float(result.statistic), float(result.pvalue)
     if not (math.isfinite(t_stat) and math.isfinite(p_value)):
         return None
     return Decay(int(live.size), mean, expected.mean, t_stat, p_value)
