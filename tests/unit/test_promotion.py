@@ -235,7 +235,7 @@ def test_a_ready_model_from_before_versions_is_traded_as_one_unnumbered_version(
     legacy = {"spec": {"artifactUri": "file:///m/old"}, "status": {"phase": "Ready"}}
     plan = plan_models(_spec(), legacy, {}, "t0")
     assert plan.model is not None and plan.model["artifactUri"] == "file:///m/old"
-    assert plan.model["version"] is None
+    assert "version" not in plan.model  # status drops nulls: none is written
     versioned = plan_models(_spec(), _model("Ready"), _status(plan), "t1")
     assert versioned.model is not None and versioned.model["version"] == 1
     assert [e.reason for e in versioned.events] == ["Followed"]

@@ -64,12 +64,14 @@ class ModelPlan:
 
 
 def _choice(model_name: str, entry: Mapping[str, Any], now: str) -> dict[str, Any]:
-    return {
-        "name": model_name,
-        "version": entry.get("version"),
-        "artifactUri": entry["artifactUri"],
-        "since": now,
-    }
+    choice = {"name": model_name, "artifactUri": entry["artifactUri"], "since": now}
+    return _numbered(choice, "version", entry.get("version"))
+
+
+def _numbered(row: dict[str, Any], key: str, number: Any) -> dict[str, Any]:
+    """`row` with `key` set when `number` is known: status drops nulls, and a null
+    kept here would differ from what is stored and rewrite status each reconcile."""
+    return {**row, key: number} if number is not None else row
 
 
 def _ready(entry: Mapping[str, Any] | None) -> bool:
@@ -132,14 +134,12 @@ class _Planner:
         self.current = _choice(self.name, entry, self.now)
         if self.challenger and _number(self.challenger) == _number(entry):
             self.challenger = None
-        row = {
-            "time": self.now,
-            "version": entry.get("version"),
-            "reason": reason,
-            "message": message,
-        }
-        if before is not None:
-            row["fromVersion"] = before.get("version")
+        row = _numbered(
+            {"time": self.now, "reason": reason, "message": message},
+            "version",
+            entry.get("version"),
+        )
+        row = _numbered(row, "fromVersion", (before or {}).get("version"))
         self.history = [*self.history, row][-HISTORY_LIMIT:]
         kind = "Warning" if reason == "RolledBack" else "Normal"
         self.events.append(Event(kind, reason, message))
