@@ -20,7 +20,7 @@ from lightkube.core.exceptions import ApiError
 from lightkube.core.exceptions import ConfigError as ApiConfigError
 from lightkube.generic_resource import create_namespaced_resource
 from lightkube.resources.batch_v1 import Job
-from lightkube.resources.core_v1 import Event, Pod
+from lightkube.resources.core_v1 import ConfigMap, Event, Pod
 from lightkube.types import CascadeType, PatchType
 
 from .api import GROUP, KINDS, VERSION
@@ -148,6 +148,36 @@ async def delete_job(namespace: str, name: str) -> None:
     except ApiError as err:
         if err.status.code != 404:
             raise
+
+
+async def jobs_labelled(namespace: str, labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The Jobs in `namespace` carrying all of `labels`, as plain dicts."""
+    return [
+        job.to_dict() async for job in client().list(Job, namespace=namespace, labels=dict(labels))
+    ]
+
+
+async def delete_run(namespace: str, name: str) -> None:
+    """Delete a finished run: its Job (with its pods) and the ConfigMap of the same name."""
+    await delete_job(namespace, name)
+    try:
+        await retrying(lambda: client().delete(ConfigMap, name, namespace=namespace))
+    except ApiError as err:
+        if err.status.code != 404:
+            raise
+
+
+async def annotate(kind: str, name: str, namespace: str, annotations: Mapping[str, str]) -> None:
+    """Merge-patch annotations onto one of our resources (a run request, say)."""
+    await retrying(
+        lambda: client().patch(
+            RESOURCES[kind],
+            name,
+            {"metadata": {"annotations": dict(annotations)}},
+            namespace=namespace,
+            patch_type=PatchType.MERGE,
+        )
+    )
 
 
 async def set_job_suspend(namespace: str, name: str, suspend: bool) -> None:

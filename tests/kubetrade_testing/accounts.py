@@ -104,7 +104,8 @@ def allowed(kubeconfig: Path, access: Access) -> bool:
 
 def operator_may_not(ns: str) -> list[Access]:
     """What the chart's operator account must not do (no Secrets, no deletes but its
-    Jobs, no RBAC beyond the traders' own accounts, no pods, no tokens)."""
+    Jobs and their ConfigMaps, no RBAC beyond the traders' own accounts, no pods, no
+    tokens)."""
     return [
         Access("get", "secrets", namespace=ns),
         Access("list", "secrets"),
@@ -141,6 +142,10 @@ def operator_may(ns: str) -> list[Access]:
         Access("delete", "jobs", "batch", namespace=ns),
         Access("patch", "deployments", "apps", namespace=ns),
         Access("create", "configmaps", namespace=ns),
+        # Schedules: run requests on Datasets and TrainingRuns, pruned runs' configs.
+        Access("patch", "datasets", "kubetrade.io", namespace=ns),
+        Access("patch", "trainingruns", "kubetrade.io", namespace=ns),
+        Access("delete", "configmaps", namespace=ns),
         Access("list", "pods", namespace=ns),
         Access("create", "events", namespace=ns),
         Access("list", "events", namespace=ns),

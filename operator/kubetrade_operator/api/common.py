@@ -232,3 +232,94 @@ class CommonStatus(Frozen):
     plus pods a Job replaced after they failed. Why it does not run is in the
     conditions (CreateContainerConfigError, CrashLoopBackOff, ImagePullBackOff,
     Unschedulable)."""
+
+
+# Cron, as Kubernetes CronJob reads it: five fields (minute hour day-of-month month
+# day-of-week) or one of the @ macros. Each field is a list of `*`, numbers and
+# ranges, with an optional step; months and weekdays also by name. Written without
+# backslashes (fields part at spaces), so it sits in a CEL string as it is; RE2 (the API server's CEL) and
+# Python's re read it alike.
+def _cron_field(value: str) -> str:
+    atom = rf"([*]|{value}(-{value})?)(/[1-9][0-9]?)?"
+    return rf"{atom}(,{atom})*"
+
+
+_MINUTE = _cron_field(r"([0-5]?[0-9])")
+_HOUR = _cron_field(r"([01]?[0-9]|2[0-3])")
+_DAY = _cron_field(r"(0?[1-9]|[12][0-9]|3[01]|[?])")
+_MONTH = _cron_field(r"(0?[1-9]|1[0-2]|(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))")
+_WEEKDAY = _cron_field(r"([0-7]|[?]|(?i:sun|mon|tue|wed|thu|fri|sat))")
+CRON = (
+    r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|"
+    rf"{_MINUTE} +{_HOUR} +{_DAY} +{_MONTH} +{_WEEKDAY})$"
+)
+CRON_MESSAGE = (
+    "must be five cron fields (minute hour day-of-month month day-of-week, "
+    "e.g. '0 2 * * 1-5') or @hourly, @daily, @weekly, @monthly or @yearly"
+)
+
+
+def _cron(value: str) -> str:
+    # The CEL rule binds the API server; this binds local runs too.
+    if not re.fullmatch(CRON, value):
+        raise ValueError(f"{value!r} {CRON_MESSAGE}")
+    return value
+
+
+# A cron schedule, checked by a CEL rule rather than an OpenAPI pattern: the API
+# server's message for a pattern quotes all of it, this one says what is meant.
+Cron = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=256,
+        json_schema_extra=validations(cel(f"self.matches('{CRON}')", CRON_MESSAGE)),
+    ),
+    AfterValidator(_cron),
+]
+# An IANA zone name (UTC, Europe/London, America/Argentina/Buenos_Aires, Etc/GMT+5);
+# whether the zone exists is the operator's to say (a condition), as CronJob's
+# controller does: the API server has no tz database.
+TIME_ZONE = r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$"
+
+
+class ConcurrencyPolicy(StrEnum):
+    """What a due run does while the previous one is still running.
+
+    There is no `Allow`: a Dataset or TrainingRun reports one run in its status
+    and publishes one artifact (one Model version) at a time.
+    """
+
+    FORBID = "Forbid"
+    REPLACE = "Replace"
+
+
+class Schedule(Frozen):
+    """Run again on a cron schedule, with Kubernetes CronJob's semantics."""
+
+    cron: Cron
+    """Five cron fields (minute hour day-of-month month day-of-week) or @hourly,
+    @daily, @weekly, @monthly, @yearly."""
+    time_zone: Annotated[str, Field(min_length=1, max_length=64, pattern=TIME_ZONE)] = "UTC"
+    """IANA time zone the cron fields are read in."""
+    concurrency_policy: ConcurrencyPolicy = ConcurrencyPolicy.FORBID
+    """Forbid: skip a due run while the previous one runs. Replace: stop it and start."""
+    starting_deadline_seconds: Annotated[int, Field(ge=0, le=366 * 86400)] | None = None
+    """A run missed by more than this is skipped; unset, a missed run always runs late."""
+    successful_runs_history_limit: Annotated[int, Field(ge=0, le=100)] = 3
+    """Finished successful Jobs kept (older ones are deleted)."""
+    failed_runs_history_limit: Annotated[int, Field(ge=0, le=100)] = 1
+    """Finished failed Jobs kept (older ones are deleted)."""
+    suspend: bool = False
+    """Stop scheduling; a run already started goes on."""
+
+
+class ScheduleStatus(Frozen):
+    """Status fields of a resource with a `spec.schedule` (as a CronJob's)."""
+
+    last_schedule_time: str | None = None
+    """The scheduled time of the newest run the schedule requested."""
+    last_successful_time: str | None = None
+    """When the newest successful run finished."""
+    next_schedule_time: str | None = None
+    """The next time the schedule is due."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field
+
 from kubetrade_workloads.config import DataConfig, SecretRef
 
-from .common import ArtifactUri, CommonStatus, JobPolicy, PodTemplate
+from .common import ArtifactUri, CommonStatus, JobPolicy, PodTemplate, Schedule, ScheduleStatus
 
 
 class DatasetSpec(DataConfig):
@@ -15,11 +19,17 @@ class DatasetSpec(DataConfig):
     credentials_secret_ref: SecretRef | None = None
     """Secret with the data source's API keys, mounted into the pod."""
     suspend: bool = False
+    rolling_window_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    """For a requested run (a schedule's, say): read `source` over this many days
+    ending on the run's day instead of `source.start`/`source.end`."""
+    schedule: Schedule | None = None
+    """Refresh on a cron schedule: each due time builds the dataset again, over a
+    window that rolls with it, into a new location."""
     template: PodTemplate = PodTemplate()
     job: JobPolicy = JobPolicy()
 
 
-class DatasetStatus(CommonStatus):
+class DatasetStatus(CommonStatus, ScheduleStatus):
     rows: int | None = None
     symbols: list[str] | None = None
     features: int | None = None

@@ -9,7 +9,15 @@ from pydantic import Field
 from kubetrade_workloads.config import EvaluationConfig, TrainingConfig
 from kubetrade_workloads.config.base import Frozen
 
-from .common import ArtifactUri, CommonStatus, JobPolicy, LocalObjectRef, PodTemplate
+from .common import (
+    ArtifactUri,
+    CommonStatus,
+    JobPolicy,
+    LocalObjectRef,
+    PodTemplate,
+    Schedule,
+    ScheduleStatus,
+)
 
 
 class TrainingRunSpec(TrainingConfig):
@@ -30,6 +38,9 @@ class TrainingRunSpec(TrainingConfig):
     evaluation: EvaluationConfig | None = None
     """Benchmark, costs and promotion gates of the Model the run creates."""
     suspend: bool = False
+    schedule: Schedule | None = None
+    """Retrain on a cron schedule: each due time trains on the Dataset's newest
+    successful version and publishes a new Model version."""
     template: PodTemplate = PodTemplate()
     job: JobPolicy = JobPolicy()
 
@@ -46,7 +57,7 @@ class TrainingProgress(Frozen):
     updated_at: str | None = None
 
 
-class TrainingRunStatus(CommonStatus):
+class TrainingRunStatus(CommonStatus, ScheduleStatus):
     progress: TrainingProgress | None = None
     model_name: str | None = None
     checkpoint_uri: str | None = None

@@ -62,14 +62,20 @@ def shorten(value: str, limit: int = MAX_NAME) -> str:
     return f"{value[: limit - 9].rstrip('-.')}-{digest}"
 
 
-def revision(spec: Frozen, *, ignore: frozenset[str] = frozenset({"suspend"})) -> str:
+def revision(spec: Frozen, *, ignore: frozenset[str] = frozenset({"suspend", "schedule"})) -> str:
     """A short hash of the spec fields that decide what a child does.
 
     Suspending or resuming does not change the revision, so it pauses the same
-    Job instead of starting a new one; any other edit starts a new revision.
+    Job instead of starting a new one; nor does editing a schedule, which says
+    when runs start, not what they do. Any other edit starts a new revision.
     """
     wire = {k: v for k, v in spec.to_wire().items() if k not in ignore}
     return hashlib.sha256(json.dumps(wire, sort_keys=True).encode()).hexdigest()[:8]
+
+
+def run_revision(rev: str, run: str | None) -> str:
+    """A revision, with the stamp of a requested run when there is one."""
+    return f"{rev}-{run}" if run else rev
 
 
 def labels(owner: Owner, component: str, rev: str | None = None) -> dict[str, str]:
@@ -222,13 +228,15 @@ def job_children(
     suspend: bool,
     settings: OperatorSettings,
     credentials_secret: str | None = None,
+    run: str | None = None,
 ) -> list[dict[str, Any]]:
     """The ConfigMap with `config` and the Job that runs `component` on it, in creation order.
 
-    Both are named `<owner>-<component>-<revision of spec>`.
+    Both are named `<owner>-<component>-<revision of spec>`, plus `-<run>` for a
+    requested run (its stamp), so each request is a Job of its own.
     """
     rev = revision(spec)
-    name = child_name(owner, component, rev)
+    name = child_name(owner, component, run_revision(rev, run))
     job_spec: dict[str, Any] = {
         "backoffLimit": policy.backoff_limit,
         "suspend": suspend,

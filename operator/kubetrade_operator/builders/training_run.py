@@ -9,7 +9,16 @@ from kubetrade_workloads.config import EvaluationConfig, TrainingConfig, TrainJo
 
 from ..api import API_VERSION, TrainingRunSpec
 from ..settings import OperatorSettings
-from .common import Owner, artifact_uri, child_name, job_children, owner_ref, revision, shorten
+from .common import (
+    Owner,
+    artifact_uri,
+    child_name,
+    job_children,
+    owner_ref,
+    revision,
+    run_revision,
+    shorten,
+)
 
 COMPONENT = "train"
 
@@ -30,33 +39,43 @@ def published_by(model: Mapping[str, Any] | None) -> str | None:
     return str((model["metadata"].get("annotations") or {}).get(TRAINING_JOB_ANNOTATION) or "")
 
 
-def output_uri(owner: Owner, spec: TrainingRunSpec, settings: OperatorSettings) -> str:
-    """Where this revision's policy, checkpoints and logs go."""
-    return spec.artifact_uri or artifact_uri(
+def output_uri(
+    owner: Owner, spec: TrainingRunSpec, settings: OperatorSettings, run: str | None = None
+) -> str:
+    """Where this revision's policy, checkpoints and logs go: `<run>-<revision>`, plus
+    `-<stamp>` for a requested run, so each retrain is a Model version of its own."""
+    if spec.artifact_uri:
+        return f"{spec.artifact_uri.rstrip('/')}-{run}" if run else spec.artifact_uri
+    return artifact_uri(
         settings,
         owner.namespace,
         "models",
         model_name(owner, spec),
-        f"{owner.name}-{revision(spec)}",
+        f"{owner.name}-{run_revision(revision(spec), run)}",
     )
 
 
-def job_name(owner: Owner, spec: TrainingRunSpec) -> str:
-    """The deterministic name of the training Job for this spec."""
-    return child_name(owner, COMPONENT, revision(spec))
+def job_name(owner: Owner, spec: TrainingRunSpec, run: str | None = None) -> str:
+    """The deterministic name of the training Job for this spec and run request."""
+    return child_name(owner, COMPONENT, run_revision(revision(spec), run))
 
 
 def build_training_children(
-    owner: Owner, spec: TrainingRunSpec, dataset_uri: str, settings: OperatorSettings
+    owner: Owner,
+    spec: TrainingRunSpec,
+    dataset_uri: str,
+    settings: OperatorSettings,
+    run: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The ConfigMap with the TrainJob config and the (GPU, when asked) Job."""
+    """The ConfigMap with the TrainJob config and the (GPU, when asked) Job; `run`
+    is the stamp of the newest run request, if any."""
     training = TrainingConfig.model_validate(
         spec.model_dump(include=set(TrainingConfig.model_fields))
     )
     config = TrainJob(
         owner=owner_ref(owner),
         dataset_uri=dataset_uri,
-        output_uri=output_uri(owner, spec, settings),
+        output_uri=output_uri(owner, spec, settings, run),
         resume_from=spec.resume_from,
         training=training,
     )
@@ -69,11 +88,16 @@ def build_training_children(
         policy=spec.job,
         suspend=spec.suspend,
         settings=settings,
+        run=run,
     )
 
 
 def build_model(
-    owner: Owner, spec: TrainingRunSpec, settings: OperatorSettings, dataset_checksum: str | None
+    owner: Owner,
+    spec: TrainingRunSpec,
+    settings: OperatorSettings,
+    dataset_checksum: str | None,
+    run: str | None = None,
 ) -> dict[str, Any]:
     """The Model a successful run creates or updates, with lineage labels.
 
@@ -85,7 +109,7 @@ def build_model(
         "kubetrade.io/trainingrun": shorten(owner.name),
         "kubetrade.io/dataset": shorten(spec.dataset_ref.name),
     }
-    annotations = {TRAINING_JOB_ANNOTATION: job_name(owner, spec)}
+    annotations = {TRAINING_JOB_ANNOTATION: job_name(owner, spec, run)}
     if dataset_checksum:
         annotations["kubetrade.io/dataset-checksum"] = dataset_checksum
     evaluation = (spec.evaluation or EvaluationConfig()).to_wire()
@@ -100,7 +124,7 @@ def build_model(
         },
         "spec": {
             **evaluation,
-            "artifactUri": output_uri(owner, spec, settings),
+            "artifactUri": output_uri(owner, spec, settings, run),
             "datasetRef": {"name": spec.dataset_ref.name},
             "trainingRunRef": {"name": owner.name},
         },

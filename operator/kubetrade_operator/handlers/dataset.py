@@ -10,6 +10,7 @@ from ..api import DATASET, GROUP, VERSION, DatasetSpec
 from ..builders.common import Owner
 from ..builders.dataset import build_dataset_children, job_name
 from ..builders.job_status import JobOutcome, bounded_status
+from ..builders.schedule import run_stamp, success_time
 from ..settings import get_settings
 from .indexes import snapshot
 from .job_owner import follow_job, going, outdated, parse, reconciling, write_outcome, write_status
@@ -26,7 +27,8 @@ async def dataset_event(*, event: kopf.RawEvent, body: kopf.Body, **kwargs: Any)
 
 
 async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
-    """Make sure this revision's Job exists and the status reflects it."""
+    """Make sure the Job of this revision and newest run request exists and the
+    status reflects it."""
     async with reconciling(KIND, body) as status:
         if outdated(body, status):
             return  # a newer generation was reconciled meanwhile
@@ -34,18 +36,21 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
         spec = parse(DatasetSpec, body)
         if isinstance(spec, JobOutcome):
             return await write_outcome(KIND, owner, status, spec)
-        name = job_name(owner, spec)
+        run = run_stamp(body)  # the newest run request (a schedule's, say), if any
+        name = job_name(owner, spec, run)
         followed = await follow_job(
             KIND,
             owner,
             status,
             name,
-            lambda: build_dataset_children(owner, spec, get_settings()),
+            lambda: build_dataset_children(owner, spec, get_settings(), run),
             spec.suspend,
             indexes,
+            keep_finished=spec.schedule is not None,
         )
         if followed is not None:
             outcome, failure, restarts = followed
             desired = bounded_status(status, owner.generation, name, outcome, failure)
             desired["restarts"] = restarts
+            desired |= success_time(spec.schedule, outcome)
             await write_status(KIND, owner, status, desired)

@@ -44,11 +44,14 @@ async def follow_job(
     children: Callable[[], list[dict[str, Any]]],
     suspend: bool,
     indexes: dict[str, Any],
+    keep_finished: bool = False,
 ) -> Followed | None:
     """This revision's Job made if missing, its suspension in step; its outcome.
 
     None when the Job was made earlier and has since gone (TTL after it
-    finished): the recorded outcome stands and nothing is re-run.
+    finished): the recorded outcome stands and nothing is re-run. The Job it
+    replaces is deleted, unless `keep_finished` and it finished: a schedule's
+    history limits decide when finished runs go.
     """
     job = latest(indexes["kubetrade_jobs"], (owner.namespace, job_name))
     if job is None and status.get("jobName") == job_name:
@@ -59,7 +62,9 @@ async def follow_job(
                 metrics.CHILDREN_CREATED.labels(kind, child["kind"]).inc()
         previous = status.get("jobName")
         if previous and previous != job_name:
-            await kube.delete_job(owner.namespace, previous)  # a new revision replaces the old
+            old = latest(indexes["kubetrade_jobs"], (owner.namespace, previous))
+            if not (keep_finished and _finished(old)):
+                await kube.delete_job(owner.namespace, previous)  # the new run replaces the old
         return Followed(PENDING, None, 0)
     if bool(job["spec"].get("suspend")) != suspend:
         await kube.set_job_suspend(owner.namespace, job_name, suspend)
@@ -75,6 +80,10 @@ async def follow_job(
     # A pod the Job replaced after it failed is a restart of the workload too.
     replaced = int((job.get("status") or {}).get("failed") or 0)
     return Followed(outcome, failure, pods.restarts + replaced)
+
+
+def _finished(job: dict[str, Any] | None) -> bool:
+    return job is not None and job_outcome(job).phase in (Phase.SUCCEEDED, Phase.FAILED)
 
 
 def with_pod_trouble(outcome: JobOutcome, pods: PodsReport) -> JobOutcome:

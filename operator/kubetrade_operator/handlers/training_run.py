@@ -12,6 +12,7 @@ from ..api.common import Phase
 from ..builders.common import Owner
 from ..builders.dataset import manifest_uri
 from ..builders.job_status import JobOutcome, bounded_status, dataset_blocker
+from ..builders.schedule import run_stamp, success_time
 from ..builders.training_run import (
     build_model,
     build_training_children,
@@ -45,35 +46,42 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
             return await write_outcome(KIND, owner, status, spec)
         dataset = latest(indexes["datasets"], (owner.namespace, spec.dataset_ref.name))
         blocked = dataset_blocker(dataset, spec.dataset_ref.name)
+        run = run_stamp(body)  # the newest run request (a schedule's, say), if any
+        name = job_name(owner, spec, run)
         if blocked is not None or dataset is None:
             if not status.get("jobName"):  # a run already started keeps going
                 return await write_outcome(
                     KIND, owner, status, blocked or JobOutcome(Phase.PENDING, "", "")
                 )
-            if dataset is None:
+            if dataset is None or (run and status.get("jobName") != name):
+                # A requested retrain waits for the Dataset's refresh to succeed,
+                # so it trains on the newest version (its event wakes us).
                 return
         settings = get_settings()
-        name = job_name(owner, spec)
         followed = await follow_job(
             KIND,
             owner,
             status,
             name,
-            lambda: build_training_children(owner, spec, manifest_uri(dataset, settings), settings),
+            lambda: build_training_children(
+                owner, spec, manifest_uri(dataset, settings), settings, run
+            ),
             spec.suspend,
             indexes,
+            keep_finished=spec.schedule is not None,
         )
         if followed is None:
             return
         outcome, failure, restarts = followed
         desired = bounded_status(status, owner.generation, name, outcome, failure)
         desired["restarts"] = restarts
+        desired |= success_time(spec.schedule, outcome)
         if outcome.phase == Phase.SUCCEEDED:
             # Each revision's Job publishes its own policy: after a spec edit the
             # Model must move to the new one (it once stayed on the first).
             model = latest(indexes["models"], (owner.namespace, model_name(owner, spec)))
             if published_by(model) != name:
                 checksum = (dataset.get("status") or {}).get("checksum")
-                await kube.apply(build_model(owner, spec, settings, checksum))
+                await kube.apply(build_model(owner, spec, settings, checksum, run))
             desired["modelName"] = model_name(owner, spec)
         await write_status(KIND, owner, status, desired)
