@@ -11,6 +11,7 @@ from kubetrade_workloads.config import TradingConfig
 from kubetrade_workloads.config.base import Frozen
 
 from .common import CommonStatus, LocalObjectRef, PodTemplate
+from .drift import DriftReport, RetrainRequestRecord
 
 
 class ModelRef(LocalObjectRef):
@@ -91,6 +92,8 @@ class TradingState(Frozen):
     error: str | None = None
     """Why the trader cannot trade (refused credentials, a model it cannot load);
     cleared by its first report once it trades."""
+    drift: DriftReport | None = None
+    """Feature drift and performance decay of the model traded now (`spec.drift` judges it)."""
 
 
 class ModelChoice(Frozen):
@@ -119,6 +122,8 @@ class TradingSessionStatus(CommonStatus):
     effective_limits: dict[str, float] | None = None
     deployment_name: str | None = None
     lease_holder: str | None = None
+    last_retrain_request: RetrainRequestRecord | None = None
+    """The last retrain `spec.drift.action: Retrain` asked for (its cooldown counts from it)."""
     model: ModelChoice | None = None
     """The version the trader must trade (the champion); the trader reports the one it
     does trade in `trading.model`."""

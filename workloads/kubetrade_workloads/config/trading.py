@@ -111,6 +111,35 @@ class AlertsConfig(Frozen):
     daily_summary: bool = True
 
 
+class DriftAction(StrEnum):
+    ALERT = "Alert"
+    RETRAIN = "Retrain"
+
+
+class DriftConfig(Frozen):
+    """When the trader's drift and decay report turns the session's `Drifted` condition
+    True, and what follows: a Warning Event always, a retrain request with `Retrain`."""
+
+    max_psi: Annotated[float, Field(gt=0.0, le=10.0)] = 0.25
+    """A feature whose PSI against its training reference exceeds this has drifted
+    (0.1-0.25 is the customary "moderate" band, above 0.25 a shift)."""
+    max_ks_p_value: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
+    """Also call a feature drifted when its KS p-value is below this (off when unset:
+    with hundreds of values, KS finds differences too small to matter)."""
+    max_decay_p_value: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.01
+    """Performance has decayed when the one-sided test that live per-bar returns fall
+    short of the backtest's has a p-value below this."""
+    min_bars: Annotated[int, Field(ge=1, le=1_000_000)] = 50
+    """Bars on the current model before any verdict: no condition before them."""
+    window: Annotated[int, Field(ge=20, le=100_000)] = 250
+    """Bars in the trader's rolling window of feature values and returns."""
+    action: DriftAction = DriftAction.ALERT
+    """`Alert`: the condition and an Event. `Retrain`: also request a run of the
+    Model's TrainingRun (`kubetrade.io/run-requested-at`)."""
+    cooldown_minutes: Annotated[int, Field(ge=0, le=525_600)] = 1440
+    """At most one retrain request per this many minutes."""
+
+
 class TradingConfig(Frozen):
     """Everything the trader needs, apart from the model it runs."""
 
@@ -154,6 +183,9 @@ class TradingConfig(Frozen):
     risk: RiskConfig = RiskConfig()
     store: StoreConfig = StoreConfig()
     alerts: AlertsConfig = AlertsConfig()
+    drift: DriftConfig | None = None
+    """Thresholds on the trader's drift and decay report; without them the trader
+    still reports (`status.trading.drift`) but nothing is judged."""
 
     @model_validator(mode="after")
     def _live(self) -> Self:

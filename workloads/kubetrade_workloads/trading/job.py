@@ -24,7 +24,8 @@ from typing import Any
 
 from .. import owner_status
 from ..config.jobs import TradeJob
-from ..config.trading import Severity
+from ..config.trading import DriftConfig, Severity
+from ..monitoring.monitor import DriftMonitor, model_references
 from ..risk.events import RiskEvent, RiskEventKind
 from .alerts import Alert, Alerter, from_config, from_risk_event
 from .assemble import Assembly, Options, build
@@ -127,6 +128,8 @@ class _Loop:
         self.job, self.rt, self.a = job, rt, assembly
         self.alerter, self.metrics, self.lease = alerter, metrics, lease
         self.trader = assembly.trader
+        if self.trader.p.monitor is None:
+            self.trader.p.monitor = drift_monitor(job, self.trader.p.strategy)
         sinks: list[Sink] = [metrics.snapshot]
         redis_url = os.environ.get(REDIS_URL_ENV)
         self.cache = RedisCache(redis_url, job.session_id) if redis_url else None
@@ -290,6 +293,12 @@ class _Loop:
         if self.cache is not None:
             self.cache.close()
         self.a.close()
+
+
+def drift_monitor(job: TradeJob, strategy: object) -> DriftMonitor:
+    """The drift monitor of the model the job trades, with the session's window."""
+    window = (job.trading.drift or DriftConfig()).window
+    return DriftMonitor(*model_references(strategy, job.model_uri), window=window)
 
 
 def install_sigterm(stop: threading.Event) -> None:
