@@ -180,19 +180,6 @@ async def annotate(kind: str, name: str, namespace: str, annotations: Mapping[st
     )
 
 
-async def annotate(kind: str, name: str, namespace: str, annotations: Mapping[str, str]) -> None:
-    """Merge-patch annotations onto one of our resources (a run request, say)."""
-    await retrying(
-        lambda: client().patch(
-            RESOURCES[kind],
-            name,
-            {"metadata": {"annotations": dict(annotations)}},
-            namespace=namespace,
-            patch_type=PatchType.MERGE,
-        )
-    )
-
-
 async def set_job_suspend(namespace: str, name: str, suspend: bool) -> None:
     """Suspend or resume a Job (the Job controller stops or starts its pods)."""
     await retrying(
