@@ -9,12 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from kubetrade_operator.api import TradingSessionSpec, TradingSessionStatus
-from kubetrade_operator.builders.drift import (
-    RUN_REASON,
-    RUN_REQUESTED_AT,
-    cooled_down,
-    drift_verdict,
-)
+from kubetrade_operator.builders.drift import cooled_down, drift_verdict
+from kubetrade_operator.builders.schedule import RUN_REASON, RUN_REQUESTED_AT
 from kubetrade_operator.conditions import FALSE, TRUE, UNKNOWN
 
 NOW = dt.datetime(2026, 12, 6, 12, 0, 0, tzinfo=dt.UTC)

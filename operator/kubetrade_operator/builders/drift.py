@@ -17,11 +17,9 @@ from kubetrade_workloads.config.trading import DriftAction, DriftConfig
 
 from ..api import TradingSessionSpec
 from ..conditions import FALSE, TRUE, UNKNOWN, Cond
+from .schedule import RUN_REASON, RUN_REQUESTED_AT, parse_time, rfc3339
 
 DRIFTED = "Drifted"
-RUN_REQUESTED_AT = "kubetrade.io/run-requested-at"
-"""The run-request annotation the TrainingRun's owner acts on (the schedules' too)."""
-RUN_REASON = "kubetrade.io/run-reason"
 RUN_REASON_DRIFT = "drift"
 
 
@@ -36,23 +34,11 @@ class RetrainRequest:
 
     def annotations(self) -> dict[str, str]:
         """The TrainingRun's run-request annotations."""
-        return {RUN_REQUESTED_AT: _rfc3339(self.at), RUN_REASON: RUN_REASON_DRIFT}
+        return {RUN_REQUESTED_AT: rfc3339(self.at), RUN_REASON: RUN_REASON_DRIFT}
 
     def record(self) -> dict[str, str]:
         """The session's `status.lastRetrainRequest`."""
-        return {"time": _rfc3339(self.at), "trainingRun": self.training_run, "reason": self.reason}
-
-
-def _rfc3339(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_time(value: str | None) -> dt.datetime | None:
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+        return {"time": rfc3339(self.at), "trainingRun": self.training_run, "reason": self.reason}
 
 
 def _drifted_features(config: DriftConfig, report: Mapping[str, Any]) -> list[str]:
@@ -100,7 +86,7 @@ def _calm(report: Mapping[str, Any]) -> str:
 
 def cooled_down(config: DriftConfig, status: Mapping[str, Any], now: dt.datetime) -> bool:
     """Whether `cooldownMinutes` have passed since the last retrain request."""
-    last = _parse_time((status.get("lastRetrainRequest") or {}).get("time"))
+    last = parse_time((status.get("lastRetrainRequest") or {}).get("time"))
     return last is None or now - last >= dt.timedelta(minutes=config.cooldown_minutes)
 
 
