@@ -68,6 +68,38 @@ class Position(Frozen):
     unrealized_pnl: float | None = None
 
 
+class TradedModel(Frozen):
+    """The model the trader trades now, as it reports it."""
+
+    version: int | None = None
+    artifact_uri: str
+    since: str
+    """When it was swapped in (or the trader started on it)."""
+    bars: int = 0
+    """Bars the trader has taken on this model since then."""
+
+
+class ShadowReport(Frozen):
+    """The challenger's hypothetical results beside the champion, on the same bars.
+
+    Both series are marked from targets alone, on the session's cost rates; the
+    statistics appear once the test has a verdict and never with an `error`."""
+
+    version: int | None = None
+    artifact_uri: str
+    bars: int = 0
+    """Paired per-bar returns so far (since the challenger or the trader started)."""
+    sharpe: float | None = None
+    """The challenger's annualised Sharpe ratio."""
+    champion_sharpe: float | None = None
+    sharpe_diff: float | None = None
+    z_score: float | None = None
+    p_value: float | None = None
+    """One-sided: challenger Sharpe > champion Sharpe (Jobson-Korkie, Memmel's correction)."""
+    error: str | None = None
+    """Why the challenger cannot run in shadow (its symbols, features the feed cannot make)."""
+
+
 class TradingState(Frozen):
     """Written by the trader pod."""
 
@@ -94,6 +126,10 @@ class TradingState(Frozen):
     cleared by its first report once it trades."""
     drift: DriftReport | None = None
     """Feature drift and performance decay of the model traded now (`spec.drift` judges it)."""
+    model: TradedModel | None = None
+    """The model traded now: the operator's `status.model` once the trader has swapped it in."""
+    shadow: ShadowReport | None = None
+    """The challenger in shadow (`status.challenger`); absent without one."""
 
 
 class ModelChoice(Frozen):

@@ -25,9 +25,10 @@ import pytest
 from kubetrade_testing.fakes.alpaca_trading import AlpacaTradingFake, Chaos
 from kubetrade_testing.trading import ALPACA_KEYS, trade_job
 from kubetrade_workloads.config import TradeJob
-from kubetrade_workloads.trading.assemble import Assembly, Options, build
+from kubetrade_workloads.trading.assemble import Assembly, Options, build, fit
 from kubetrade_workloads.trading.brokers import BrokerUnavailable
 from kubetrade_workloads.trading.failpoints import POINTS, RandomCrashes, SimulatedCrash
+from kubetrade_workloads.trading.model import ModelPick, load_model
 from kubetrade_workloads.trading.orders import RetryPolicy
 from kubetrade_workloads.trading.store import OrderState, TradeStore, open_engine
 
@@ -140,6 +141,66 @@ def test_a_hundred_random_crashes_double_no_order_and_lose_no_fill(
     assert restarts >= 100 and reconciled >= 90  # a start may itself be cut short
     assert set(crashes.crashes) <= set(POINTS) and len(crashes.crashes) >= 4
     assert fake.faults["429"] and fake.faults["500"] and fake.faults["timeout"]
+
+
+def test_swaps_of_the_model_between_crashes_double_no_order(
+    alpaca_trading: tuple[AlpacaTradingFake, str], tmp_path: Path
+) -> None:
+    """The champion changes between bars, then the trader dies mid-bar: restarted on
+    the new champion (the operator's `status.model`), it redoes the bar with that
+    model's decisions under the same client order ids, and nothing is doubled."""
+    fake, url = alpaca_trading
+    fake.chaos = Chaos(**CHAOS, seed=17)
+    job = _session(tmp_path, url)
+    models = ["baseline:ma-crossover?fast=3&slow=8", "baseline:momentum?window=5&top=1"]
+    crashes = RandomCrashes(rate=0.06, seed=8)
+    store = open_engine(None, tmp_path)
+    options = Options(
+        failpoints=crashes, retry=QUICK, broker_timeout=0.25, credentials=ALPACA_KEYS, store=store
+    )
+    swaps = crashed_after_swap = 0
+    while sum(crashes.crashes.values()) < 30:
+        champion = models[swaps % 2]
+        try:
+            assembly = build(job.model_copy(update={"model_uri": champion}), options)
+        except BrokerUnavailable:
+            continue
+        swapped = False
+        try:
+            assembly.resume()
+            for i in range(6):
+                if i == 2:  # between bars: the operator promoted the other model
+                    loaded = load_model(models[(swaps + 1) % 2])
+                    buffer = fit(loaded, assembly.trader.p.buffer, assembly.feed.features)
+                    assembly.trader.swap(
+                        loaded.strategy, buffer, ModelPick(models[(swaps + 1) % 2], swaps + 2)
+                    )
+                    swaps, swapped = swaps + 1, True
+                bar = assembly.feed.next(1.0)
+                assert bar is not None
+                fake.prices.update(
+                    zip(assembly.symbols, map(float, bar.field("close")), strict=True)
+                )
+                assembly.trader.on_bar(bar)
+        except SimulatedCrash:
+            crashed_after_swap += swapped
+        finally:
+            assembly.close()
+    crashes.armed = False
+    fake.chaos = Chaos()
+    assembly = build(job.model_copy(update={"model_uri": models[swaps % 2]}), options)
+    _trade_some(assembly, fake, bars=3)
+    assert assembly.trader.reconciled, assembly.trader.reconcile_message
+    time.sleep(CHAOS["delay"] * 2)
+    assembly.trader.p.router.sync()
+    counts = _check_exactly_once(fake, assembly.store, job.session_id)
+    assembly.close()
+    store[0].dispose()
+    print(
+        "swap-crash report:",
+        json.dumps({"swaps": swaps, "crashed_after_swap": crashed_after_swap, **counts}),
+    )
+    assert swaps >= 5 and crashed_after_swap >= 5 and counts["venue_orders"] > 10
 
 
 def _subprocess_job(tmp_path: Path, url: str) -> Path:

@@ -54,9 +54,18 @@ def _snapshot(**changes: object) -> Snapshot:
 
 
 def test_the_status_carries_every_field_the_session_shows() -> None:
-    status = _snapshot().status()
+    model = {
+        "version": 3,
+        "artifactUri": "file:///m/v3",
+        "since": "2024-03-01T20:00:00Z",
+        "bars": 7,
+    }
+    status = _snapshot(model=model, drift={"bars": 3}).status()
     trading = status["trading"]
     assert set(trading) == {
+        "model",
+        "shadow",
+        "drift",
         "equity",
         "cash",
         "dayPnl",
@@ -82,6 +91,8 @@ def test_the_status_carries_every_field_the_session_shows() -> None:
         {"symbol": "AAPL", "quantity": 10.0, "marketValue": 1800.0, "unrealizedPnl": 25.0}
     ]
     assert trading["flat"] is None  # merge-patch null: the field is removed
+    assert trading["shadow"] is None  # no challenger: a withdrawn one's report goes
+    assert StatusSchema.model_validate(trading).model is not None
     assert status["effectiveLimits"] == {"maxVar": 0.04}
     assert _snapshot().cache()["stateReason"] == "maxVar: VaR above limit"
 

@@ -15,6 +15,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
@@ -22,6 +23,7 @@ from ..config.jobs import TradeJob
 from ..config.trading import BrokerType
 from ..data.sources.credentials import Credentials, load_credentials
 from ..market import cadence
+from ..market.costs import BPS, CostModel
 from ..market.policy import PolicyStrategy
 from ..market.ports import Clock
 from ..risk.manager import RiskManager
@@ -31,10 +33,14 @@ from .brokers.sim import SimVenue
 from .failpoints import Failpoints
 from .feeds import BarBuffer, LiveFeed, open_feed
 from .hours import MarketHours
-from .model import LoadedModel, ModelError, load_model
+from .model import LoadedModel, ModelError, ModelPick, load_model
 from .orders import OrderRouter, RetryPolicy
+from .shadow import Shadow
 from .store import OrderState, StoreInfo, TradeStore, open_engine
-from .trader import Parts, Trader
+from .trader import ModelInUse, Parts, Trader
+
+if TYPE_CHECKING:  # TA-Lib loads only in traders whose model reads features
+    from ..data.features.live import LiveFeatures
 
 log = logging.getLogger(__name__)
 STORE_URL_ENV = "KUBETRADE_STORE_URL"
@@ -170,6 +176,7 @@ def build(job: TradeJob, options: Options | None = None) -> Assembly:
             failpoints=options.failpoints,
         )
     )
+    trader.model = ModelInUse(job.model_uri)
     if isinstance(strategy, PolicyStrategy):
         log.info("trading model %s on %s", job.model_uri, ", ".join(symbols))
     return Assembly(
@@ -183,19 +190,121 @@ def bar_buffer(
     """The bars the trader keeps, and how many it warms up on: the model's window
     (at least WARMUP_BARS), plus the bars its features are made from when the feed
     does not carry them."""
-    warmup = max(loaded.strategy.lookback, WARMUP_BARS)
-    missing = [name for name in loaded.features if name not in feed.features]
-    maker = None
-    if missing:
-        if loaded.maker is None:
-            raise ModelError(
-                f"the model reads features {missing}, which the feed does not carry and "
-                "its model card does not say how to make (retrain it, or trade it on a "
-                "replay of its Dataset: trading.feed: replay)"
-            )
-        maker = loaded.maker
-        warmup = max(warmup, loaded.strategy.lookback + maker.span)
+    maker = _maker(loaded, feed.features)
+    warmup = _warmup(loaded, maker)
     buffer = BarBuffer(
         symbols, capacity=max(2 * warmup, 256), features=loaded.features, maker=maker
     )
     return buffer, warmup
+
+
+def _maker(loaded: LoadedModel, carried: tuple[str, ...]) -> LiveFeatures | None:
+    """What makes the model's features the feed does not carry (None: it carries them all)."""
+    missing = [name for name in loaded.features if name not in carried]
+    if missing and loaded.maker is None:
+        raise ModelError(
+            f"the model reads features {missing}, which the feed does not carry and "
+            "its model card does not say how to make (retrain it, or trade it on a "
+            "replay of its Dataset: trading.feed: replay)"
+        )
+    return loaded.maker if missing else None
+
+
+def _warmup(loaded: LoadedModel, maker: LiveFeatures | None) -> int:
+    warmup = max(loaded.strategy.lookback, WARMUP_BARS)
+    return max(warmup, loaded.strategy.lookback + maker.span) if maker else warmup
+
+
+def fit(loaded: LoadedModel, buffer: BarBuffer, carried: tuple[str, ...]) -> BarBuffer:
+    """The buffer a model swapped into (or shadowing in) a running trader reads: the
+    trader's own `buffer` when that already holds what the model reads, else a copy of
+    its bars with the model's features made by the model's own maker (its Dataset's
+    normalisation may differ from the champion's). ModelError, before the model ever
+    decides, when it was trained on other symbols than the session's or reads
+    features neither the feed (`carried`) nor its card can make."""
+    if loaded.symbols is not None and set(loaded.symbols) != set(buffer.symbols):
+        raise ModelError(
+            f"the model trades {', '.join(loaded.symbols)}, the session "
+            f"{', '.join(buffer.symbols)}: refused"
+        )
+    maker = _maker(loaded, carried)
+    capacity = max(2 * _warmup(loaded, maker), 256)
+    if maker is None:
+        unheld = [name for name in loaded.features if name not in buffer.features]
+        if not unheld and capacity <= buffer.capacity:
+            return buffer
+        if unheld:  # carried from now on, but the kept bars have none of them
+            raise ModelError(
+                f"the model reads features {unheld} the trader has kept no history of; "
+                "restart the trader to trade it"
+            )
+    return buffer.refeatured(loaded.features, maker, capacity)
+
+
+def shadow(
+    job: TradeJob,
+    assembly: Assembly,
+    pick: ModelPick,
+    loaded: LoadedModel | None,
+    error: str = "",
+) -> Shadow:
+    """The challenger `pick` beside the running champion, or the reason it cannot
+    run (`error`, or what `fit` refuses): then it reports that and never decides."""
+    trader = assembly.trader
+    costs = CostModel.from_config(job.trading.costs)
+    _, per_year = _cadence(assembly.symbols, str(job.trading.interval))
+    own: BarBuffer | None = None
+    if loaded is not None and not error:
+        try:
+            buffer = fit(loaded, trader.p.buffer, assembly.feed.features)
+            own = buffer if buffer is not trader.p.buffer else None
+        except ModelError as err:
+            error = str(err)
+    return Shadow(
+        pick,
+        None if error or loaded is None else loaded.strategy,
+        own,
+        symbols=len(assembly.symbols),
+        # What the backtest and the simulated venue charge per unit traded (no
+        # volume impact: a paper book has weights, not quantities).
+        cost_rate=costs.commission_rate + costs.slippage_bps * BPS,
+        periods_per_year=per_year,
+        error=error or ("" if loaded is not None else "the challenger was not loaded"),
+    )
+
+
+def promote(
+    assembly: Assembly, loaded: LoadedModel | None, pick: ModelPick, error: str = ""
+) -> str:
+    """Swap `loaded` in as the champion (between bars) and audit it; the audit line.
+    ModelError, with the champion unchanged, when the session cannot trade it (or
+    it could not be loaded: `error`)."""
+    trader, now = assembly.trader, dt.datetime.now(dt.UTC)
+    before = trader.model
+    was = named(ModelPick(before.artifact_uri, before.version))
+    try:
+        if loaded is None:
+            raise ModelError(error or "not loaded")
+        buffer = fit(loaded, trader.p.buffer, assembly.feed.features)
+    except ModelError as err:
+        detail = f"model {named(pick)} refused, {was} trades on: {err}"
+        after = _wire(pick) | {"refused": str(err)}
+        assembly.store.add_config_change(
+            assembly.session_id, "status.model", detail, before.status(), after, now
+        )
+        raise ModelError(detail) from err
+    trader.swap(loaded.strategy, buffer, pick)
+    detail = f"model {named(pick)} swapped in after {before.bars} bars of {was}"
+    assembly.store.add_config_change(
+        assembly.session_id, "status.model", detail, before.status(), _wire(pick), now
+    )
+    return detail
+
+
+def named(pick: ModelPick) -> str:
+    """A model for the logs: its version and artifact."""
+    return f"v{pick.version} ({pick.artifact_uri})" if pick.version else pick.artifact_uri
+
+
+def _wire(pick: ModelPick) -> dict[str, Any]:
+    return {"version": pick.version, "artifactUri": pick.artifact_uri}

@@ -28,7 +28,7 @@ from ..config.trading import DriftConfig, Severity
 from ..monitoring.monitor import DriftMonitor, model_references
 from ..risk.events import RiskEvent, RiskEventKind
 from .alerts import Alert, Alerter, from_config, from_risk_event
-from .assemble import Assembly, Options, build
+from .assemble import Assembly, Options, build, named, promote, shadow
 from .brokers import AuthenticationFailed, BrokerError
 from .cache import REDIS_URL_ENV, RedisCache
 from .feeds.replay import ReplayError
@@ -38,7 +38,8 @@ from .model import ModelError
 from .orders import LeaseLost
 from .publish import Publisher, Sink, status_sink
 from .snapshot import Snapshot
-from .spec_watch import SpecChange, SpecWatcher
+from .spec_watch import ModelChange, SpecChange, SpecWatcher
+from .trader import ModelInUse
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
@@ -85,6 +86,13 @@ def _lease(job: TradeJob) -> LeaseGuard:
     return KubeLease(name, job.owner.namespace)
 
 
+def _watcher(job: TradeJob, rt: Runtime) -> SpecWatcher | None:
+    watch = rt.watch_spec if rt.watch_spec is not None else not _local(job)
+    if rt.watcher is not None or not watch:
+        return rt.watcher
+    return SpecWatcher(job.owner, job.trading.risk, champion=job.model_uri)
+
+
 def _cannot_trade(job: TradeJob, alerter: Alerter, reason: str) -> None:
     # Not a risk state: the trader never started trading (refused keys, a bad model).
     alerter(Alert(Severity.CRITICAL, "the trader cannot trade", reason, job.session_id))
@@ -104,12 +112,18 @@ def run(job: TradeJob, runtime: Runtime | None = None) -> Outcome:
         if not lease.acquire(rt.stop):
             return Outcome(0, "stopped before the Lease was held")
         options = dataclasses.replace(rt.options, may_trade=lambda: lease.held)
+        watcher = _watcher(job, rt)
+        pick = watcher.read_champion() if watcher is not None else None
+        if pick is not None:  # the operator's champion, wherever the config points
+            job = job.model_copy(update={"model_uri": pick.artifact_uri})
         try:
             assembly = build(job, options)
         except (AuthenticationFailed, ModelError, ReplayError) as err:
             _cannot_trade(job, alerter, str(err))
             return Outcome(2, str(err))
-        return _Loop(job, rt, assembly, alerter, metrics, lease).run()
+        if pick is not None:
+            assembly.trader.model = ModelInUse(pick.artifact_uri, pick.version)
+        return _Loop(job, rt, assembly, alerter, metrics, lease, watcher).run()
     finally:
         lease.release()
         alerter.close()
@@ -124,6 +138,7 @@ class _Loop:
         alerter: Alerter,
         metrics: TraderMetrics,
         lease: LeaseGuard,
+        watcher: SpecWatcher | None,
     ) -> None:
         self.job, self.rt, self.a = job, rt, assembly
         self.alerter, self.metrics, self.lease = alerter, metrics, lease
@@ -140,8 +155,7 @@ class _Loop:
             status=None if _local(job) else status_sink(job.owner),
             status_every=rt.status_every,
         )
-        watch = rt.watch_spec if rt.watch_spec is not None else not _local(job)
-        self.watcher = rt.watcher or (SpecWatcher(job.owner, job.trading.risk) if watch else None)
+        self.watcher = watcher
         self.last_summary = -SUMMARY_EVERY
         self.trader.on_events = self._events
         self.trader.on_new_day = self._daily_summary
@@ -256,7 +270,44 @@ class _Loop:
         elif change.suspend is False:
             self.trader.flattening = False
             self.trader.flat = None
+        if change.model is not None:
+            self._follow(change.model)
         self.publisher.offer(self.trader.snapshot())
+
+    def _follow(self, change: ModelChange) -> None:
+        """A new champion (swapped in now, between bars) or challenger (shadowing from
+        the next bar): the operator's pick, loaded on the watcher's thread."""
+        if change.challenger:
+            self._challenge(change)
+            return
+        pick, session = change.pick, self.job.session_id
+        assert pick is not None  # noqa: S101 - a champion change always names one
+        try:
+            detail = promote(self.a, change.loaded, pick, change.error)
+        except ModelError as err:
+            log.warning("%s", err)
+            self.alerter(Alert(Severity.WARNING, "model swap refused", str(err), session))
+            return
+        monitor = getattr(self.trader.p, "monitor", None)
+        if monitor is not None:  # watch the new model against its own references
+            monitor.reset(*model_references(self.trader.p.strategy, pick.artifact_uri))
+        log.info("%s", detail)
+        self.alerter(Alert(Severity.INFO, "model swapped", detail, session))
+
+    def _challenge(self, change: ModelChange) -> None:
+        old = self.trader.shadow
+        if change.pick is None:
+            self.trader.shadow = None
+            if old is not None:
+                log.info("challenger %s withdrawn after %d bars", named(old.pick), old.bars)
+            return
+        self.trader.shadow = shadow(self.job, self.a, change.pick, change.loaded, change.error)
+        error = self.trader.shadow.error
+        log.info(
+            "challenger %s %s",
+            named(change.pick),
+            f"cannot shadow: {error}" if error else "shadows from the next bar",
+        )
 
     def _events(self, events: list[RiskEvent]) -> None:
         for event in events:

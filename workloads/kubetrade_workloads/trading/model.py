@@ -13,7 +13,7 @@ than that record send us to the Dataset's manifest).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ..config.data import FeatureConfig
@@ -43,6 +43,27 @@ class LoadedModel:
     """Dataset feature columns the model reads besides prices."""
     maker: LiveFeatures | None = None
     """Makes `features` from prices; None when the card cannot say how."""
+
+
+@dataclass(frozen=True)
+class ModelPick:
+    """A model the operator picked for the trader (`status.model` or `status.challenger`)."""
+
+    artifact_uri: str
+    version: int | None = None
+    since: str = ""
+
+    @classmethod
+    def of(cls, raw: Any) -> ModelPick | None:
+        """The pick in a status field; None when unset or without an artifact."""
+        if not isinstance(raw, dict) or not raw.get("artifactUri"):
+            return None
+        version = raw.get("version")
+        return cls(
+            str(raw["artifactUri"]),
+            int(version) if isinstance(version, int) else None,
+            str(raw.get("since") or ""),
+        )
 
 
 def _value(raw: str) -> int | bool:

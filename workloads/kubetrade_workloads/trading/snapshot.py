@@ -39,6 +39,10 @@ class Snapshot:
     flat: bool | None
     effective_limits: dict[str, float] = field(default_factory=dict)
     bar_time: dt.datetime | None = None
+    model: dict[str, Any] | None = None
+    """The model traded now (`status.trading.model`)."""
+    shadow: dict[str, Any] | None = None
+    """The challenger's shadow results (`status.trading.shadow`); None: no challenger."""
     drift: dict[str, Any] | None = None
     """The drift monitor's report (`status.trading.drift`); None before its first bar."""
 
@@ -73,6 +77,9 @@ class Snapshot:
         }
         if self.drift is not None:
             trading["drift"] = self.drift
+        if self.model is not None:
+            trading["model"] = self.model
+        trading["shadow"] = self.shadow  # None deletes a withdrawn challenger's report
         return {"trading": trading, "effectiveLimits": dict(self.effective_limits)}
 
     def cache(self) -> dict[str, Any]:

@@ -1,10 +1,15 @@
-"""Live edits: the trader follows its own TradingSession's `spec.risk` and `spec.suspend`.
+"""Live edits: the trader follows its own TradingSession's `spec.risk` and `spec.suspend`,
+and the champion and challenger the operator picks (`status.model`, `status.challenger`).
 
 Tightening a limit in a crisis must not wait for a redeploy, so risk edits do
 not roll the trader (the operator leaves them out of the trader's revision);
 instead this thread reads the session every `every` seconds and hands what
 changed to the trading loop, which applies it between bars. An edit the
 trader cannot parse is reported and ignored: the limits in force stay.
+
+A new champion or challenger is loaded here, on this thread (a torch policy
+takes about a second to load and the bar loop must not wait for it), and
+handed to the loop loaded, or with the reason it could not be loaded.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from .. import owner_status
 from ..config.jobs import OwnerRef
 from ..config.risk import RiskConfig
 from .kube import client
+from .model import LoadedModel, ModelError, ModelPick, load_model
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +39,29 @@ class SpecChange:
     risk: RiskConfig | None = None
     suspend: bool | None = None
     error: str = ""
+    model: ModelChange | None = None
+
+
+@dataclass(frozen=True)
+class ModelChange:
+    """A new champion, or a new (or no) challenger, loaded or with why it could not be."""
+
+    challenger: bool
+    pick: ModelPick | None
+    """None: the challenger was withdrawn (a champion always has a pick)."""
+    loaded: LoadedModel | None = None
+    error: str = ""
+
+
+def _uri(pick: ModelPick | None) -> str | None:
+    return pick.artifact_uri if pick is not None else None
 
 
 def _read(kube: Any, owner: OwnerRef) -> dict[str, Any]:
-    obj = kube.get(owner_status.resource(owner), owner.name, namespace=owner.namespace)
-    spec: dict[str, Any] = dict(obj.get("spec") or {})
-    return spec
+    obj: dict[str, Any] = kube.get(
+        owner_status.resource(owner), owner.name, namespace=owner.namespace
+    )
+    return obj
 
 
 class SpecWatcher:
@@ -51,15 +74,40 @@ class SpecWatcher:
         *,
         every: float = 2.0,
         make_client: Callable[[], Any] = client,
+        champion: str = "",
+        load: Callable[[str], LoadedModel] = load_model,
     ) -> None:
         self.owner = owner
         self.changes: queue.Queue[SpecChange] = queue.Queue()
         self._risk = risk.to_wire()
         self._suspend = False
+        self._champion = champion
+        """The artifact the trader trades (or was last told to): no reload of it."""
+        self._challenger: ModelPick | None = None
+        self._loaded: dict[str, LoadedModel] = {}
+        """The challenger's loaded model, by artifact: promoted, it is not loaded twice."""
+        self._load = load
         self._every = every
         self._make_client = make_client
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="spec-watch", daemon=True)
+
+    def read_champion(self) -> ModelPick | None:
+        """`status.model` now, the model a starting trader trades (the operator may have
+        promoted one since the trader's config was written); None when unset, when this
+        watcher does not poll, or when the API server cannot say."""
+        if self._every <= 0:
+            return None
+        try:
+            with self._make_client() as kube:
+                status = _read(kube, self.owner).get("status") or {}
+        except Exception as err:  # noqa: BLE001 - the config's model then
+            log.warning("reading status.model failed, trading the configured model: %s", err)
+            return None
+        pick = ModelPick.of(status.get("model"))
+        if pick is not None:
+            self._champion = pick.artifact_uri
+        return pick
 
     def start(self) -> None:
         """Start polling in the background (not at all when `every` is 0)."""
@@ -76,7 +124,8 @@ class SpecWatcher:
         with self._make_client() as kube:
             while True:
                 try:
-                    self.poll(_read(kube, self.owner))
+                    obj = _read(kube, self.owner)
+                    self.poll(obj.get("spec") or {}, obj.get("status") or {})
                 except Exception as err:  # noqa: BLE001 - the API may be briefly away
                     log.warning(
                         "reading %s/%s failed: %s", self.owner.namespace, self.owner.name, err
@@ -84,8 +133,9 @@ class SpecWatcher:
                 if self._stop.wait(self._every):
                     return
 
-    def poll(self, spec: dict[str, Any]) -> None:
-        """Compare one read of the spec with what is in force; queue the differences."""
+    def poll(self, spec: dict[str, Any], status: dict[str, Any] | None = None) -> None:
+        """Compare one read of the spec (and the operator's picks in `status`) with
+        what is in force; queue the differences."""
         raw_risk = spec.get("risk") or {}
         try:
             risk: RiskConfig | None = RiskConfig.model_validate(raw_risk)
@@ -100,3 +150,35 @@ class SpecWatcher:
         if suspend != self._suspend:
             self._suspend = suspend
             self.changes.put(SpecChange(suspend=suspend))
+        if status is not None:
+            self._follow(status)
+
+    def _follow(self, status: dict[str, Any]) -> None:
+        champion = ModelPick.of(status.get("model"))
+        if champion is not None and champion.artifact_uri != self._champion:
+            self._champion = champion.artifact_uri
+            self.changes.put(SpecChange(model=self._loading(champion, challenger=False)))
+        challenger = ModelPick.of(status.get("challenger"))
+        # The same artifact is the same challenger, whatever else the operator rewrote.
+        if _uri(challenger) != _uri(self._challenger):
+            self._challenger = challenger
+            change = (
+                self._loading(challenger, challenger=True)
+                if challenger is not None
+                else ModelChange(challenger=True, pick=None)
+            )
+            self.changes.put(SpecChange(model=change))
+        keep = {p.artifact_uri for p in (champion, challenger) if p is not None}
+        self._loaded = {uri: m for uri, m in self._loaded.items() if uri in keep}
+
+    def _loading(self, pick: ModelPick, *, challenger: bool) -> ModelChange:
+        loaded = self._loaded.get(pick.artifact_uri)
+        if loaded is None:
+            try:
+                loaded = self._load(pick.artifact_uri)
+            except ModelError as err:
+                return ModelChange(challenger, pick, error=str(err))
+            except Exception as err:  # noqa: BLE001 - a bad artifact must not stop the watcher
+                return ModelChange(challenger, pick, error=f"{type(err).__name__}: {err}")
+            self._loaded[pick.artifact_uri] = loaded
+        return ModelChange(challenger, pick, loaded)

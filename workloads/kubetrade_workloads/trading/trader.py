@@ -32,7 +32,7 @@ import pandas as pd
 from ..market import rebalance
 from ..market.history import FloatArray
 from ..market.ports import PortfolioView
-from ..market.strategy import Strategy, as_weights
+from ..market.strategy import Strategy, Weights, as_weights
 from ..market.types import Order, Side, client_order_id
 from ..monitoring.monitor import DriftMonitor
 from ..risk.events import RiskEvent, TradingState
@@ -43,8 +43,10 @@ from .brokers import TradingBroker
 from .failpoints import Failpoints
 from .feeds import Bar, BarBuffer
 from .hours import MarketHours
+from .model import ModelPick
 from .orders import OrderRouter
 from .reconcile import Reconciler
+from .shadow import Shadow
 from .snapshot import PositionView, Snapshot, iso_utc
 from .store import SEQUENCE, BarClose, Purpose, TradeStore
 
@@ -72,6 +74,26 @@ class Decision:
         extra += f", {self.closed_market} market closed" if self.closed_market else ""
         stamp = iso_utc(self.time)
         return f"{stamp}: {self.orders} orders{extra}; targets {held}"
+
+
+@dataclass
+class ModelInUse:
+    """The model the trader trades now (`status.trading.model`)."""
+
+    artifact_uri: str
+    version: int | None = None
+    since: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    bars: int = 0
+    """Bars taken on this model since it was swapped in (or the trader started)."""
+
+    def status(self) -> dict[str, object]:
+        """The wire form."""
+        return {
+            "version": self.version,
+            "artifactUri": self.artifact_uri,
+            "since": iso_utc(self.since),
+            "bars": self.bars,
+        }
 
 
 @dataclass
@@ -111,6 +133,10 @@ class Trader:
         self.on_events: Callable[[list[RiskEvent]], None] = lambda events: None
         self.on_new_day: Callable[[dt.date, Snapshot], None] = lambda day, snap: None
         self._checkpointed = time.monotonic()
+        self.model = ModelInUse("")
+        self.shadow: Shadow | None = None
+        """The challenger in shadow (`status.challenger`), if the operator names one."""
+        self._decided: FloatArray | None = None
 
     # -- start ------------------------------------------------------------------
 
@@ -152,6 +178,9 @@ class Trader:
         if p.book.roll_day(day):  # the day opens at the last close's equity
             self.orders_today = 0
         p.buffer.append(bar)
+        if self.shadow is not None:
+            self.shadow.observe(bar, p.buffer.last("close"))
+        self._decided = None
         p.broker.advance(bar.time, self._venue_prices(bar))
         p.router.begin_bar(bar.time)
         p.router.sync(store_later=True)  # stored with the bar's acknowledgements
@@ -169,6 +198,10 @@ class Trader:
         # (or to the decision itself on a bar without orders).
         done = p.router.acknowledged_at or time.perf_counter()
         decision.latency = done - bar.received
+        if self.shadow is not None and self._decided is not None:
+            # After the bar's orders are out: the challenger is never on the latency path.
+            self.shadow.decide(p.buffer, self._decided, self._finish)
+        self.model.bars += 1
         p.router.save()  # the fills the bar's sync booked, if sending stored nothing
         if p.broker.settle():
             p.router.sync()  # a simulator filled at this close
@@ -191,9 +224,8 @@ class Trader:
         equity = view.equity
         weights = rebalance.weights(quantities, closes, equity)
         raw = p.strategy.target_weights(p.buffer.window(p.strategy.lookback), weights)
-        # spec.risk.sizing, by the code the backtest engine calls (PositionSizer).
-        sized = p.risk.size(self.symbols, as_weights(raw, self.symbols))
-        targets = rebalance.sanitize(sized, p.buffer.tradeable(), p.allow_short)
+        targets = self._finish(raw)
+        self._decided = targets
         decision.targets = {s: float(w) for s, w in zip(self.symbols, targets, strict=True)}
         mask = rebalance.changed(targets, self.previous)
         planned = rebalance.plan_masked(mask, targets, quantities, equity, closes)
@@ -204,6 +236,23 @@ class Trader:
             self.orders_today += p.router.send(orders, bar.time, Purpose.REBALANCE)
         decision.orders = len(orders)
         self.previous = targets
+
+    def _finish(self, raw: Weights) -> FloatArray:
+        """A strategy's raw targets as weights the portfolio may hold."""
+        p = self.p
+        # spec.risk.sizing, by the code the backtest engine calls (PositionSizer).
+        sized = p.risk.size(self.symbols, as_weights(raw, self.symbols))
+        return rebalance.sanitize(sized, p.buffer.tradeable(), p.allow_short)
+
+    # -- the champion ---------------------------------------------------------------
+
+    def swap(self, strategy: Strategy, buffer: BarBuffer, pick: ModelPick) -> None:
+        """Trade `strategy` from the next bar on (call between bars only): its targets
+        re-target the positions through the risk manager like any other; orders in
+        flight stay with the router."""
+        self.p.strategy = strategy
+        self.p.buffer = buffer
+        self.model = ModelInUse(pick.artifact_uri, pick.version)
 
     def _checked(
         self,
@@ -365,6 +414,8 @@ class Trader:
             flat=self.flat,
             effective_limits=p.risk.effective.limits(),
             bar_time=bar_time,
+            model=self.model.status(),
+            shadow=self.shadow.report() if self.shadow is not None else None,
             drift=p.monitor.report() if p.monitor is not None else None,
         )
 

@@ -167,6 +167,25 @@ class BarBuffer:
         made = self.maker.latest(self.window(count + self.maker.span), count)
         self._features[:, self._size - count : self._size] = made
 
+    def refeatured(
+        self, features: tuple[str, ...], maker: LiveFeatures | None, capacity: int
+    ) -> BarBuffer:
+        """The same bars in a buffer keeping `features` (another model's): copied where
+        this buffer holds them, all made again by `maker` when there is one."""
+        out = BarBuffer(self.symbols, max(capacity, self.capacity), features, maker)
+        n = self._size
+        out._times[:n] = self._times[:n]
+        out._values[:, :n] = self._values[:, :n]
+        out._seen[:n] = self._seen[:n]
+        out._size = n
+        for j, name in enumerate(features):
+            if name in self.features:
+                out._features[j, :n] = self._features[self.features.index(name), :n]
+        if maker is not None:
+            out._pending = n
+            out._make()
+        return out
+
     def window(self, lookback: int = 0) -> History:
         """The last `lookback` bars (all kept bars when 0), newest last."""
         stop = self._size
