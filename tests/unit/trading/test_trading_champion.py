@@ -4,6 +4,7 @@ without a restart: a swap lands between bars, a model it cannot trade is refused
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,15 +12,22 @@ from typing import Any
 import numpy as np
 import pytest
 
+from kubetrade_testing.bar_frames import bars
 from kubetrade_testing.trading import local_runtime, trade_job, trade_store
 from kubetrade_workloads.config import TradeJob
+from kubetrade_workloads.config.data import FeatureConfig
 from kubetrade_workloads.config.trading import Severity
+from kubetrade_workloads.data.features.live import LiveFeatures
+from kubetrade_workloads.market.history import History
 from kubetrade_workloads.strategies import baseline
 from kubetrade_workloads.trading.alerts import Alert, Alerter
+from kubetrade_workloads.trading.assemble import fit
+from kubetrade_workloads.trading.feeds import Bar, BarBuffer
+from kubetrade_workloads.trading.feeds.base import bars_of
 from kubetrade_workloads.trading.job import Runtime, run
 from kubetrade_workloads.trading.lease import NoLease
 from kubetrade_workloads.trading.metrics import TraderMetrics
-from kubetrade_workloads.trading.model import LoadedModel, load_model
+from kubetrade_workloads.trading.model import LoadedModel, ModelError, load_model
 from kubetrade_workloads.trading.shadow import PaperBook
 from kubetrade_workloads.trading.spec_watch import SpecWatcher
 
@@ -247,3 +255,25 @@ def test_a_paper_book_earns_its_weights_and_pays_for_turnover() -> None:
     book.mark(np.array([0.0, 0.0]))
     turnover = abs(1.0 - drifted[0] * 1.01 / 1.01) + drifted[1] * 1.01 / 1.01
     assert book.returns.values()[-1] == pytest.approx(-turnover * 0.001)
+
+
+def test_a_model_reading_features_gets_them_made_its_way_from_the_kept_bars() -> None:
+    history = History.from_frame(bars(("A", "B"), start="2021-01-04", end="2022-12-30"))
+    plain = [Bar(b.time, b.values) for b in (bars_of(history, i, 0.0) for i in range(len(history)))]
+    running = BarBuffer(history.symbols, capacity=256)  # a price-only champion's
+    running.extend(plain)
+    hold = baseline("buy-and-hold")
+    assert fit(LoadedModel(hold, None), running, ()) is running  # nothing to make: shared
+    maker = LiveFeatures.of(("rsi_14", "ema_50"), FeatureConfig(), None)
+    swapped = fit(LoadedModel(hold, ("B", "A"), maker.names, maker), running, ())
+    fresh = BarBuffer(history.symbols, capacity=swapped.capacity, features=maker.names, maker=maker)
+    fresh.extend(plain[-len(running) :])
+    for name in maker.names:  # the same rows a trader started on the model would hold
+        np.testing.assert_allclose(
+            swapped.window(20).features[name], fresh.window(20).features[name], rtol=1e-9
+        )
+    assert np.isfinite(swapped.window(20).features["ema_50"]).all()
+    running.append(Bar(plain[-1].time + dt.timedelta(days=1), plain[-1].values))
+    assert len(swapped) == len(running) - 1  # a copy: the champion's buffer goes on alone
+    with pytest.raises(ModelError, match="does not carry"):
+        fit(LoadedModel(hold, None, maker.names, None), running, ())
