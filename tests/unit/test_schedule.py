@@ -21,7 +21,7 @@ from kubetrade_operator.builders.schedule import (
     due,
     expired_jobs,
     plan,
-    request_patch,
+    request_annotations,
     run_stamp,
 )
 
@@ -348,11 +348,10 @@ def test_active_run_is_an_unfinished_job() -> None:
 
 
 def test_a_request_is_a_utc_stamp_and_a_reason() -> None:
-    patch = request_patch(dt.datetime(2026, 12, 6, 13, 0, tzinfo=ZoneInfo("Europe/Paris")), "drift")
-    assert patch == {
-        "metadata": {"annotations": {RUN_REQUESTED_AT: "2026-12-06T12:00:00Z", RUN_REASON: "drift"}}
-    }
-    assert run_stamp(patch) == "20261206120000"
+    paris = dt.datetime(2026, 12, 6, 13, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    annotations = request_annotations(paris, "drift")
+    assert annotations == {RUN_REQUESTED_AT: "2026-12-06T12:00:00Z", RUN_REASON: "drift"}
+    assert run_stamp({"metadata": {"annotations": annotations}}) == "20261206120000"
     assert run_stamp({"metadata": {"annotations": {RUN_REQUESTED_AT: "yesterday"}}}) is None
     assert run_stamp({"metadata": {}}) is None
 

@@ -151,9 +151,9 @@ def run_stamp(body: Mapping[str, Any]) -> str | None:
     return requested.astimezone(dt.UTC).strftime(STAMP_FORMAT) if requested else None
 
 
-def request_patch(at: dt.datetime, reason: str) -> dict[str, Any]:
-    """The metadata patch that requests a run at `at` for `reason`."""
-    return {"metadata": {"annotations": {RUN_REQUESTED_AT: rfc3339(at), RUN_REASON: reason}}}
+def request_annotations(at: dt.datetime, reason: str) -> dict[str, str]:
+    """The annotations that request a run at `at` for `reason`."""
+    return {RUN_REQUESTED_AT: rfc3339(at), RUN_REASON: reason}
 
 
 def expired_jobs(

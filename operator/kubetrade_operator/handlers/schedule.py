@@ -29,7 +29,7 @@ from ..builders.schedule import (
     expired_jobs,
     parse_time,
     plan,
-    request_patch,
+    request_annotations,
 )
 from ..conditions import merge
 from .indexes import snapshot
@@ -85,7 +85,7 @@ async def tick(kind: str, body: kopf.Body) -> None:
         decided = plan(schedule, status, created, clock(), active_run(status))
         if decided.request is not None:
             await kube.annotate(
-                kind, owner.name, owner.namespace, request_patch(decided.request, "schedule")
+                kind, owner.name, owner.namespace, request_annotations(decided.request, "schedule")
             )
         desired = dict(decided.fields)
         desired["conditions"] = merge(
