@@ -25,7 +25,10 @@ nothing; the manager still checks every order. A `features` case gives the
 trader what a model trained on a Dataset needs on a price feed: every bar, it
 makes every catalogue feature of every symbol from its recent bars, each kernel
 over the bars it needs (`LiveFeatures`, `data.features.catalog.PARTS`), on the
-latency path, before the strategy is asked.
+latency path, before the strategy is asked. A `drift` case adds the drift monitor a
+model's trader runs (`monitoring.monitor.DriftMonitor`: four model features and the
+bar's return into 250-bar windows after the bar's orders; PSI, KS and the decay
+test when a report is due: every second by default, or every bar).
 """
 
 from __future__ import annotations
@@ -51,7 +54,10 @@ from kubetrade_testing.trading import ALPACA_KEYS, trade_job  # noqa: E402
 from kubetrade_workloads.config.data import FeatureConfig  # noqa: E402
 from kubetrade_workloads.data.features import ALL  # noqa: E402
 from kubetrade_workloads.data.features.live import LiveFeatures  # noqa: E402
+from kubetrade_workloads.envs.features import FeatureTransform  # noqa: E402
 from kubetrade_workloads.market.history import FloatArray, History  # noqa: E402
+from kubetrade_workloads.monitoring.monitor import DriftMonitor  # noqa: E402
+from kubetrade_workloads.monitoring.reference import Expectation, capture  # noqa: E402
 from kubetrade_workloads.trading import allocator  # noqa: E402
 from kubetrade_workloads.trading.assemble import Options, bar_buffer, build  # noqa: E402
 from kubetrade_workloads.trading.model import LoadedModel  # noqa: E402
@@ -105,9 +111,23 @@ class Result:
     orders_sent: int
 
 
+def drift_monitor(history: History, report_every: float) -> DriftMonitor:
+    """The monitor of a model on derived price features, its reference from `history`."""
+    transform = FeatureTransform.fit(history)
+    expectation = Expectation(bars=250, mean=0.0005, std=0.01)
+    return DriftMonitor(transform, capture(history, transform), expectation, every=report_every)
+
+
 def run_case(
-    venue: str, url: str | None, symbols: int, per_bar: int, bars: int, features: bool = False
+    venue: str,
+    url: str | None,
+    symbols: int,
+    per_bar: int,
+    bars: int,
+    features: bool = False,
+    drift: float | None = None,
 ) -> Result:
+    """One case; `drift`: with the drift monitor, reporting at most every `drift` seconds."""
     names = [f"S{i:02d}" for i in range(symbols)]
     broker = {"type": "alpaca", "url": url} if venue == "alpaca" else {"type": "sim"}
     with tempfile.TemporaryDirectory() as state:
@@ -128,6 +148,8 @@ def run_case(
                 loaded, assembly.feed, tuple(names)
             )
         assembly.resume()
+        if drift is not None:
+            assembly.trader.p.monitor = drift_monitor(assembly.trader.p.buffer.window(), drift)
         latencies, started, cpu = [], 0.0, 0.0
         for i in range(bars + 20):
             bar = assembly.feed.next(1.0)
@@ -144,6 +166,8 @@ def run_case(
     q = statistics.quantiles(latencies, n=100)
     label = "1 order/bar" if per_bar == 1 else f"all ({per_bar})"
     label += f" + {len(ALL)} live features" if features else ""
+    if drift is not None:
+        label += " + drift monitor" + (", report every bar" if drift == 0 else "")
     return Result(
         venue, symbols, label, statistics.median(latencies), q[98], bars / elapsed, cpu_ms, sent
     )
@@ -176,6 +200,8 @@ def main() -> int:
         for v, n, k in cases
     ]
     results += [run_case("sim", None, n, 1, bars, features=True) for n in (1, 30)]
+    results += [run_case("sim", None, n, 1, bars, drift=1.0) for n in (1, 30)]
+    results.append(run_case("sim", None, 30, 1, bars, drift=0.0))
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {bars} timed bars per case")
     print("| venue | symbols | orders | p50 ms | p99 ms | bars/s | trader CPU ms/bar | acked |")
     print("|---|---:|---|---:|---:|---:|---:|---:|")

@@ -1,10 +1,12 @@
 """The rolling windows the trader feeds bar by bar, and the report it publishes.
 
-Per bar the trader hands over the newest bars (enough for one row of model
-features) and the bar's portfolio return: O(symbols x features) to store.
-The statistics (O(window) per feature) are computed only when a report is
-asked for, and at most every `every` seconds; in between the last report is
-returned as it was.
+Per bar, after the bar's orders are out, the trader hands over the newest
+bars (enough for one row of model features) and the bar's portfolio return:
+O(symbols x features) to store. The statistics (O(window) per feature, some
+milliseconds at 30 symbols) are recomputed then, at most every `every`
+seconds; `report` only returns the last result. So a snapshot taken anywhere
+in a bar (the trader takes one when the day rolls, before it decides) never
+puts the statistics on the decision's path.
 """
 
 from __future__ import annotations
@@ -67,7 +69,6 @@ class DriftMonitor:
     _equity: float | None = field(init=False, default=None)
     _report: dict[str, Any] | None = field(init=False, default=None)
     _reported_at: float = field(init=False, default=-np.inf)
-    _reported_bars: int = field(init=False, default=-1)
 
     def __post_init__(self) -> None:
         self.reset(self.transform, self.reference, self.expectation)
@@ -87,7 +88,7 @@ class DriftMonitor:
         self.transform, self.reference, self.expectation = transform, reference, expectation
         self._features = None
         self._returns = Ring(self.window)
-        self.bars, self._report, self._reported_bars = 0, None, -1
+        self.bars, self._report = 0, None
         # The last equity is kept: the first bar after a swap has a return too.
         self._reported_at = -np.inf
 
@@ -102,17 +103,19 @@ class DriftMonitor:
         if self._equity is not None and self._equity > 0:
             self._returns.push(equity / self._equity - 1.0)
         self._equity = equity
+        if time.monotonic() - self._reported_at >= self.every:
+            self.refresh()
 
-    def report(self, force: bool = False) -> dict[str, Any] | None:
-        """The `status.trading.drift` report (None before the first bar)."""
+    def report(self) -> dict[str, Any] | None:
+        """The last `status.trading.drift` report (None before the first bar); computes nothing."""
+        return self._report
+
+    def refresh(self) -> dict[str, Any] | None:
+        """Recompute the report from the windows now (`observe` does when one is due)."""
         if self.bars == 0:
             return None
-        now = time.monotonic()
-        fresh = self._reported_bars == self.bars or now - self._reported_at < self.every
-        if self._report is not None and fresh and not force:
-            return self._report
         self._report = self._compute()
-        self._reported_at, self._reported_bars = now, self.bars
+        self._reported_at = time.monotonic()
         return self._report
 
     def _compute(self) -> dict[str, Any]:
