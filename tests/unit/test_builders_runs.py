@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from pathlib import Path
+
+import yaml
 
 from kubetrade_operator.api import DatasetSpec, TrainingRunSpec
 from kubetrade_operator.api.kinds import DATASET, TRAINING_RUN
@@ -15,7 +19,7 @@ from kubetrade_operator.builders.dataset import (
     manifest_uri,
     storage_uri,
 )
-from kubetrade_operator.builders.schedule import RUN_REQUESTED_AT
+from kubetrade_operator.builders.schedule import RUN_REQUESTED_AT, STAMP_FORMAT, due
 from kubetrade_operator.builders.training_run import (
     build_model,
     build_training_children,
@@ -120,3 +124,22 @@ def test_crds_validate_the_schedule() -> None:
         assert schedule["properties"]["concurrencyPolicy"]["enum"] == ["Forbid", "Replace"]
         status = schema["properties"]["status"]["properties"]
         assert {"lastScheduleTime", "lastSuccessfulTime", "nextScheduleTime"} <= set(status)
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "schedules"
+
+
+def test_schedule_examples_are_valid_and_retrain_after_the_refresh() -> None:
+    docs = {p.name: yaml.safe_load(p.read_text()) for p in sorted(EXAMPLES.glob("*.yaml"))}
+    assert sorted(docs) == ["dataset-refresh.yaml", "trainingrun-nightly.yaml"]
+    data = DatasetSpec.model_validate(docs["dataset-refresh.yaml"]["spec"])
+    train = TrainingRunSpec.model_validate(docs["trainingrun-nightly.yaml"]["spec"])
+    assert train.dataset_ref.name == docs["dataset-refresh.yaml"]["metadata"]["name"]
+    assert data.schedule is not None and train.schedule is not None
+    created = dt.datetime(2026, 12, 7, 12, tzinfo=dt.UTC)  # a Monday
+    refresh = due(data.schedule, None, created, created).next_at
+    retrain = due(train.schedule, None, created, created).next_at
+    assert refresh == dt.datetime(2026, 12, 7, 23, tzinfo=dt.UTC)  # 18:00 in New York
+    assert refresh < retrain
+    window = data_config(data, refresh.strftime(STAMP_FORMAT)).source
+    assert window.end is not None and (window.end - window.start).days == 730
