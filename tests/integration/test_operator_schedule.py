@@ -49,7 +49,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
 
 
 def _names(client: Client, kind: type[Job] | type[ConfigMap], namespace: str) -> set[str]:
-    return {o.metadata.name for o in client.list(kind, namespace=namespace) if o.metadata}
+    return {str(o.metadata.name) for o in client.list(kind, namespace=namespace) if o.metadata}
 
 
 def _runs(client: Client, namespace: str) -> set[str]:

@@ -17,6 +17,7 @@ from kubetrade_operator.builders.schedule import (
     MAX_MISSED,
     RUN_REASON,
     RUN_REQUESTED_AT,
+    Due,
     active_run,
     due,
     expired_jobs,
@@ -34,6 +35,11 @@ def at(text: str) -> dt.datetime:
 
 def sched(cron: str, **fields: object) -> Schedule:
     return Schedule.model_validate({"cron": cron, **fields})
+
+
+def due_at(schedule: Schedule, last: str, now: str, created: str = "2026-12-01T00:00:00") -> Due:
+    """`due` on times written as text (UTC)."""
+    return due(schedule, at(last), at(created), at(now))
 
 
 # --- the API's cron pattern -------------------------------------------------------
@@ -170,12 +176,7 @@ def test_due_runs_the_most_recent_time_croniter_lists(
 
 
 def test_a_time_exactly_now_is_due() -> None:
-    found = due(
-        sched("0 * * * *"),
-        at("2026-12-06T11:00:00"),
-        at("2026-12-01T00:00:00"),
-        at("2026-12-06T12:00:00"),
-    )
+    found = due_at(sched("0 * * * *"), "2026-12-06T11:00:00", "2026-12-06T12:00:00")
     assert found.run_at == at("2026-12-06T12:00:00")
     assert found.next_at == at("2026-12-06T13:00:00")
 
@@ -190,12 +191,7 @@ def test_nothing_is_due_twice() -> None:
 
 
 def test_only_the_most_recent_missed_time_runs() -> None:
-    found = due(
-        sched("@hourly"),
-        at("2026-12-06T03:00:00"),
-        at("2026-12-01T00:00:00"),
-        at("2026-12-06T12:10:00"),
-    )
+    found = due_at(sched("@hourly"), "2026-12-06T03:00:00", "2026-12-06T12:10:00")
     assert found.run_at == at("2026-12-06T12:00:00")
     assert found.missed == 9 and not found.too_many_missed
 
