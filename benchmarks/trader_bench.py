@@ -29,6 +29,15 @@ latency path, before the strategy is asked. A `drift` case adds the drift monito
 model's trader runs (`monitoring.monitor.DriftMonitor`: four model features and the
 bar's return into 250-bar windows after the bar's orders; PSI, KS and the decay
 test when a report is due: every second by default, or every bar).
+
+Two rows measure the model lifecycle against the plain bar of the same run
+(sim venue, 1 order/bar): `promotion` swaps a new champion in before every
+timed bar, the way the trading loop does between bars (`assemble.promote`:
+fit the model to the running buffer, swap, one audit row in the store), so
+every bar is "the bar on which a promotion happens" and its latency includes
+the swap; `shadow` runs a challenger beside the champion on every bar (its
+decision after the champion's orders are out, both paper books marked, and the
+Sharpe-difference report the status carries computed each bar).
 """
 
 from __future__ import annotations
@@ -59,8 +68,14 @@ from kubetrade_workloads.market.history import FloatArray, History  # noqa: E402
 from kubetrade_workloads.monitoring.monitor import DriftMonitor  # noqa: E402
 from kubetrade_workloads.monitoring.reference import Expectation, capture  # noqa: E402
 from kubetrade_workloads.trading import allocator  # noqa: E402
-from kubetrade_workloads.trading.assemble import Options, bar_buffer, build  # noqa: E402
-from kubetrade_workloads.trading.model import LoadedModel  # noqa: E402
+from kubetrade_workloads.trading.assemble import (  # noqa: E402
+    Options,
+    bar_buffer,
+    build,
+    promote,
+    shadow,
+)
+from kubetrade_workloads.trading.model import LoadedModel, ModelPick  # noqa: E402
 
 WIDE = {
     "limits": {
@@ -125,6 +140,7 @@ def run_case(
     per_bar: int,
     bars: int,
     features: bool = False,
+    lifecycle: str = "",
     drift: float | None = None,
 ) -> Result:
     """One case; `drift`: with the drift monitor, reporting at most every `drift` seconds."""
@@ -150,13 +166,24 @@ def run_case(
         assembly.resume()
         if drift is not None:
             assembly.trader.p.monitor = drift_monitor(assembly.trader.p.buffer.window(), drift)
+        if lifecycle == "shadow":
+            challenger = LoadedModel(Flip(symbols, max(1, symbols // 2)), None)
+            pick = ModelPick("bench://challenger", 2)
+            assembly.trader.shadow = shadow(job, assembly, pick, challenger)
         latencies, started, cpu = [], 0.0, 0.0
         for i in range(bars + 20):
             bar = assembly.feed.next(1.0)
             assert bar is not None
             if i == 20:  # untimed warm-up bars: caches, connections, the first compiles
                 started, cpu = time.perf_counter(), time.process_time()
+            if lifecycle == "promotion":  # after the bar arrived: its latency counts the swap
+                successor = Flip(symbols, per_bar)
+                successor.bar = flip.bar
+                flip = successor
+                promote(assembly, LoadedModel(flip, None), ModelPick(f"bench://v{i}", i + 1))
             decision = assembly.trader.on_bar(bar)
+            if assembly.trader.shadow is not None:
+                assembly.trader.shadow.report()  # what each bar's status snapshot carries
             if i >= 20:
                 latencies.append(decision.latency * 1000.0)
         elapsed = time.perf_counter() - started
@@ -168,6 +195,9 @@ def run_case(
     label += f" + {len(ALL)} live features" if features else ""
     if drift is not None:
         label += " + drift monitor" + (", report every bar" if drift == 0 else "")
+    label += {"promotion": ", promotion every bar", "shadow": ", challenger in shadow"}.get(
+        lifecycle, ""
+    )
     return Result(
         venue, symbols, label, statistics.median(latencies), q[98], bars / elapsed, cpu_ms, sent
     )
@@ -202,6 +232,11 @@ def main() -> int:
     results += [run_case("sim", None, n, 1, bars, features=True) for n in (1, 30)]
     results += [run_case("sim", None, n, 1, bars, drift=1.0) for n in (1, 30)]
     results.append(run_case("sim", None, 30, 1, bars, drift=0.0))
+    results += [
+        run_case("sim", None, n, 1, bars, lifecycle=kind)
+        for n in (1, 30)
+        for kind in ("", "promotion", "shadow")
+    ]
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {bars} timed bars per case")
     print("| venue | symbols | orders | p50 ms | p99 ms | bars/s | trader CPU ms/bar | acked |")
     print("|---|---:|---|---:|---:|---:|---:|---:|")
