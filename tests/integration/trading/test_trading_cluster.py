@@ -177,3 +177,73 @@ def test_a_trader_whose_lease_is_taken_stops_trading(
     assert (
         client.get(Lease, f"{name}-trader", namespace=namespace).spec.holderIdentity == "intruder"
     )
+
+
+def _pick(
+    client: Client, namespace: str, name: str, model: str, challenger: str | None = None
+) -> None:
+    """Write `status.model` and `status.challenger` as the operator would."""
+
+    def choice(uri: str | None) -> dict[str, Any] | None:
+        if uri is None:
+            return None  # merge-patch null: no challenger
+        version = 2 if "momentum" in uri else 1
+        return {
+            "name": "baseline",
+            "version": version,
+            "artifactUri": uri,
+            "since": "2026-12-06T12:00:00Z",
+        }
+
+    patch = {"status": {"model": choice(model), "challenger": choice(challenger)}}
+    client.patch(SESSION.Status, name, patch, namespace=namespace, patch_type=PatchType.MERGE)
+
+
+def test_the_trader_follows_champion_and_challenger_without_a_restart(
+    session: tuple[Client, str, str], tmp_path: Path
+) -> None:
+    client, namespace, name = session
+    hold, momentum = "baseline:buy-and-hold", "baseline:momentum?window=5&top=1"
+    _pick(client, namespace, name, hold)  # promoted before the trader (re)starts
+    job = _job(tmp_path, client, namespace, name)  # its config names the crossover
+    trader = Trader(job, "trader-a").start()
+
+    def trading() -> dict[str, Any]:
+        found: dict[str, Any] = _trading(client, namespace, name).get("trading") or {}
+        return found
+
+    wait_until(
+        lambda: (trading().get("model") or {}).get("artifactUri") == hold,
+        timeout=60,
+        what="the trader on status.model from its start",
+    )
+    assert trading()["model"]["version"] == 1
+
+    _pick(client, namespace, name, hold, challenger=momentum)
+    shadow = wait_until(
+        lambda: (trading().get("shadow") or {}).get("bars", 0) >= 12 and trading()["shadow"],
+        timeout=60,
+        what="the challenger's shadow report",
+    )
+    assert shadow["artifactUri"] == momentum and shadow["version"] == 2
+    assert shadow.get("error") is None and 0.0 <= shadow["pValue"] <= 1.0
+
+    _pick(client, namespace, name, momentum)  # promoted: champion now, no challenger
+    wait_until(
+        lambda: (
+            (trading().get("model") or {}).get("artifactUri") == momentum
+            and "shadow" not in trading()
+        ),
+        timeout=30,
+        what="the promoted challenger trading, its shadow report gone",
+    )
+    assert trading()["model"]["version"] == 2
+    # The same trader all along: its one run still going, the Lease never changed hands.
+    assert trader.thread.is_alive() and trader.outcome is None
+    lease = client.get(Lease, f"{name}-trader", namespace=namespace)
+    assert lease.spec.holderIdentity == "trader-a" and not lease.spec.leaseTransitions
+    out = trader.stop()
+    assert out.code == 0
+    with trade_store(tmp_path) as store:
+        audit = [a for a in store.config_changes(job.session_id) if a["source"] == "status.model"]
+    assert [a["after"]["artifactUri"] for a in audit] == [momentum]
