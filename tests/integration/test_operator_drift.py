@@ -15,6 +15,7 @@ from lightkube.types import PatchType
 
 from kubetrade_operator.builders.schedule import RUN_REASON, RUN_REQUESTED_AT
 from kubetrade_testing.cluster import wait_until
+from kubetrade_testing.drift import drift_report
 from kubetrade_testing.factories import (
     RESOURCES,
     create,
@@ -34,17 +35,10 @@ SHIFTED = CALM | {"range": {"psi": 0.42, "ksPValue": 1e-7}}
 
 def _report(client: Client, namespace: str, bars: int, features: dict[str, Any]) -> None:
     """Merge-patch `status.trading.drift` as the trader's publisher does."""
-    worst = max(features, key=lambda n: features[n]["psi"])
-    drift = {
-        "bars": bars,
-        "features": features,
-        "maxPsi": features[worst]["psi"],
-        "maxPsiFeature": worst,
-    }
     client.patch(
         RESOURCES["TradingSession"].Status,
         "ts",
-        {"status": {"trading": {"drift": drift}}},
+        {"status": {"trading": {"drift": drift_report(bars, features)}}},
         namespace=namespace,
         patch_type=PatchType.MERGE,
     )

@@ -12,6 +12,7 @@ from kubetrade_operator.api import TradingSessionSpec, TradingSessionStatus
 from kubetrade_operator.builders.drift import cooled_down, drift_verdict
 from kubetrade_operator.builders.schedule import RUN_REASON, RUN_REQUESTED_AT
 from kubetrade_operator.conditions import FALSE, TRUE, UNKNOWN
+from kubetrade_testing.drift import drift_report
 
 NOW = dt.datetime(2026, 12, 6, 12, 0, 0, tzinfo=dt.UTC)
 CALM = {"log_return": {"psi": 0.04, "ksPValue": 0.6}, "range": {"psi": 0.08, "ksPValue": 0.2}}
@@ -25,14 +26,7 @@ def _spec(**drift: Any) -> TradingSessionSpec:
 
 
 def _status(bars: int = 300, features: Any = CALM, decay: Any = NO_DECAY, **extra: Any) -> Any:
-    worst = max(features, key=lambda n: features[n]["psi"])
-    report = {
-        "bars": bars,
-        "features": features,
-        "maxPsi": features[worst]["psi"],
-        "maxPsiFeature": worst,
-        "decay": decay,
-    }
+    report = drift_report(bars, features, decay)
     status = {"trading": {"drift": report}, **extra}
     TradingSessionStatus.model_validate(status)  # the schema declares what the trader writes
     return status
