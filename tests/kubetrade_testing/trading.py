@@ -16,6 +16,7 @@ from kubetrade_testing.fakes.server import serve
 from kubetrade_testing.market_data import PAIRS, truth
 from kubetrade_workloads.config import TradeJob
 from kubetrade_workloads.data.sources.credentials import Credentials
+from kubetrade_workloads.trading.alerts import Alert
 from kubetrade_workloads.trading.job import Runtime
 from kubetrade_workloads.trading.lease import NoLease
 from kubetrade_workloads.trading.metrics import TraderMetrics
@@ -30,6 +31,19 @@ LOCAL_OWNER = {
     "namespace": "default",
     "uid": "local",
 }
+
+
+class Collect:
+    """An alert channel that keeps what it is sent."""
+
+    name = "collect"
+
+    def __init__(self) -> None:
+        self.alerts: list[Alert] = []
+
+    def send(self, alert: Alert) -> None:
+        """Keep `alert`."""
+        self.alerts.append(alert)
 
 
 def trade_job(state_dir: Path, *, session: str = "default/paper", **trading: Any) -> TradeJob:

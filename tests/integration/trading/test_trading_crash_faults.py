@@ -85,6 +85,27 @@ def _check_exactly_once(fake: AlpacaTradingFake, store: TradeStore, session: str
     return {"venue_orders": len(fake.by_client_id), "stored_orders": len(ours)}
 
 
+def _calm_run_and_check(
+    job: TradeJob, options: Options, fake: AlpacaTradingFake, crashes: RandomCrashes
+) -> tuple[int, dict[str, int]]:
+    """A calm final run settles what the last crash left open; then the exactly-once
+    check. Closes the shared store engine."""
+    crashes.armed = False
+    fake.chaos = Chaos()
+    assembly = build(job, options)
+    bars = _trade_some(assembly, fake, bars=3)
+    assert assembly.trader.reconciled, assembly.trader.reconcile_message
+    # Requests the crashed traders left in flight may still land (a late reply's
+    # lookup completes a partial fill at the venue): let them, then settle.
+    time.sleep(CHAOS["delay"] * 2)
+    assembly.trader.p.router.sync()
+    counts = _check_exactly_once(fake, assembly.store, job.session_id)
+    assembly.close()
+    assert options.store is not None
+    options.store[0].dispose()
+    return bars, counts
+
+
 def test_a_hundred_random_crashes_double_no_order_and_lose_no_fill(
     alpaca_trading: tuple[AlpacaTradingFake, str], tmp_path: Path
 ) -> None:
@@ -115,19 +136,8 @@ def test_a_hundred_random_crashes_double_no_order_and_lose_no_fill(
                 assert assembly.trader.reconciled, assembly.trader.reconcile_message
                 reconciled += 1
             assembly.close()
-    # A calm final run settles what the last crash left open.
-    crashes.armed = False
-    fake.chaos = Chaos()
-    assembly = build(job, options)
-    bars += _trade_some(assembly, fake, bars=3)
-    assert assembly.trader.reconciled, assembly.trader.reconcile_message
-    # Requests the crashed traders left in flight may still land (a late reply's
-    # lookup completes a partial fill at the venue): let them, then settle.
-    time.sleep(CHAOS["delay"] * 2)
-    assembly.trader.p.router.sync()
-    counts = _check_exactly_once(fake, assembly.store, job.session_id)
-    assembly.close()
-    store[0].dispose()
+    bars_calm, counts = _calm_run_and_check(job, options, fake, crashes)
+    bars += bars_calm
     report = {
         "crashes": dict(crashes.crashes),
         "restarts": restarts,
@@ -186,16 +196,8 @@ def test_swaps_of_the_model_between_crashes_double_no_order(
             crashed_after_swap += swapped
         finally:
             assembly.close()
-    crashes.armed = False
-    fake.chaos = Chaos()
-    assembly = build(job.model_copy(update={"model_uri": models[swaps % 2]}), options)
-    _trade_some(assembly, fake, bars=3)
-    assert assembly.trader.reconciled, assembly.trader.reconcile_message
-    time.sleep(CHAOS["delay"] * 2)
-    assembly.trader.p.router.sync()
-    counts = _check_exactly_once(fake, assembly.store, job.session_id)
-    assembly.close()
-    store[0].dispose()
+    champion = job.model_copy(update={"model_uri": models[swaps % 2]})
+    _, counts = _calm_run_and_check(champion, options, fake, crashes)
     print(
         "swap-crash report:",
         json.dumps({"swaps": swaps, "crashed_after_swap": crashed_after_swap, **counts}),

@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 
 from kubetrade_testing.bar_frames import bars
-from kubetrade_testing.trading import local_runtime, trade_job, trade_store
+from kubetrade_testing.trading import Collect, local_runtime, trade_job, trade_store
 from kubetrade_workloads.config import TradeJob
 from kubetrade_workloads.config.data import FeatureConfig
 from kubetrade_workloads.config.trading import Severity
 from kubetrade_workloads.data.features.live import LiveFeatures
 from kubetrade_workloads.market.history import History
 from kubetrade_workloads.strategies import baseline
-from kubetrade_workloads.trading.alerts import Alert, Alerter
+from kubetrade_workloads.trading.alerts import Alerter
 from kubetrade_workloads.trading.assemble import fit
 from kubetrade_workloads.trading.feeds import Bar, BarBuffer
 from kubetrade_workloads.trading.feeds.base import bars_of
@@ -33,18 +33,6 @@ from kubetrade_workloads.trading.spec_watch import SpecWatcher
 
 HOLD = "baseline:buy-and-hold"
 CROSS = "baseline:ma-crossover?fast=3&slow=8"
-
-
-class Collect:
-    """An alert channel that keeps what it is sent."""
-
-    name = "collect"
-
-    def __init__(self) -> None:
-        self.alerts: list[Alert] = []
-
-    def send(self, alert: Alert) -> None:
-        self.alerts.append(alert)
 
 
 class AfterBars(TraderMetrics):

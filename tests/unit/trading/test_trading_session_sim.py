@@ -7,26 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from kubetrade_testing.trading import local_runtime, trade_job, trade_store
+from kubetrade_testing.trading import Collect, local_runtime, trade_job, trade_store
 from kubetrade_workloads.config import RiskConfig
-from kubetrade_workloads.trading.alerts import Alert, Alerter
+from kubetrade_workloads.trading.alerts import Alerter
 from kubetrade_workloads.trading.assemble import Options, build
 from kubetrade_workloads.trading.failpoints import RandomCrashes, SimulatedCrash
 from kubetrade_workloads.trading.job import run
 from kubetrade_workloads.trading.spec_watch import SpecChange, SpecWatcher
 from kubetrade_workloads.trading.store import OrderState, TradeStore, open_engine
-
-
-class Collect:
-    """An alert channel that keeps what it is sent."""
-
-    name = "collect"
-
-    def __init__(self) -> None:
-        self.alerts: list[Alert] = []
-
-    def send(self, alert: Alert) -> None:
-        self.alerts.append(alert)
 
 
 def test_a_session_resumes_after_its_last_bar(tmp_path: Path) -> None:
