@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -20,13 +21,16 @@ from lightkube.core.exceptions import ApiError
 from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import ConfigMap
 
+from kubetrade_dev.local_node import LocalNode
 from kubetrade_operator.builders.schedule import RUN_REASON, RUN_REQUESTED_AT, parse_time
 from kubetrade_operator.handlers import schedule as schedule_handler
 from kubetrade_testing.cluster import wait_until
-from kubetrade_testing.factories import RESOURCES, condition, create, dataset, get
+from kubetrade_testing.factories import RESOURCES, condition, create, dataset, get, status
+from kubetrade_testing.local_node import local_node
 from kubetrade_testing.operator import running_operator
 
 pytestmark = pytest.mark.integration
+__all__ = ["local_node"]  # the fixture, imported to be used here
 STAMP = "%Y%m%d%H%M%S"
 
 
@@ -142,9 +146,9 @@ def test_each_tick_is_one_run_and_a_restart_repeats_none(
         wait_until(lambda: four in _names(lightkube_client, Job, namespace), what="tick 4's Job")
         time.sleep(2 * schedule_handler.EVERY)
         assert _runs(lightkube_client, namespace) == first | {one, four}
-        status = get(lightkube_client, "Dataset", "prices", namespace)["status"]
-        assert parse_time(status["lastScheduleTime"]) == latest
-        assert status["jobName"] == four
+        now = get(lightkube_client, "Dataset", "prices", namespace)["status"]
+        assert parse_time(now["lastScheduleTime"]) == latest
+        assert now["jobName"] == four
         _delete_and_wait(lightkube_client, "prices", namespace)
 
 
@@ -179,3 +183,46 @@ def test_forbid_skips_a_tick_while_a_run_is_active(
         assert (unknown["status"], unknown["reason"]) == ("False", "UnknownTimeZone")
         _delete_and_wait(lightkube_client, "prices", namespace)
         _delete_and_wait(lightkube_client, "elsewhere", namespace)
+
+
+def test_refreshes_run_to_the_end_roll_their_window_and_keep_the_history_asked(
+    kubeconfig: Path,
+    crds: None,
+    local_node: LocalNode,
+    lightkube_client: Client,
+    namespace: str,
+    clock: Clock,
+) -> None:
+    """The local node runs the data pods, so runs finish: each refresh publishes
+    elsewhere, and finished runs past the history limit go with their configs."""
+    spec = {"cron": "*/1 * * * *", "successfulRunsHistoryLimit": 1}
+    with running_operator(kubeconfig):
+        create(lightkube_client, dataset("prices", rollingWindowDays=365, schedule=spec), namespace)
+
+        def succeeded(stamp: str = "") -> dict[str, str] | None:
+            now = status(lightkube_client, "Dataset", "prices", namespace)
+            done = now.get("phase") == "Succeeded" and now.get("jobName", "").endswith(stamp)
+            return now if done else None
+
+        runs = [wait_until(succeeded, timeout=240, what="the first build")]
+        tick = _first_tick(lightkube_client, namespace, "prices")
+        for n in range(2):
+            due = tick + dt.timedelta(minutes=n)
+            clock.now = due + dt.timedelta(seconds=5)
+            stamp = due.strftime(STAMP)
+            runs.append(wait_until(partial(succeeded, stamp), timeout=240, what=f"run {stamp}"))
+
+        uris = [r["manifestUri"] for r in runs]
+        assert len(set(uris)) == 3
+        assert tick.strftime(STAMP) in uris[1] and stamp in uris[2]
+        # The scheduled runs read a year to their day, not the spec's 2021 window.
+        assert runs[1]["checksum"] != runs[0]["checksum"]
+        assert runs[2]["lastSuccessfulTime"] == runs[2]["completionTime"]
+        assert parse_time(runs[2]["lastScheduleTime"]) == due
+        # successfulRunsHistoryLimit 1: only the newest run's Job and config remain.
+        newest = runs[2]["jobName"]
+        wait_until(
+            lambda: _names(lightkube_client, Job, namespace) == {newest}, what="older Jobs pruned"
+        )
+        wait_until(lambda: _runs(lightkube_client, namespace) == {newest}, what="configs pruned")
+        _delete_and_wait(lightkube_client, "prices", namespace)
