@@ -95,7 +95,8 @@ def test_a_baseline_strategy_is_watched_for_returns_only() -> None:
     live = _prices(60, 0.01, seed=9)
     _feed(monitor, live, 1e5 * np.cumprod(np.full(60, 1.001)))
     report = monitor.report()
-    assert report is not None and report["features"] == {} and "maxPsi" not in report
+    assert report is not None and report["features"] == {}
+    assert report["maxPsi"] is None and report["maxPsiFeature"] is None
     assert report["decay"]["pValue"] > 0.5  # earning more than expected is no decay
 
 
@@ -105,6 +106,19 @@ def test_a_card_without_a_reference_feature_is_skipped() -> None:
     monitor.reset(monitor.transform, only, None)
     _feed(monitor, _prices(80, 0.01, seed=10), np.full(80, 1e5))
     assert set(monitor.report()["features"]) == {"range"}  # type: ignore[index]
+
+
+def test_after_a_swap_what_the_old_model_reported_is_nulled_for_the_merge_patch() -> None:
+    monitor, _ = _monitor(0.002)
+    _feed(monitor, _prices(100, 0.03, seed=13), np.full(100, 1e5))
+    assert monitor.report()["maxPsi"] > 1.0  # type: ignore[index]
+    monitor.reset(None, None, None)  # a baseline strategy: nothing to compare features with
+    _feed(monitor, _prices(40, 0.03, seed=14), np.full(40, 1e5))
+    report = monitor.report()
+    assert report is not None and report["bars"] == 39
+    gone = dict.fromkeys(("log_return", "range", "body", "volume_change"))
+    assert report["features"] == gone  # null deletes each key from the stored status
+    assert (report["maxPsi"], report["maxPsiFeature"], report["decay"]) == (None, None, None)
 
 
 def test_the_windows_hold_at_most_window_bars() -> None:

@@ -69,6 +69,8 @@ class DriftMonitor:
     _equity: float | None = field(init=False, default=None)
     _report: dict[str, Any] | None = field(init=False, default=None)
     _reported_at: float = field(init=False, default=-np.inf)
+    _named: set[str] = field(init=False, default_factory=set)
+    """Features reported since the trader started (across swaps)."""
 
     def __post_init__(self) -> None:
         self.reset(self.transform, self.reference, self.expectation)
@@ -127,11 +129,17 @@ class DriftMonitor:
                 found = feature_drift(ref, values[..., j]) if ref is not None else None
                 if found is not None:
                     features[name] = found.status()
-        out: dict[str, Any] = {"bars": self.bars, "features": features}
-        if features:
-            worst = max(features, key=lambda n: features[n]["psi"])
-            out["maxPsi"] = features[worst]["psi"]
-            out["maxPsiFeature"] = worst
+        # The status is merge-patched: a key left out keeps its old value, so every
+        # feature ever reported and the worst one are nulled when they have no figure.
+        gone = {name: None for name in self._named - set(features)}
+        self._named |= set(features)
+        worst = max(features, key=lambda n: features[n]["psi"]) if features else None
+        out: dict[str, Any] = {
+            "bars": self.bars,
+            "features": features | gone,
+            "maxPsi": features[worst]["psi"] if worst else None,
+            "maxPsiFeature": worst,
+        }
         found_decay = decay(self._returns.values(), self.expectation) if self.expectation else None
         out["decay"] = found_decay.status() if found_decay is not None else None
         return out
