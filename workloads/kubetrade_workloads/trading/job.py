@@ -1,6 +1,7 @@
 """`python -m kubetrade_workloads trade`: hold the Lease, then trade bar by bar until stopped.
 
-Between bars the loop applies live spec edits (risk limits, suspend), checks
+Between bars the loop applies live spec edits (risk limits, suspend) and
+the operator's picks (a new champion swapped in, a challenger to shadow), checks
 the Lease and beats the heartbeat; on a bar the trader decides and the
 snapshot fans out to metrics, Redis and the TradingSession status. SIGTERM
 (the Deployment rolling over) ends the loop after the bar in hand, stores
@@ -288,7 +289,7 @@ class _Loop:
             log.warning("%s", err)
             self.alerter(Alert(Severity.WARNING, "model swap refused", str(err), session))
             return
-        monitor = getattr(self.trader.p, "monitor", None)
+        monitor = self.trader.p.monitor
         if monitor is not None:  # watch the new model against its own references
             monitor.reset(*model_references(self.trader.p.strategy, pick.artifact_uri))
         log.info("%s", detail)
