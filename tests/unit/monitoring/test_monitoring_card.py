@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from kubetrade_testing import training
+from kubetrade_testing.trading import local_runtime, trade_job
 from kubetrade_workloads.config import EvalJob, EvaluationConfig
 from kubetrade_workloads.envs.dataset import open_dataset
 from kubetrade_workloads.evaluation.job import run as evaluate
@@ -22,6 +23,7 @@ from kubetrade_workloads.monitoring.reference import (
     model_features,
     read_expectation,
 )
+from kubetrade_workloads.trading.job import run
 from kubetrade_workloads.training import artifacts, job
 from kubetrade_workloads.training.policies import load_policy
 
@@ -119,3 +121,20 @@ def test_an_expectation_needs_two_finite_returns() -> None:
     assert Expectation.of(np.array([0.01, np.nan])) is None
     found = Expectation.of(np.array([0.01, np.nan, 0.03]))
     assert found is not None and (found.bars, found.mean) == (2, pytest.approx(0.02))
+
+
+def test_a_trader_on_the_model_reports_drift_against_its_card(
+    evaluated: tuple[Path, str], tmp_path: Path
+) -> None:
+    root, _ = evaluated
+    uri = f"file://{root}/out"
+    card = artifacts.read_card(uri)
+    job = trade_job(tmp_path, symbols=card.symbols, drift={"window": 40}).model_copy(
+        update={"model_uri": uri}
+    )
+    outcome = run(job, local_runtime(max_bars=60))
+    assert (outcome.code, outcome.bars) == (0, 60), outcome.reason
+    assert outcome.snapshot is not None
+    drift = outcome.snapshot.status()["trading"]["drift"]
+    assert drift["bars"] == 60 and set(drift["features"]) == set(card.drift_reference.features)  # type: ignore[union-attr]
+    assert drift["maxPsi"] >= 0 and drift["decay"]["bars"] == 40

@@ -338,6 +338,8 @@ class _Loop:
         if self.watcher is not None:
             self.watcher.stop()
         try:
+            if self.trader.p.monitor is not None:
+                self.trader.p.monitor.refresh()  # its last report may be a second old
             self.publisher.offer(self.trader.snapshot())
         except Exception as err:  # noqa: BLE001 - closing must go on
             log.warning("final snapshot failed: %s", err)
