@@ -1,6 +1,9 @@
 """Which version a session trades: pins, following, shadow promotion, rollback on breach."""
 
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from kubetrade_operator.api import TradingSessionSpec
 from kubetrade_operator.builders.promotion import ModelPlan, breach_start, plan_models
@@ -241,3 +244,17 @@ def test_a_ready_model_from_before_versions_is_traded_as_one_unnumbered_version(
     assert [e.reason for e in versioned.events] == ["Followed"]
     unready = plan_models(_spec(), {**legacy, "status": {"phase": "Evaluating"}}, {}, "t0")
     assert unready.model is None
+
+
+def test_the_worked_example_shadows_with_a_policy_that_would_sign_off() -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    doc = yaml.safe_load((examples / "lifecycle" / "tradingsession-shadow.yaml").read_text())
+    spec = TradingSessionSpec.model_validate(doc["spec"])
+    nightly = yaml.safe_load((examples / "schedules" / "trainingrun-nightly.yaml").read_text())
+    assert (
+        spec.model_ref.name == nightly["spec"]["modelName"]
+    )  # it trades what the schedule retrains
+    assert spec.model_ref.version is None and spec.promotion is not None
+    assert spec.promotion.mode == "Shadow" and spec.promotion.max_p_value <= 0.05
+    assert spec.promotion.min_shadow_bars >= 100 and spec.promotion.rollback_window_bars > 0
+    assert spec.drift is not None and spec.drift.action == "Retrain"
