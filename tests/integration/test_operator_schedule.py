@@ -10,6 +10,7 @@ real time.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Iterator
 from functools import partial
@@ -20,12 +21,21 @@ from lightkube import Client
 from lightkube.core.exceptions import ApiError
 from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import ConfigMap
+from lightkube.types import PatchType
 
 from kubetrade_dev.local_node import LocalNode
 from kubetrade_operator.builders.schedule import RUN_REASON, RUN_REQUESTED_AT, parse_time
 from kubetrade_operator.handlers import schedule as schedule_handler
 from kubetrade_testing.cluster import wait_until
-from kubetrade_testing.factories import RESOURCES, condition, create, dataset, get, status
+from kubetrade_testing.factories import (
+    RESOURCES,
+    condition,
+    create,
+    dataset,
+    get,
+    status,
+    training_run,
+)
 from kubetrade_testing.local_node import local_node
 from kubetrade_testing.operator import running_operator
 
@@ -226,3 +236,72 @@ def test_refreshes_run_to_the_end_roll_their_window_and_keep_the_history_asked(
         )
         wait_until(lambda: _runs(lightkube_client, namespace) == {newest}, what="configs pruned")
         _delete_and_wait(lightkube_client, "prices", namespace)
+
+
+def _set_dataset_phase(client: Client, namespace: str, phase: str) -> None:
+    """Play the data pod: the Dataset's status as a finished (or refreshing) build.
+
+    An observedGeneration ahead of the spec makes the operator leave this status
+    alone (it takes it for a newer generation's), so its own reconciles of the
+    Dataset do not overwrite the phase the test sets.
+    """
+    fields = {
+        "phase": phase,
+        "manifestUri": "file:///data/prices/v1/manifest.json",
+        "observedGeneration": 1000,
+    }
+    client.patch(
+        RESOURCES["Dataset"].Status,
+        "prices",
+        {"status": fields},
+        namespace=namespace,
+        patch_type=PatchType.MERGE,
+    )
+
+
+def test_a_retrain_request_waits_for_the_refresh_then_trains_elsewhere(
+    kubeconfig: Path, crds: None, lightkube_client: Client, namespace: str
+) -> None:
+    create(lightkube_client, dataset("prices"), namespace)
+    _set_dataset_phase(lightkube_client, namespace, "Succeeded")
+    with running_operator(kubeconfig):
+        create(lightkube_client, training_run("ppo", dataset_name="prices"), namespace)
+        first = wait_until(
+            lambda: status(lightkube_client, "TrainingRun", "ppo", namespace).get("jobName"),
+            what="the first training Job",
+        )
+        # The Dataset refreshes; a retrain is requested meanwhile: it waits.
+        _set_dataset_phase(lightkube_client, namespace, "Running")
+        stamp = "2026-12-07T00:00:00Z"
+        lightkube_client.patch(
+            RESOURCES["TrainingRun"],
+            "ppo",
+            {"metadata": {"annotations": {RUN_REQUESTED_AT: stamp, RUN_REASON: "drift"}}},
+            namespace=namespace,
+            patch_type=PatchType.MERGE,
+        )
+        retrain = f"{first}-20261207000000"
+        time.sleep(3)
+        assert retrain not in _names(lightkube_client, Job, namespace)
+        assert status(lightkube_client, "TrainingRun", "ppo", namespace)["jobName"] == first
+
+        _set_dataset_phase(lightkube_client, namespace, "Succeeded")
+        wait_until(
+            lambda: _names(lightkube_client, Job, namespace) >= {retrain},
+            what="the retrain's Job once the refresh succeeded",
+        )
+        config = lightkube_client.get(ConfigMap, retrain, namespace=namespace)
+        assert config.data is not None
+        output = json.loads(config.data["config.json"])["outputUri"]
+        revision = first.removeprefix("ppo-train-")
+        assert output.endswith(f"/models/ppo/ppo-{revision}-20261207000000")
+        assert json.loads(config.data["config.json"])["datasetUri"].endswith("/v1/manifest.json")
+        wait_until(
+            lambda: status(lightkube_client, "TrainingRun", "ppo", namespace)["jobName"] == retrain,
+            what="the status to follow the retrain",
+        )
+        # A request replaces the run still active (no node runs pods here).
+        wait_until(
+            lambda: _names(lightkube_client, Job, namespace) & {first, retrain} == {retrain},
+            what="the first training Job replaced",
+        )
