@@ -258,3 +258,28 @@ def test_the_worked_example_shadows_with_a_policy_that_would_sign_off() -> None:
     assert spec.promotion.mode == "Shadow" and spec.promotion.max_p_value <= 0.05
     assert spec.promotion.min_shadow_bars >= 100 and spec.promotion.rollback_window_bars > 0
     assert spec.drift is not None and spec.drift.action == "Retrain"
+
+
+def test_a_version_the_trader_refuses_is_dropped_for_the_one_it_still_trades() -> None:
+    first = plan_models(_spec(), _model("Ready"), {}, "t0")
+    followed = plan_models(
+        _spec(), _model("Ready", "Ready"), _status(first, model=_traded(first)), "t1"
+    )
+    assert followed.model is not None and followed.model["version"] == 2
+    refusal = {
+        "artifactUri": "file:///m/v2",
+        "reason": "trained on SPY, QQQ; the session trades AAPL",
+    }
+    still_v1 = {**_traded(first, 40), "refused": refusal}
+    back = plan_models(_spec(), _model("Ready", "Ready"), _status(followed, model=still_v1), "t2")
+    assert back.model is not None and back.model["version"] == 1 and back.refused == [2]
+    assert back.events[0].type == "Warning" and back.events[0].reason == "TraderRefused"
+    assert "trained on SPY" in back.events[0].message
+    assert back.condition.status == "True"  # it trades what the operator now chose
+    pinned = plan_models(
+        _spec(ref={"version": 2}), _model("Ready", "Ready"), _status(first, model=still_v1), "t3"
+    )
+    assert pinned.model is not None and pinned.model["version"] == 2  # a pin is the person's
+    assert (
+        pinned.condition.reason == "TraderRefused" and "trained on SPY" in pinned.condition.message
+    )

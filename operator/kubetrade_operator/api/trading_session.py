@@ -68,6 +68,11 @@ class Position(Frozen):
     unrealized_pnl: float | None = None
 
 
+class RefusedModel(Frozen):
+    artifact_uri: str
+    reason: str
+
+
 class TradedModel(Frozen):
     """The model the trader trades now, as it reports it."""
 
@@ -77,6 +82,9 @@ class TradedModel(Frozen):
     """When it was swapped in (or the trader started on it)."""
     bars: int = 0
     """Bars the trader has taken on this model since then."""
+    refused: RefusedModel | None = None
+    """The operator's last pick the trader would not trade, and why (other symbols,
+    features the feed cannot make, a file it cannot load); cleared by a swap."""
 
 
 class ShadowReport(Frozen):

@@ -29,6 +29,7 @@ from .versions import find_version
 
 HISTORY_LIMIT = 20
 AUTOMATIC = ("Followed", "Promoted")
+WARNINGS = ("RolledBack", "TraderRefused")
 """History reasons a breach may roll back (a person's pin is theirs to undo)."""
 
 
@@ -141,7 +142,7 @@ class _Planner:
         )
         row = _numbered(row, "fromVersion", (before or {}).get("version"))
         self.history = [*self.history, row][-HISTORY_LIMIT:]
-        kind = "Warning" if reason == "RolledBack" else "Normal"
+        kind = "Warning" if reason in WARNINGS else "Normal"
         self.events.append(Event(kind, reason, message))
 
     def refuse(self, version: int, reason: str, message: str) -> None:
@@ -185,7 +186,7 @@ class _Planner:
                 ready, "Initial", f"trading version {ready.get('version')}", keep_previous=False
             )
             return self.swapped()
-        if self.rolled_back(policy, breach_since):
+        if self.trader_refused() or self.rolled_back(policy, breach_since):
             return self.swapped()
         live = find_version(self.versions, uri=self.current["artifactUri"])
         if (
@@ -209,6 +210,23 @@ class _Planner:
         if self.challenger is not None:
             self.judge(policy, self.challenger)
         return self.swapped()
+
+    def trader_refused(self) -> bool:
+        """Back to what the trader still trades when it refused the version chosen
+        (other symbols, features its feed cannot make, a file it cannot load)."""
+        traded = self.trading.get("model") or {}
+        refused = traded.get("refused") or {}
+        current = self.current
+        if current is None or not traded.get("artifactUri"):
+            return False
+        if refused.get("artifactUri") != current["artifactUri"]:
+            return False
+        bad = _number(current)
+        entry = find_version(self.versions, uri=traded["artifactUri"]) or traded
+        message = f"the trader refused version {bad}: {refused.get('reason')}"
+        self.refused.add(bad)
+        self.go_live(entry, "TraderRefused", message, keep_previous=False)
+        return True
 
     def rolled_back(self, policy: PromotionPolicy, breach_since: str | None) -> bool:
         """Back to the previous version when a breach followed an automatic promotion."""
@@ -266,10 +284,14 @@ class _Planner:
         if self.current is None:
             return Cond("ModelVersion", UNKNOWN, "NoVersion")
         traded = self.trading.get("model") or {}
+        refused = traded.get("refused") or {}
         number = self.current.get("version")
         want = f"version {number} of Model {self.name!r}" if number else f"Model {self.name!r}"
         if traded.get("artifactUri") == self.current["artifactUri"]:
             return Cond("ModelVersion", TRUE, "Trading", f"trading {want}")
+        if refused.get("artifactUri") == self.current["artifactUri"]:  # a pin it cannot trade
+            message = f"the trader refused {want}: {refused.get('reason')}"
+            return Cond("ModelVersion", FALSE, "TraderRefused", message)
         return Cond("ModelVersion", FALSE, "Swapping", f"waiting for the trader to trade {want}")
 
 

@@ -111,6 +111,9 @@ def test_a_model_the_session_cannot_trade_is_refused_and_the_champion_stays(
     assert out.snapshot is not None
     model = out.snapshot.status()["trading"]["model"]
     assert (model["artifactUri"], model["bars"]) == (HOLD, 10)
+    # The operator reads the refusal to stop waiting for a swap that will not come.
+    assert model["refused"]["artifactUri"] == "file:///models/other"
+    assert why in model["refused"]["reason"]
     refused = next(a for a in channel.alerts if a.title == "model swap refused")
     assert why in refused.text and "trades on" in refused.text
     with trade_store(tmp_path) as store:
@@ -126,7 +129,9 @@ def test_a_model_that_cannot_load_is_refused_too(tmp_path: Path) -> None:
     watcher.poll({}, _status("baseline:no-such-strategy", 3))
     out = run(job, _runtime(5, watcher))
     assert out.snapshot is not None
-    assert out.snapshot.status()["trading"]["model"]["artifactUri"] == HOLD
+    model = out.snapshot.status()["trading"]["model"]
+    assert model["artifactUri"] == HOLD
+    assert model["refused"]["artifactUri"] == "baseline:no-such-strategy"
 
 
 def test_a_challenger_shadows_without_orders_or_side_effects(tmp_path: Path) -> None:

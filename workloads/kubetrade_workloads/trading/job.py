@@ -288,6 +288,7 @@ class _Loop:
         except ModelError as err:
             log.warning("%s", err)
             self.alerter(Alert(Severity.WARNING, "model swap refused", str(err), session))
+            self.trader.model.refused = (pick.artifact_uri, str(err))
             return
         monitor = self.trader.p.monitor
         if monitor is not None:  # watch the new model against its own references

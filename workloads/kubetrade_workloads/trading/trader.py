@@ -85,14 +85,19 @@ class ModelInUse:
     since: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     bars: int = 0
     """Bars taken on this model since it was swapped in (or the trader started)."""
+    refused: tuple[str, str] | None = None
+    """The last model the operator picked that this trader would not trade (its URI
+    and why), until a swap succeeds: the operator reads it to stop waiting."""
 
     def status(self) -> dict[str, object]:
         """The wire form."""
+        refused = self.refused
         return {
             "version": self.version,
             "artifactUri": self.artifact_uri,
             "since": iso_utc(self.since),
             "bars": self.bars,
+            "refused": {"artifactUri": refused[0], "reason": refused[1]} if refused else None,
         }
 
 

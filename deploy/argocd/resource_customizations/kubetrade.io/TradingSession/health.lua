@@ -50,8 +50,10 @@ if phase == "Running" then
   elseif reconciled ~= nil and reconciled.status == "False" then
     hs.status = "Degraded"
     hs.message = messageOf(reconciled, "Positions differ from the broker's")
-  elseif version ~= nil and (version.reason == "VersionNotFound" or version.reason == "VersionNotReady") then
-    -- A pin that cannot be honoured: the trader keeps the version it had.
+  elseif version ~= nil and (version.reason == "VersionNotFound" or version.reason == "VersionNotReady"
+      or version.reason == "TraderRefused") then
+    -- A pin that cannot be honoured (no such version, not Ready, or the trader
+    -- cannot trade it): the trader keeps the version it had.
     hs.status = "Degraded"
     hs.message = messageOf(version, "spec.modelRef.version cannot be traded")
   elseif version ~= nil and version.reason == "Swapping" then
