@@ -87,10 +87,14 @@ def test_a_templates_own_account_wins_over_the_traders() -> None:
     assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == "desk-trader"
 
 
-def test_risk_and_suspend_edits_do_not_roll_the_trader_but_a_broker_change_does() -> None:
+def test_live_edits_do_not_roll_the_trader_but_a_broker_change_does() -> None:
     base = trader_revision(_spec())
     assert trader_revision(_spec(risk={"profile": "conservative"})) == base
     assert trader_revision(_spec(suspend=True)) == base
+    # A pin (a rollback) and the promotion policy: the trader swaps at a bar instead.
+    assert trader_revision(_spec(modelRef={"name": "ppo", "version": 3})) == base
+    assert trader_revision(_spec(promotion={"mode": "Shadow"})) == base
+    assert trader_revision(_spec(drift={"maxPsi": 0.1})) == base
     assert trader_revision(_spec(broker={"type": "ccxt", "exchange": "kraken"})) != base
     assert trader_revision(_spec(modelRef={"name": "other"})) != base
 

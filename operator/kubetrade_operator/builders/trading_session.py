@@ -30,14 +30,15 @@ from .common import (
 COMPONENT = "trade"
 # Risk edits reach the running trader through the API within seconds, and
 # suspend is the kill switch: neither may restart the trader.
-LIVE_FIELDS = frozenset({"suspend", "risk", "promotion"})
+LIVE_FIELDS = frozenset({"suspend", "risk", "promotion", "drift"})
 HALTING = ("REDUCING", "HALTED")
 FLATTEN_GRACE_SECONDS = 120.0
 
 
 def trader_revision(spec: TradingSessionSpec) -> str:
     """Changes to the Model, broker, feed or pod roll the trader; risk, suspend, the
-    promotion policy and a version pin do not (the trader swaps versions at a bar)."""
+    promotion policy, drift thresholds and a version pin do not (the trader swaps
+    versions at a bar; the operator alone judges drift)."""
     unpinned = spec.model_copy(update={"model_ref": ModelRef(name=spec.model_ref.name)})
     return revision(unpinned, ignore=LIVE_FIELDS)
 
