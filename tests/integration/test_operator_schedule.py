@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lightkube import Client
@@ -191,6 +192,23 @@ def test_forbid_skips_a_tick_while_a_run_is_active(
             what="the unknown zone reported",
         )
         assert (unknown["status"], unknown["reason"]) == ("False", "UnknownTimeZone")
+
+        # Without its schedule a Dataset says nothing of one, and kopf lifts its finalizer.
+        lightkube_client.patch(
+            RESOURCES["Dataset"],
+            "prices",
+            {"spec": {"schedule": None}},
+            namespace=namespace,
+            patch_type=PatchType.MERGE,
+        )
+
+        def unscheduled() -> dict[str, Any] | None:
+            body = get(lightkube_client, "Dataset", "prices", namespace)
+            left = condition(body, "Scheduled") or body["metadata"].get("finalizers")
+            return None if left or "nextScheduleTime" in body["status"] else body
+
+        body = wait_until(unscheduled, what="the schedule's traces gone")
+        assert body["status"]["jobName"] == next(iter(first))  # the same run goes on
         _delete_and_wait(lightkube_client, "prices", namespace)
         _delete_and_wait(lightkube_client, "elsewhere", namespace)
 

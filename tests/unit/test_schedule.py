@@ -24,7 +24,9 @@ from kubetrade_operator.builders.schedule import (
     plan,
     request_annotations,
     run_stamp,
+    unscheduled,
 )
+from kubetrade_operator.conditions import status_diff
 
 UTC = dt.UTC
 
@@ -374,3 +376,17 @@ def test_history_limits_delete_the_oldest_finished_runs_only() -> None:
     # The run the status reports stays even when the limit is 0.
     none_kept = sched("@hourly", successfulRunsHistoryLimit=0, failedRunsHistoryLimit=0)
     assert expired_jobs(jobs, none_kept, current="ok-3") == ["ok-1", "ok-2", "bad-1", "bad-2"]
+
+
+def test_a_removed_schedule_leaves_no_next_time_nor_condition() -> None:
+    desired = {
+        "phase": "Succeeded",
+        "conditions": [
+            {"type": "Succeeded", "status": "True", "reason": "JobComplete"},
+            {"type": "Scheduled", "status": "True", "reason": "Scheduled"},
+        ],
+    }
+    out = unscheduled(desired)
+    assert [c["type"] for c in out["conditions"]] == ["Succeeded"]
+    assert out["nextScheduleTime"] is None and out["phase"] == "Succeeded"
+    assert status_diff({"phase": "Succeeded", "conditions": out["conditions"]}, out) == {}

@@ -274,3 +274,12 @@ def active_run(status: Mapping[str, Any]) -> str | None:
     job = status.get("jobName")
     running = (Phase.PENDING.value, Phase.RUNNING.value, Phase.SUSPENDED.value)
     return str(job) if job and phase in running else None
+
+
+def unscheduled(desired: dict[str, Any]) -> dict[str, Any]:
+    """`desired` status of a resource whose schedule was removed: no next time and
+    no `Scheduled` condition left to suggest a run will come (a `null` deletes the
+    field in the merge patch; an absent one stays absent)."""
+    conditions = desired.get("conditions") or []
+    kept = [c for c in conditions if c.get("type") != SCHEDULED]
+    return {**desired, "conditions": kept, "nextScheduleTime": None}

@@ -12,7 +12,7 @@ from ..api.common import Phase
 from ..builders.common import Owner
 from ..builders.dataset import manifest_uri
 from ..builders.job_status import JobOutcome, bounded_status, dataset_blocker
-from ..builders.schedule import run_stamp, success_time
+from ..builders.schedule import run_stamp, success_time, unscheduled
 from ..builders.training_run import (
     build_model,
     build_training_children,
@@ -76,6 +76,8 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
         desired = bounded_status(status, owner.generation, name, outcome, failure)
         desired["restarts"] = restarts
         desired |= success_time(spec.schedule, outcome)
+        if spec.schedule is None:
+            desired = unscheduled(desired)
         if outcome.phase == Phase.SUCCEEDED:
             # Each revision's Job publishes its own policy: after a spec edit the
             # Model must move to the new one (it once stayed on the first).
