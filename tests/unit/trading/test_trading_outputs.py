@@ -110,6 +110,21 @@ def test_metrics_follow_snapshots_decisions_and_the_router() -> None:
     assert 'kubetrade_trader_orders_total{outcome="refused"} 2.0' in text
     assert "kubetrade_trader_fills_total 6.0" in text
     assert 'kubetrade_trader_decision_latency_seconds_bucket{le="0.005"} 1.0' in text
+    assert "kubetrade_trader_drift_psi_max NaN" in text  # no figure yet: not a stale one
+
+
+def test_drift_and_shadow_gauges_follow_the_report_and_clear_when_it_goes() -> None:
+    metrics = TraderMetrics()
+    drift = {"maxPsi": 0.31, "decay": {"pValue": 0.004}}
+    metrics.snapshot(_snapshot(drift=drift, shadow={"sharpeDiff": 0.42, "bars": 120}))
+    text = generate_latest(metrics.registry).decode()
+    assert "kubetrade_trader_drift_psi_max 0.31" in text
+    assert "kubetrade_trader_decay_p_value 0.004" in text
+    assert "kubetrade_trader_shadow_sharpe_diff 0.42" in text
+    metrics.snapshot(_snapshot(drift={"maxPsi": None, "decay": None}, shadow=None))
+    text = generate_latest(metrics.registry).decode()
+    assert "kubetrade_trader_drift_psi_max NaN" in text
+    assert "kubetrade_trader_shadow_sharpe_diff NaN" in text
 
 
 def test_the_publisher_sends_every_snapshot_to_sinks_and_the_status_at_a_bounded_rate() -> None:

@@ -8,6 +8,7 @@ last order acknowledgement, the figure the benchmark reports.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
@@ -45,6 +46,21 @@ class TraderMetrics:
             "kubetrade_trader_orders", "Orders by outcome", ["outcome"], registry=r
         )
         self.fills = Counter("kubetrade_trader_fills", "Fills booked", registry=r)
+        self.drift_psi = Gauge(
+            "kubetrade_trader_drift_psi_max",
+            "The worst feature PSI against the model's training split",
+            registry=r,
+        )
+        self.decay_p = Gauge(
+            "kubetrade_trader_decay_p_value",
+            "One-sided p-value that live returns fall short of the backtest's",
+            registry=r,
+        )
+        self.shadow_diff = Gauge(
+            "kubetrade_trader_shadow_sharpe_diff",
+            "The challenger's annualised Sharpe minus the live model's, on the same bars",
+            registry=r,
+        )
         self.latency = Histogram(
             "kubetrade_trader_decision_latency_seconds",
             "Bar arrival to the last order acknowledgement",
@@ -71,6 +87,12 @@ class TraderMetrics:
         for state in TradingState:
             self.state.labels(state.value).set(1.0 if state.value == snap.trading_state else 0.0)
         self.heartbeat.set(snap.heartbeat.timestamp())
+        # NaN when there is no figure: a gauge left at its last value would show an
+        # old model's drift or a withdrawn challenger's edge as current.
+        drift = snap.drift or {}
+        self.drift_psi.set(_number(drift.get("maxPsi")))
+        self.decay_p.set(_number((drift.get("decay") or {}).get("pValue")))
+        self.shadow_diff.set(_number((snap.shadow or {}).get("sharpeDiff")))
 
     def decision(self, latency: float, refused: int) -> None:
         """Time one bar's decision; count the orders the risk manager refused."""
@@ -95,3 +117,7 @@ class TraderMetrics:
             retries=counts.retries,
             fills=counts.fills,
         )
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, int | float) else math.nan
