@@ -23,9 +23,11 @@ from lightkube.core.exceptions import ApiError
 from lightkube.resources.batch_v1 import Job
 from lightkube.resources.core_v1 import ConfigMap
 from lightkube.types import PatchType
+from typer.testing import CliRunner
 
 from kubetrade_dev.local_node import LocalNode
 from kubetrade_operator.builders.schedule import RUN_REASON, RUN_REQUESTED_AT, parse_time
+from kubetrade_operator.cli.main import app
 from kubetrade_operator.handlers import schedule as schedule_handler
 from kubetrade_testing.cluster import wait_until
 from kubetrade_testing.factories import (
@@ -277,7 +279,7 @@ def _set_dataset_phase(client: Client, namespace: str, phase: str) -> None:
     )
 
 
-def test_a_retrain_request_waits_for_the_refresh_then_trains_elsewhere(
+def test_a_retrain_requested_from_the_cli_waits_for_the_refresh_then_trains_elsewhere(
     kubeconfig: Path, crds: None, lightkube_client: Client, namespace: str
 ) -> None:
     create(lightkube_client, dataset("prices"), namespace)
@@ -290,15 +292,18 @@ def test_a_retrain_request_waits_for_the_refresh_then_trains_elsewhere(
         )
         # The Dataset refreshes; a retrain is requested meanwhile: it waits.
         _set_dataset_phase(lightkube_client, namespace, "Running")
-        stamp = "2026-12-07T00:00:00Z"
-        lightkube_client.patch(
-            RESOURCES["TrainingRun"],
-            "ppo",
-            {"metadata": {"annotations": {RUN_REQUESTED_AT: stamp, RUN_REASON: "drift"}}},
-            namespace=namespace,
-            patch_type=PatchType.MERGE,
+        asked = CliRunner().invoke(
+            app, ["runs", "request", "trainingrun", "ppo", "--reason", "drift", "-n", namespace]
         )
-        retrain = f"{first}-20261207000000"
+        assert asked.exit_code == 0, asked.output
+        annotations = get(lightkube_client, "TrainingRun", "ppo", namespace)["metadata"][
+            "annotations"
+        ]
+        assert annotations[RUN_REASON] == "drift"
+        requested = parse_time(annotations[RUN_REQUESTED_AT])
+        assert requested is not None and requested.strftime("%H:%M:%S") in asked.output
+        stamp = requested.strftime(STAMP)
+        retrain = f"{first}-{stamp}"
         time.sleep(3)
         assert retrain not in _names(lightkube_client, Job, namespace)
         assert status(lightkube_client, "TrainingRun", "ppo", namespace)["jobName"] == first
@@ -312,7 +317,7 @@ def test_a_retrain_request_waits_for_the_refresh_then_trains_elsewhere(
         assert config.data is not None
         output = json.loads(config.data["config.json"])["outputUri"]
         revision = first.removeprefix("ppo-train-")
-        assert output.endswith(f"/models/ppo/ppo-{revision}-20261207000000")
+        assert output.endswith(f"/models/ppo/ppo-{revision}-{stamp}")
         assert json.loads(config.data["config.json"])["datasetUri"].endswith("/v1/manifest.json")
         wait_until(
             lambda: status(lightkube_client, "TrainingRun", "ppo", namespace)["jobName"] == retrain,

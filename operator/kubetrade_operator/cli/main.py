@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
-from . import analyze, cluster, config, data, deploy, models, report, train
+from . import analyze, cluster, config, data, deploy, models, report, runs, train
 from .backtest import backtest
 from .status import status
 from .trade import trade
@@ -30,6 +30,7 @@ app.command("status")(status)
 app.command("trade")(trade)
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(models.app, name="models")
+app.add_typer(runs.app, name="runs")
 
 
 @app.command()
