@@ -23,9 +23,11 @@ import pytest
 from lightkube import Client
 from lightkube.generic_resource import create_global_resource
 from lightkube.resources.apps_v1 import Deployment
-from lightkube.resources.core_v1 import Secret
+from lightkube.resources.core_v1 import Pod, Secret
 from lightkube.types import PatchType
+from typer.testing import CliRunner
 
+from kubetrade_operator.cli.main import app
 from kubetrade_testing.cluster import Cluster, kubectl, wait_until
 from kubetrade_testing.factories import (
     RESOURCES,
@@ -129,6 +131,41 @@ def test_example_dataset_succeeds_in_its_pod(
     assert failed is not None and failed["status"] == "False"
 
 
+def _trader_pods(c: Client) -> list[str]:
+    pods = c.list(Pod, namespace=NAMESPACE, labels={"kubetrade.io/tradingsession": "paper-e2e"})
+    return sorted(p.metadata.name for p in pods if p.metadata.deletionTimestamp is None)
+
+
+def retrained_version_swaps_in_the_same_pod(c: Client) -> None:
+    """`trading-cli models retrain` runs the TrainingRun again; its policy is Model version
+    2, and the running trader (following, Immediate) swaps it in without a new pod."""
+    pods = _trader_pods(c)
+    assert status(c, "TradingSession", "paper-e2e", NAMESPACE)["model"]["version"] == 1
+    result = CliRunner().invoke(app, ["models", "retrain", "ppo-e2e", "-n", NAMESPACE])
+    assert result.exit_code == 0, result.output
+    wait_until(
+        lambda: status(c, "Model", "ppo-e2e", NAMESPACE).get("readyVersion") == 2,
+        timeout=900,
+        interval=2,
+        what="version 2 trained and evaluated in its pods",
+    )
+    swapped = wait_until(
+        lambda: (
+            s
+            if ((s := status(c, "TradingSession", "paper-e2e", NAMESPACE)).get("trading") or {})
+            .get("model", {})
+            .get("version")
+            == 2
+            else None
+        ),
+        timeout=300,
+        interval=2,
+        what="the trader to trade version 2",
+    )
+    assert swapped["modelHistory"][-1]["reason"] == "Followed"
+    assert _trader_pods(c) == pods and not swapped.get("restarts"), "the swap restarted the trader"
+
+
 def test_lifecycle_trains_promotes_trades_and_suspends_in_real_containers(
     control_plane: Cluster, lightkube_client: Client
 ) -> None:
@@ -180,6 +217,8 @@ def test_lifecycle_trains_promotes_trades_and_suspends_in_real_containers(
     assert trading["trading"]["equity"] > 0 and trading["trading"]["heartbeat"]
     ready = condition({"status": trading}, "Ready")
     assert ready is not None and ready["reason"] == "TraderRunning", trading
+    if STORAGE == "pvc":  # once is enough: the swap does not touch storage
+        retrained_version_swaps_in_the_same_pod(c)
 
     c.patch(
         RESOURCES["TradingSession"],

@@ -18,7 +18,14 @@ from typer.testing import CliRunner
 
 from kubetrade_operator.cli.main import app
 from kubetrade_testing.cluster import wait_until
-from kubetrade_testing.factories import RESOURCES, create, model, status, trading_session
+from kubetrade_testing.factories import (
+    RESOURCES,
+    create,
+    model,
+    status,
+    trading_session,
+    training_run,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -172,3 +179,19 @@ def test_the_api_server_refuses_a_bad_pin_or_policy_naming_the_field(
         create(lightkube_client, bad, namespace)
     assert caught.value.status.code == 422
     assert field in str(caught.value.status.message)
+
+
+def test_retrain_requests_a_run_of_the_models_training_run(
+    lightkube_client: Client, namespace: str, crds: None, kubeconfig_env: Path
+) -> None:
+    create(lightkube_client, training_run("tr", "ds"), namespace)
+    create(lightkube_client, model("m", trainingRunRef={"name": "tr"}), namespace)
+    create(lightkube_client, model("bare"), namespace)
+    assert "run requested at" in _cli("models", "retrain", "m", "-n", namespace)
+    annotations = lightkube_client.get(
+        RESOURCES["TrainingRun"], "tr", namespace=namespace
+    ).metadata.annotations
+    assert annotations is not None and annotations["kubetrade.io/run-reason"] == "manual"
+    assert annotations["kubetrade.io/run-requested-at"].endswith("Z")
+    refused = CliRunner().invoke(app, ["models", "retrain", "bare", "-n", namespace])
+    assert refused.exit_code == 1 and "names no TrainingRun" in refused.output

@@ -5,6 +5,7 @@ trading-cli models show ppo-spy               # every version with its figures a
 trading-cli models promote paper-spy          # pin the session's challenger (or --version N)
 trading-cli models rollback paper-spy         # pin the version the last promotion replaced (or --to N)
 trading-cli models follow paper-spy           # unpin: follow the newest Ready version again
+trading-cli models retrain ppo-spy            # run the Model's TrainingRun again now: a new version
 
 Promote and rollback write one field, `spec.modelRef.version`, so what they do
 is what `kubectl edit` or a Git commit would do; the trader swaps at its next bar
@@ -28,6 +29,7 @@ app = typer.Typer(
 NAMESPACE = typer.Option(None, "--namespace", "-n", help="Namespace (default: the context's).")
 MODELS = ("Model", "models")
 SESSIONS = ("TradingSession", "tradingsessions")
+RUNS = ("TrainingRun", "trainingruns")
 
 
 def _status(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -236,3 +238,34 @@ def follow(
 ) -> None:
     """Remove the pin: follow the Model's newest Ready version by the session's promotion policy."""
     _pin(session, namespace, None)
+
+
+@app.command()
+def retrain(
+    name: str = typer.Argument(..., help="The Model."),
+    reason: str = typer.Option("manual", "--reason", help="Recorded as kubetrade.io/run-reason."),
+    namespace: str | None = NAMESPACE,
+) -> None:
+    """Run the Model's TrainingRun again now: it trains on its Dataset's newest version
+    and publishes a new version, as a schedule or a drift request would."""
+    import datetime as dt
+
+    from lightkube.types import PatchType
+
+    from ..builders.schedule import RUN_REQUESTED_AT, request_annotations
+
+    with cluster() as client:
+        ns = namespace or client.namespace
+        model = dict(client.get(resource(*MODELS), name, namespace=ns).to_dict())
+        run = ((model.get("spec") or {}).get("trainingRunRef") or {}).get("name")
+        if not run:
+            _fail(f"Model {name!r} names no TrainingRun (spec.trainingRunRef): nothing to rerun")
+        annotations = request_annotations(dt.datetime.now(dt.UTC), reason)
+        client.patch(
+            resource(*RUNS),
+            run,
+            {"metadata": {"annotations": annotations}},
+            namespace=ns,
+            patch_type=PatchType.MERGE,
+        )
+    typer.echo(f"TrainingRun {run}: run requested at {annotations[RUN_REQUESTED_AT]}")
