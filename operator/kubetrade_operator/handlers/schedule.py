@@ -81,8 +81,12 @@ async def tick(kind: str, body: kopf.Body) -> None:
         return  # the kind's own handler reports the invalid spec
     created = parse_time(body.metadata.get("creationTimestamp")) or clock()
     owner = Owner.from_body(kind, body)
+    now = clock()
+    if _still_quiet(owner.uid, schedule, dict(body.status), now):
+        return
     async with reconciling(kind, snapshot(body)) as status:
-        decided = plan(schedule, status, created, clock(), active_run(status))
+        decided = plan(schedule, status, created, now, active_run(status))
+        _remember_quiet(owner.uid, schedule, status, decided)
         if decided.request is not None:
             await kube.annotate(
                 kind, owner.name, owner.namespace, request_annotations(decided.request, "schedule")
@@ -94,6 +98,29 @@ async def tick(kind: str, body: kopf.Body) -> None:
         await write_status(kind, owner, status, desired)
         announce(owner, decided)
         await prune(kind, owner, schedule, status)
+
+
+# Per resource UID, a look that found nothing due: (schedule, lastScheduleTime, the
+# next time). Until that time nothing falls due (croniter costs about a
+# millisecond a look), so a look is one comparison; an edit of the schedule, a
+# new request or a run that moves on (prune's key) makes it look again.
+_quiet: dict[str, tuple[Schedule, str | None, dt.datetime]] = {}
+
+
+def _still_quiet(uid: str, schedule: Schedule, status: dict[str, Any], now: dt.datetime) -> bool:
+    quiet = _quiet.get(uid)
+    if quiet is None or quiet[:2] != (schedule, status.get("lastScheduleTime")):
+        return False
+    return now < quiet[2] and _pruned.get(uid) == (status.get("jobName"), status.get("phase"))
+
+
+def _remember_quiet(uid: str, schedule: Schedule, status: dict[str, Any], decided: Tick) -> None:
+    # A Forbid skip waits on the active run, not on the clock: look again each time.
+    next_at = parse_time(decided.fields.get("nextScheduleTime"))
+    if decided.request is None and next_at and decided.condition.reason != "ConcurrentRunSkipped":
+        _quiet[uid] = (schedule, status.get("lastScheduleTime"), next_at)
+    else:
+        _quiet.pop(uid, None)
 
 
 def announce(owner: Owner, decided: Tick) -> None:
