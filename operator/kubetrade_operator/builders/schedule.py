@@ -283,3 +283,13 @@ def unscheduled(desired: dict[str, Any]) -> dict[str, Any]:
     conditions = desired.get("conditions") or []
     kept = [c for c in conditions if c.get("type") != SCHEDULED]
     return {**desired, "conditions": kept, "nextScheduleTime": None}
+
+
+def with_schedule(
+    desired: dict[str, Any], schedule: Schedule | None, outcome: JobOutcome
+) -> dict[str, Any]:
+    """A run's `desired` status with what its schedule adds (`lastSuccessfulTime`),
+    or, with no schedule, with none of a removed one's traces."""
+    if schedule is None:
+        return unscheduled(desired)
+    return desired | success_time(schedule, outcome)

@@ -10,7 +10,7 @@ from ..api import DATASET, GROUP, VERSION, DatasetSpec
 from ..builders.common import Owner
 from ..builders.dataset import build_dataset_children, job_name
 from ..builders.job_status import JobOutcome, bounded_status
-from ..builders.schedule import run_stamp, success_time, unscheduled
+from ..builders.schedule import run_stamp, with_schedule
 from ..settings import get_settings
 from .indexes import snapshot
 from .job_owner import follow_job, going, outdated, parse, reconciling, write_outcome, write_status
@@ -52,8 +52,5 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
             return
         outcome, failure, restarts = followed
         desired = bounded_status(status, owner.generation, name, outcome, failure)
-        desired["restarts"] = restarts
-        desired |= success_time(spec.schedule, outcome)
-        if spec.schedule is None:
-            desired = unscheduled(desired)
+        desired = with_schedule(desired | {"restarts": restarts}, spec.schedule, outcome)
         await write_status(KIND, owner, status, desired)

@@ -12,7 +12,7 @@ from ..api.common import Phase
 from ..builders.common import Owner
 from ..builders.dataset import manifest_uri
 from ..builders.job_status import JobOutcome, bounded_status, dataset_blocker
-from ..builders.schedule import run_stamp, success_time, unscheduled
+from ..builders.schedule import run_stamp, with_schedule
 from ..builders.training_run import (
     build_model,
     build_training_children,
@@ -74,10 +74,7 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
             return
         outcome, failure, restarts = followed
         desired = bounded_status(status, owner.generation, name, outcome, failure)
-        desired["restarts"] = restarts
-        desired |= success_time(spec.schedule, outcome)
-        if spec.schedule is None:
-            desired = unscheduled(desired)
+        desired = with_schedule(desired | {"restarts": restarts}, spec.schedule, outcome)
         if outcome.phase == Phase.SUCCEEDED:
             # Each revision's Job publishes its own policy: after a spec edit the
             # Model must move to the new one (it once stayed on the first).
