@@ -27,7 +27,7 @@ from croniter.croniter import CroniterError  # type: ignore[import-untyped]
 
 from ..api.common import ConcurrencyPolicy, Phase, Schedule
 from ..conditions import FALSE, TRUE, Cond
-from .job_status import JobOutcome
+from .job_status import JobOutcome, job_outcome
 
 MAX_MISSED = 100
 """The CronJob controller's bound on missed start times before it complains."""
@@ -86,7 +86,8 @@ def due(
 
     Times are timezone-aware; the cron fields are read in `schedule.timeZone`
     (a time skipped by a daylight-saving jump runs at the jump, one repeated by
-    it runs twice: croniter's reading, and robfig/cron's for CronJob).
+    it runs twice: croniter's reading; robfig/cron, behind CronJob, may differ
+    at these edges).
     """
     tz = zone(schedule)
     now = now.replace(microsecond=0)
@@ -111,7 +112,8 @@ def due(
 
 def _at(value: Any) -> dt.datetime:
     # croniter returns the type it was asked for; mypy sees Any.
-    assert isinstance(value, dt.datetime)  # noqa: S101 - a type narrowing, never false
+    if not isinstance(value, dt.datetime):
+        raise TypeError(f"croniter returned {type(value).__name__}, not a datetime")
     return value.astimezone(dt.UTC)
 
 
@@ -182,11 +184,8 @@ def expired_jobs(
 
 
 def _finished(job: Mapping[str, Any]) -> bool | None:
-    """True: Complete; False: Failed; None: still running."""
-    for cond in (job.get("status") or {}).get("conditions") or ():
-        if cond.get("status") == "True" and cond.get("type") in ("Complete", "Failed"):
-            return bool(cond.get("type") == "Complete")
-    return None
+    """True: succeeded; False: failed; None: not finished."""
+    return {Phase.SUCCEEDED: True, Phase.FAILED: False}.get(job_outcome(job).phase)
 
 
 def success_time(schedule: Schedule | None, outcome: JobOutcome) -> dict[str, str]:
