@@ -328,3 +328,18 @@ def test_a_retrain_requested_from_the_cli_waits_for_the_refresh_then_trains_else
             lambda: _names(lightkube_client, Job, namespace) & {first, retrain} == {retrain},
             what="the first training Job replaced",
         )
+        answered = status(lightkube_client, "TrainingRun", "ppo", namespace)["runRequestedAt"]
+        assert answered == annotations[RUN_REQUESTED_AT]
+
+        # Taking the request back starts nothing: the first run's name and output
+        # are not made again.
+        lightkube_client.patch(
+            RESOURCES["TrainingRun"],
+            "ppo",
+            {"metadata": {"annotations": {RUN_REQUESTED_AT: None}}},
+            namespace=namespace,
+            patch_type=PatchType.MERGE,
+        )
+        time.sleep(3)
+        assert _names(lightkube_client, Job, namespace) == {retrain}
+        assert status(lightkube_client, "TrainingRun", "ppo", namespace)["jobName"] == retrain

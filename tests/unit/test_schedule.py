@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from kubetrade_operator.api.common import Schedule
+from kubetrade_operator.api.common import Phase, Schedule
+from kubetrade_operator.builders.job_status import JobOutcome
 from kubetrade_operator.builders.schedule import (
     MAX_MISSED,
     RUN_REASON,
@@ -23,8 +24,10 @@ from kubetrade_operator.builders.schedule import (
     expired_jobs,
     plan,
     request_annotations,
+    run_for,
     run_stamp,
     unscheduled,
+    with_schedule,
 )
 from kubetrade_operator.conditions import status_diff
 
@@ -390,3 +393,24 @@ def test_a_removed_schedule_leaves_no_next_time_nor_condition() -> None:
     assert [c["type"] for c in out["conditions"]] == ["Succeeded"]
     assert out["nextScheduleTime"] is None and out["phase"] == "Succeeded"
     assert status_diff({"phase": "Succeeded", "conditions": out["conditions"]}, out) == {}
+
+
+def test_only_a_newer_request_starts_a_run() -> None:
+    def body(at: str | None) -> dict[str, object]:
+        return {"metadata": {"annotations": {RUN_REQUESTED_AT: at} if at else {}}}
+
+    answered = {"runRequestedAt": "2026-12-06T12:00:00Z"}
+    assert run_for(body(None), {}) is None
+    assert run_for(body("2026-12-06T11:00:00Z"), {}) == "20261206110000"
+    assert run_for(body("2026-12-06T13:00:00Z"), answered) == "20261206130000"
+    # Removed, or set back: the run the status reports goes on; nothing re-runs.
+    assert run_for(body(None), answered) == "20261206120000"
+    assert run_for(body("2026-12-06T11:00:00Z"), answered) == "20261206120000"
+
+
+def test_a_run_status_names_the_request_it_answers() -> None:
+    ok = JobOutcome(Phase.SUCCEEDED, "JobComplete", "", "t0", "t1")
+    scheduled = with_schedule({}, sched("@daily"), ok, "20261206120000")
+    assert scheduled == {"runRequestedAt": "2026-12-06T12:00:00Z", "lastSuccessfulTime": "t1"}
+    plain = with_schedule({"conditions": []}, None, ok, None)
+    assert plain == {"conditions": [], "nextScheduleTime": None}

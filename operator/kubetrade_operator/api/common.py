@@ -315,7 +315,7 @@ class Schedule(Frozen):
 
 
 class ScheduleStatus(Frozen):
-    """Status fields of a resource with a `spec.schedule` (as a CronJob's)."""
+    """Status fields of a resource that runs on a schedule (as a CronJob's) or on request."""
 
     last_schedule_time: str | None = None
     """The scheduled time of the newest run the schedule requested."""
@@ -323,3 +323,6 @@ class ScheduleStatus(Frozen):
     """When the newest successful run finished."""
     next_schedule_time: str | None = None
     """The next time the schedule is due."""
+    run_requested_at: str | None = None
+    """The run request (`kubetrade.io/run-requested-at`) the reported run answers;
+    unset for a run no one requested. An older or removed request starts nothing."""

@@ -19,7 +19,7 @@ from .common import (
     revision,
     run_revision,
 )
-from .schedule import STAMP_FORMAT, run_stamp
+from .schedule import STAMP_FORMAT, run_for
 
 COMPONENT = "data"
 
@@ -42,7 +42,7 @@ def manifest_uri(dataset: Mapping[str, Any], settings: OperatorSettings) -> str:
         return str(reported)
     owner = Owner.from_body("Dataset", dataset)
     spec = DatasetSpec.model_validate(dataset["spec"])
-    uri = storage_uri(owner, spec, settings, run_stamp(dataset))
+    uri = storage_uri(owner, spec, settings, run_for(dataset, dataset.get("status") or {}))
     return uri.rstrip("/") + "/manifest.json"
 
 

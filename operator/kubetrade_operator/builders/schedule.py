@@ -153,6 +153,18 @@ def run_stamp(body: Mapping[str, Any]) -> str | None:
     return requested.astimezone(dt.UTC).strftime(STAMP_FORMAT) if requested else None
 
 
+def run_for(body: Mapping[str, Any], status: Mapping[str, Any]) -> str | None:
+    """The stamp of the run to follow: the newest request's, unless the run the
+    status reports answers a newer one. So a request that is removed, or set back
+    to an earlier time, starts nothing (it would re-run into a used location)."""
+    requested = run_stamp(body)
+    answered = parse_time(status.get("runRequestedAt"))
+    if answered is None:
+        return requested
+    current = answered.astimezone(dt.UTC).strftime(STAMP_FORMAT)
+    return requested if requested is not None and requested > current else current
+
+
 def request_annotations(at: dt.datetime, reason: str) -> dict[str, str]:
     """The annotations that request a run at `at` for `reason`."""
     return {RUN_REQUESTED_AT: rfc3339(at), RUN_REASON: reason}
@@ -285,10 +297,14 @@ def unscheduled(desired: dict[str, Any]) -> dict[str, Any]:
 
 
 def with_schedule(
-    desired: dict[str, Any], schedule: Schedule | None, outcome: JobOutcome
+    desired: dict[str, Any], schedule: Schedule | None, outcome: JobOutcome, run: str | None
 ) -> dict[str, Any]:
-    """A run's `desired` status with what its schedule adds (`lastSuccessfulTime`),
-    or, with no schedule, with none of a removed one's traces."""
+    """A run's `desired` status with the request it answers (`run`, its stamp) and
+    what its schedule adds (`lastSuccessfulTime`), or, with no schedule, with none
+    of a removed one's traces."""
+    if run is not None:
+        requested = dt.datetime.strptime(run, STAMP_FORMAT).replace(tzinfo=dt.UTC)
+        desired = desired | {"runRequestedAt": rfc3339(requested)}
     if schedule is None:
         return unscheduled(desired)
     return desired | success_time(schedule, outcome)

@@ -10,7 +10,7 @@ from ..api import DATASET, GROUP, VERSION, DatasetSpec
 from ..builders.common import Owner
 from ..builders.dataset import build_dataset_children, job_name
 from ..builders.job_status import JobOutcome, bounded_status
-from ..builders.schedule import run_stamp, with_schedule
+from ..builders.schedule import run_for, with_schedule
 from ..settings import get_settings
 from .indexes import snapshot
 from .job_owner import follow_job, going, outdated, parse, reconciling, write_outcome, write_status
@@ -36,7 +36,7 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
         spec = parse(DatasetSpec, body)
         if isinstance(spec, JobOutcome):
             return await write_outcome(KIND, owner, status, spec)
-        run = run_stamp(body)  # the newest run request (a schedule's, say), if any
+        run = run_for(body, status)  # the newest run request (a schedule's, say), if any
         name = job_name(owner, spec, run)
         followed = await follow_job(
             KIND,
@@ -52,5 +52,5 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
             return
         outcome, failure, restarts = followed
         desired = bounded_status(status, owner.generation, name, outcome, failure)
-        desired = with_schedule(desired | {"restarts": restarts}, spec.schedule, outcome)
+        desired = with_schedule(desired | {"restarts": restarts}, spec.schedule, outcome, run)
         await write_status(KIND, owner, status, desired)

@@ -12,7 +12,7 @@ from ..api.common import Phase
 from ..builders.common import Owner
 from ..builders.dataset import manifest_uri
 from ..builders.job_status import JobOutcome, bounded_status, dataset_blocker
-from ..builders.schedule import run_stamp, with_schedule
+from ..builders.schedule import run_for, with_schedule
 from ..builders.training_run import (
     build_model,
     build_training_children,
@@ -46,7 +46,7 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
             return await write_outcome(KIND, owner, status, spec)
         dataset = latest(indexes["datasets"], (owner.namespace, spec.dataset_ref.name))
         blocked = dataset_blocker(dataset, spec.dataset_ref.name)
-        run = run_stamp(body)  # the newest run request (a schedule's, say), if any
+        run = run_for(body, status)  # the newest run request (a schedule's, say), if any
         name = job_name(owner, spec, run)
         if blocked is not None or dataset is None:
             if not status.get("jobName"):  # a run already started keeps going
@@ -74,7 +74,7 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
             return
         outcome, failure, restarts = followed
         desired = bounded_status(status, owner.generation, name, outcome, failure)
-        desired = with_schedule(desired | {"restarts": restarts}, spec.schedule, outcome)
+        desired = with_schedule(desired | {"restarts": restarts}, spec.schedule, outcome, run)
         if outcome.phase == Phase.SUCCEEDED:
             # Each revision's Job publishes its own policy: after a spec edit the
             # Model must move to the new one (it once stayed on the first).
