@@ -257,4 +257,13 @@ def test_kubectl_finds_kinds_by_category_and_short_name(
         # built-in short names win over a CRD's.
         table = kubectl(control_plane, "get", f"{kind.short_name}.{GROUP}", "-n", namespace)
         header = table.splitlines()[0].split()
-        assert header == ["NAME", *(c.name.upper() for c in kind.columns), "AGE"]
+        shown = [c.name.upper() for c in kind.columns if not c.priority]
+        assert header == ["NAME", *shown, "AGE"]
+        wide = kubectl(
+            control_plane, "get", f"{kind.short_name}.{GROUP}", "-n", namespace, "-o", "wide"
+        )
+        assert wide.splitlines()[0].split() == [
+            "NAME",
+            *(c.name.upper() for c in kind.columns),
+            "AGE",
+        ]

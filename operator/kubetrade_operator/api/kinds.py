@@ -47,6 +47,7 @@ DATASET = Kind(
         _PHASE,
         PrinterColumn("Rows", ".status.rows", "integer"),
         PrinterColumn("Source", ".spec.source.type"),
+        PrinterColumn("Next-Run", ".status.nextScheduleTime", priority=1),
     ),
 )
 TRAINING_RUN = Kind(
@@ -60,6 +61,7 @@ TRAINING_RUN = Kind(
         PrinterColumn("Algorithm", ".spec.algorithm"),
         PrinterColumn("Progress", ".status.progress.percent", "number"),
         PrinterColumn("Reward", ".status.progress.meanReward", "number"),
+        PrinterColumn("Next-Run", ".status.nextScheduleTime", priority=1),
     ),
 )
 MODEL = Kind(

@@ -22,6 +22,7 @@ import typer
 
 from .api_access import cluster, resource
 from .output import OUTPUT_OPTION, Output, render
+from .runs import RunKind, request_run
 
 app = typer.Typer(
     help="Model versions: list, show, promote, roll back, follow.", no_args_is_help=True
@@ -29,7 +30,6 @@ app = typer.Typer(
 NAMESPACE = typer.Option(None, "--namespace", "-n", help="Namespace (default: the context's).")
 MODELS = ("Model", "models")
 SESSIONS = ("TradingSession", "tradingsessions")
-RUNS = ("TrainingRun", "trainingruns")
 
 
 def _status(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -248,24 +248,11 @@ def retrain(
 ) -> None:
     """Run the Model's TrainingRun again now: it trains on its Dataset's newest version
     and publishes a new version, as a schedule or a drift request would."""
-    import datetime as dt
-
-    from lightkube.types import PatchType
-
-    from ..builders.schedule import RUN_REQUESTED_AT, request_annotations
-
     with cluster() as client:
         ns = namespace or client.namespace
         model = dict(client.get(resource(*MODELS), name, namespace=ns).to_dict())
         run = ((model.get("spec") or {}).get("trainingRunRef") or {}).get("name")
         if not run:
             _fail(f"Model {name!r} names no TrainingRun (spec.trainingRunRef): nothing to rerun")
-        annotations = request_annotations(dt.datetime.now(dt.UTC), reason)
-        client.patch(
-            resource(*RUNS),
-            run,
-            {"metadata": {"annotations": annotations}},
-            namespace=ns,
-            patch_type=PatchType.MERGE,
-        )
-    typer.echo(f"TrainingRun {run}: run requested at {annotations[RUN_REQUESTED_AT]}")
+        at = request_run(client, RunKind.TRAININGRUN, run, ns, reason)
+    typer.echo(f"TrainingRun {run}: run requested at {at}")

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import typer
 
 from .api_access import cluster, resource
+
+if TYPE_CHECKING:
+    from lightkube import Client
 
 app = typer.Typer(help="Runs on request: refresh a Dataset, retrain a TrainingRun.")
 
@@ -45,17 +49,23 @@ def request(
     ),
 ) -> None:
     """Request a run now: a new Job, a new output; an active run is replaced."""
+    with cluster() as client:
+        at = request_run(client, kind, name, namespace or client.namespace, reason)
+    typer.echo(f"{kind.value}/{name}: run requested at {at} ({reason})")
+
+
+def request_run(client: Client, kind: RunKind, name: str, namespace: str, reason: str) -> str:
+    """Set the run-request annotations on `name` for now; the request's time."""
     from lightkube.types import PatchType
 
     from ..builders.schedule import request_annotations, rfc3339  # pydantic waits for a command
 
     at = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    with cluster() as client:
-        client.patch(
-            resource(*KINDS[kind]),
-            name,
-            {"metadata": {"annotations": request_annotations(at, reason)}},
-            namespace=namespace or client.namespace,
-            patch_type=PatchType.MERGE,
-        )
-    typer.echo(f"{kind.value}/{name}: run requested at {rfc3339(at)} ({reason})")
+    client.patch(
+        resource(*KINDS[kind]),
+        name,
+        {"metadata": {"annotations": request_annotations(at, reason)}},
+        namespace=namespace,
+        patch_type=PatchType.MERGE,
+    )
+    return rfc3339(at)
