@@ -113,6 +113,22 @@ def test_a_retrain_publishes_a_new_artifact_to_the_same_model() -> None:
     assert json.loads(cm["data"]["config.json"])["outputUri"] == retrain["spec"]["artifactUri"]
 
 
+def test_an_explicit_artifact_uri_is_a_folder_no_revision_overwrites() -> None:
+    """A fixed artifactUri once took every revision's policy in place: the version a
+    session traded was overwritten by one no gate had judged yet."""
+    spec = TrainingRunSpec.model_validate(
+        {"datasetRef": {"name": "p"}, "artifactUri": "s3://b/ppo/"}
+    )
+    edited = spec.model_copy(update={"total_timesteps": spec.total_timesteps * 2})
+    uris = {
+        output_uri(RUN, spec, SETTINGS),
+        output_uri(RUN, edited, SETTINGS),
+        output_uri(RUN, spec, SETTINGS, STAMP),
+    }
+    assert len(uris) == 3 and all(u.startswith("s3://b/ppo/ppo-") for u in uris)
+    assert output_uri(RUN, spec, SETTINGS) == f"s3://b/ppo/ppo-{revision(spec)}"
+
+
 def test_crds_validate_the_schedule() -> None:
     for kind in (DATASET, TRAINING_RUN):
         schema = render_crd(kind)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]

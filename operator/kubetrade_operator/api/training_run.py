@@ -33,8 +33,9 @@ class TrainingRunSpec(TrainingConfig):
     resume_from: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
     """`latest` or a checkpoint URI to continue from."""
     artifact_uri: ArtifactUri | None = None
-    """file:// or s3:// URI for the policy and its model card; under the artifact
-    root when unset."""
+    """file:// or s3:// folder under which each revision and each requested run writes
+    its policy and model card (`<run>-<revision>[-<stamp>]`, never reused: every
+    retrain is a new Model version); `<artifact root>/models/<model>` when unset."""
     evaluation: EvaluationConfig | None = None
     """Benchmark, costs and promotion gates of the Model the run creates."""
     suspend: bool = False

@@ -43,16 +43,14 @@ def output_uri(
     owner: Owner, spec: TrainingRunSpec, settings: OperatorSettings, run: str | None = None
 ) -> str:
     """Where this revision's policy, checkpoints and logs go: `<run>-<revision>`, plus
-    `-<stamp>` for a requested run, so each retrain is a Model version of its own."""
+    `-<stamp>` for a requested run, so each retrain is a Model version of its own.
+
+    Under `spec.artifactUri` too: a fixed folder would be overwritten by the next
+    revision, replacing a version sessions may trade with a policy no gate judged."""
+    folder = f"{owner.name}-{run_revision(revision(spec), run)}"
     if spec.artifact_uri:
-        return f"{spec.artifact_uri.rstrip('/')}-{run}" if run else spec.artifact_uri
-    return artifact_uri(
-        settings,
-        owner.namespace,
-        "models",
-        model_name(owner, spec),
-        f"{owner.name}-{run_revision(revision(spec), run)}",
-    )
+        return f"{spec.artifact_uri.rstrip('/')}/{folder}"
+    return artifact_uri(settings, owner.namespace, "models", model_name(owner, spec), folder)
 
 
 def job_name(owner: Owner, spec: TrainingRunSpec, run: str | None = None) -> str:
