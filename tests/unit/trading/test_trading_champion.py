@@ -235,6 +235,30 @@ def test_a_restarted_trader_trades_the_operators_champion(tmp_path: Path) -> Non
     assert any(d["targets"] != {"AAPL": 0.5, "MSFT": 0.5} for d in decisions)
 
 
+def test_a_restart_carries_on_counting_bars_on_the_same_model(tmp_path: Path) -> None:
+    """The operator's rollback window counts bars on a model: a restart 300 bars after a
+    promotion must not make the promotion look 0 bars old (a later breach would roll back)."""
+    job = _job(tmp_path)
+    earlier = {"artifactUri": CROSS, "version": 4, "since": "2026-01-02T03:04:05Z", "bars": 300}
+
+    class Client:
+        def __enter__(self) -> Client:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def get(self, *args: object, **kwargs: object) -> dict[str, Any]:
+            return {"spec": {}, "status": _status(CROSS, 4) | {"trading": {"model": earlier}}}
+
+    owner = job.owner.model_copy(update={"api_version": "kubetrade.io/v1alpha1"})
+    watcher = SpecWatcher(owner, job.trading.risk, every=30, make_client=Client)
+    out = run(job, _runtime(12, watcher))
+    assert out.snapshot is not None
+    model = out.snapshot.status()["trading"]["model"]
+    assert (model["bars"], model["since"]) == (312, "2026-01-02T03:04:05Z")
+
+
 def test_a_paper_book_earns_its_weights_and_pays_for_turnover() -> None:
     book = PaperBook(2, cost_rate=0.001)
     book.rebalance(np.array([0.5, 0.5]))

@@ -124,6 +124,8 @@ def run(job: TradeJob, runtime: Runtime | None = None) -> Outcome:
             return Outcome(2, str(err))
         if pick is not None:
             assembly.trader.model = ModelInUse(pick.artifact_uri, pick.version)
+            if watcher is not None and watcher.carried is not None:
+                assembly.trader.model.bars, assembly.trader.model.since = watcher.carried
         return _Loop(job, rt, assembly, alerter, metrics, lease, watcher).run()
     finally:
         lease.release()

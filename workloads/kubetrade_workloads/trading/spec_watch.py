@@ -14,6 +14,7 @@ handed to the loop loaded, or with the reason it could not be loaded.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import queue
 import threading
@@ -82,6 +83,8 @@ class SpecWatcher:
         self._risk = risk.to_wire()
         self._suspend = False
         self._champion = champion
+        self.carried: tuple[int, dt.datetime] | None = None
+        """Bars and start already reported on the champion `read_champion` found."""
         """The artifact the trader trades (or was last told to): no reload of it."""
         self._challenger: ModelPick | None = None
         self._loaded: dict[str, LoadedModel] = {}
@@ -107,6 +110,7 @@ class SpecWatcher:
         pick = ModelPick.of(status.get("model"))
         if pick is not None:
             self._champion = pick.artifact_uri
+            self.carried = _carried(pick, (status.get("trading") or {}).get("model"))
         return pick
 
     def start(self) -> None:
@@ -182,3 +186,16 @@ class SpecWatcher:
                 return ModelChange(challenger, pick, error=f"{type(err).__name__}: {err}")
             self._loaded[pick.artifact_uri] = loaded
         return ModelChange(challenger, pick, loaded)
+
+
+def _carried(pick: ModelPick, reported: dict[str, Any] | None) -> tuple[int, dt.datetime] | None:
+    """The bars and start a trader before this one reported on the same model: a restart
+    does not make an old promotion new again (the operator's rollback window counts
+    bars on the model, not bars since the pod started)."""
+    if not reported or reported.get("artifactUri") != pick.artifact_uri:
+        return None
+    try:
+        since = dt.datetime.fromisoformat(str(reported["since"]).replace("Z", "+00:00"))
+        return int(reported.get("bars") or 0), since
+    except (KeyError, ValueError):
+        return None
