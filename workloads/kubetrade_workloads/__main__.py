@@ -1,4 +1,4 @@
-"""`python -m kubetrade_workloads <data|train|evaluate|trade> --config FILE`: what pods run."""
+"""`python -m kubetrade_workloads <data|train|tune|evaluate|trade> --config FILE`: what pods run."""
 
 from __future__ import annotations
 
@@ -38,6 +38,21 @@ def _train(config: Path) -> int:
     return 0
 
 
+def _tune(config: Path) -> int:
+    from .config import TrainJob
+    from .tuning import study, worker  # optuna, torch and stable-baselines3: tuning pods only
+
+    work = TrainJob.model_validate_json(config.read_text())
+    # One pod of an Indexed Job: its index tells its trials (and a restart's orphans) apart.
+    index = int(os.environ.get("JOB_COMPLETION_INDEX", "0"))
+    store = study.study_storage(work.output_uri, study.storage_url())
+    summary = worker.run(
+        work, index, store=store, report=lambda s: owner_status.report(work.owner, {"search": s})
+    )
+    print(json.dumps(summary))
+    return 0
+
+
 def _evaluate(config: Path) -> int:
     from .config import EvalJob
     from .evaluation import job  # the backtest engine and the policy loader (torch)
@@ -67,13 +82,19 @@ def _trade(config: Path) -> int:
     return outcome.code
 
 
-COMMANDS = {"data": _data, "train": _train, "evaluate": _evaluate, "trade": _trade}
+COMMANDS = {
+    "data": _data,
+    "train": _train,
+    "tune": _tune,
+    "evaluate": _evaluate,
+    "trade": _trade,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run one workload, return the exit code."""
     parser = argparse.ArgumentParser(prog="python -m kubetrade_workloads")
-    parser.add_argument("command", choices=["data", "train", "evaluate", "trade"])
+    parser.add_argument("command", choices=sorted(COMMANDS))
     parser.add_argument(
         "--config",
         type=Path,

@@ -61,6 +61,8 @@ TRAINING_RUN = Kind(
         PrinterColumn("Algorithm", ".spec.algorithm"),
         PrinterColumn("Progress", ".status.progress.percent", "number"),
         PrinterColumn("Reward", ".status.progress.meanReward", "number"),
+        PrinterColumn("Trials", ".status.search.trials", "integer"),
+        PrinterColumn("Best", ".status.search.bestValue", "number"),
         PrinterColumn("Next-Run", ".status.nextScheduleTime", priority=1),
     ),
 )

@@ -58,8 +58,24 @@ class TrainingProgress(Frozen):
     updated_at: str | None = None
 
 
+class SearchStatus(Frozen):
+    """A hyperparameter search's trials, written by its worker pods after each trial."""
+
+    trials: int | None = None
+    running: int | None = None
+    completed: int | None = None
+    pruned: int | None = None
+    failed: int | None = None
+    best_trial: int | None = None
+    best_value: float | None = None
+    best_params: dict[str, float] | None = None
+    model_uri: str | None = None
+    """The best trial's policy, published as the run's output."""
+
+
 class TrainingRunStatus(CommonStatus, ScheduleStatus):
     progress: TrainingProgress | None = None
+    search: SearchStatus | None = None
     model_name: str | None = None
     checkpoint_uri: str | None = None
     metrics: dict[str, float] | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
-from . import analyze, cluster, config, data, deploy, models, report, runs, train
+from . import analyze, cluster, config, data, deploy, models, optimize, report, runs, train
 from .backtest import backtest
 from .status import status
 from .trade import trade
@@ -26,6 +26,7 @@ app.add_typer(analyze.app, name="analyze")
 app.command("report")(report.report)
 app.command("backtest")(backtest)
 app.add_typer(train.app, name="train")
+app.command("optimize")(optimize.optimize)
 app.command("status")(status)
 app.command("trade")(trade)
 app.add_typer(deploy.app, name="deploy")

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from statistics import NormalDist
 
 import numpy as np
 
@@ -153,12 +154,49 @@ def probabilistic_sharpe(returns: ArrayLike, benchmark_sharpe: float = 0.0) -> f
         return math.nan
     sr = float(np.mean(r)) / spread
     z = (r - np.mean(r)) / float(np.std(r))
-    skew, kurt = float(np.mean(z**3)), float(np.mean(z**4))
+    return sharpe_probability(
+        sr, benchmark_sharpe, r.size, float(np.mean(z**3)), float(np.mean(z**4))
+    )
+
+
+def sharpe_probability(sr: float, benchmark: float, bars: int, skew: float, kurt: float) -> float:
+    """PSR from the moments: Φ((SR - SR*) √(n-1) / √(1 - γ3·SR + (γ4-1)/4·SR²)),
+    per-bar Sharpe ratios, non-excess kurtosis; NaN where the variance term is not positive."""
     variance = 1.0 - skew * sr + (kurt - 1.0) / 4.0 * sr * sr
-    if not variance > 0:
+    if not variance > 0 or bars < 2:
         return math.nan
-    stat = (sr - benchmark_sharpe) * math.sqrt(r.size - 1) / math.sqrt(variance)
+    stat = (sr - benchmark) * math.sqrt(bars - 1) / math.sqrt(variance)
     return 0.5 * (1.0 + math.erf(stat / math.sqrt(2.0)))
+
+
+EULER_GAMMA = 0.5772156649015329
+
+
+def expected_max_sharpe(trials: int, sharpe_variance: float) -> float:
+    """The Sharpe ratio the best of `trials` independent trials reaches by luck alone
+    when every true Sharpe is 0 (Bailey & López de Prado 2014, eq. 7's SR0):
+
+        SR0 = √V · ((1-γ)·Φ⁻¹(1 - 1/N) + γ·Φ⁻¹(1 - 1/(N·e)))
+
+    `sharpe_variance` (V) is the variance of the trials' per-bar Sharpe ratios.
+    """
+    if trials < 2 or not sharpe_variance > 0:
+        return 0.0
+    inverse = NormalDist().inv_cdf
+    n = float(trials)
+    spread = (1.0 - EULER_GAMMA) * inverse(1.0 - 1.0 / n) + EULER_GAMMA * inverse(
+        1.0 - 1.0 / (n * math.e)
+    )
+    return math.sqrt(sharpe_variance) * spread
+
+
+def deflated_sharpe(returns: ArrayLike, trials: int, sharpe_variance: float) -> float:
+    """Deflated Sharpe Ratio (Bailey & López de Prado, 2014): the Probabilistic
+    Sharpe Ratio against the Sharpe the best of `trials` would show by chance
+    (`expected_max_sharpe`), so the winner of a search is judged for the search.
+    One trial (or no spread between trials) deflates nothing: it is the PSR against 0.
+    """
+    return probabilistic_sharpe(returns, expected_max_sharpe(trials, sharpe_variance))
 
 
 def downside_risk(returns: ArrayLike, periods_per_year: float, required: float = 0.0) -> float:

@@ -29,6 +29,11 @@ class Gates(Frozen):
     """Minimum Probabilistic Sharpe Ratio against 0 (Bailey & López de Prado): the
     probability that the true Sharpe is positive, from the test window's length,
     skewness and kurtosis. 0.95 rejects a lucky short window."""
+    min_deflated_sharpe: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    """Minimum Deflated Sharpe Ratio (Bailey & López de Prado 2014) of a model that won a
+    hyperparameter search: the PSR against the Sharpe the best of that many trials
+    reaches by luck, on the test window no trial saw. A model from one run is judged
+    as one trial (its PSR against 0)."""
     min_fold_sharpe: Annotated[float, Field(ge=-10.0, le=20.0)] | None = None
     """Minimum mean Sharpe over the walk-forward folds. Judged only on out-of-sample
     folds (`retrainFolds`): in-sample fold metrics would promote an overfit model."""

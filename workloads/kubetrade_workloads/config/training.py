@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from .base import Fraction, Frozen, cel, validations
 from .costs import CostConfig
+from .search import SearchConfig, param_names
 
 LearningRate = Annotated[float, Field(gt=0.0, le=1.0)]
 Gamma = Annotated[float, Field(gt=0.0, le=1.0)]
@@ -165,6 +166,34 @@ _CONTINUOUS_RULE = (
 _CONTINUOUS_MESSAGE = "SAC and TD3 need environment.actionSpace continuous"
 
 
+def search_names(algorithm: Algorithm | str) -> tuple[str, ...]:
+    """The hyperparameters a search may vary for `algorithm` (none for HYBRID yet)."""
+    blocks: dict[str, type[Frozen]] = {
+        Algorithm.PPO: PPOParams,
+        Algorithm.A2C: A2CParams,
+        Algorithm.SAC: OffPolicyParams,
+        Algorithm.TD3: OffPolicyParams,
+        Algorithm.CNN_LSTM: CnnLstmParams,
+    }
+    block = blocks.get(Algorithm(algorithm))
+    return param_names(block) if block else ()
+
+
+def _search_rule(algorithm: Algorithm) -> dict[str, str]:
+    names = search_names(algorithm)
+    allowed = ", ".join(f"'{n}'" for n in names)
+    return cel(
+        f"!has(self.search) || self.algorithm != '{algorithm}'"
+        f" || self.search.space.all(p, p.name in [{allowed}])",
+        f"search.space may only name {algorithm} hyperparameters: {', '.join(names)}",
+        ".search.space",
+    )
+
+
+# The tuner drives the stable-baselines3 entrypoint; the forecaster and HYBRID follow.
+SEARCHABLE = (Algorithm.PPO, Algorithm.A2C, Algorithm.SAC, Algorithm.TD3)
+
+
 def _param_rule(block: str, owners: tuple[str, ...]) -> dict[str, str]:
     allowed = ", ".join(f"'{a}'" for a in owners)
     return cel(
@@ -186,6 +215,12 @@ class TrainingConfig(Frozen):
                 ".hybrid",
             ),
             cel(_CONTINUOUS_RULE, _CONTINUOUS_MESSAGE, ".environment.actionSpace"),
+            *(_search_rule(a) for a in SEARCHABLE),
+            cel(
+                "!has(self.search) || self.algorithm in ['PPO', 'A2C', 'SAC', 'TD3']",
+                "search is available for PPO, A2C, SAC and TD3",
+                ".search",
+            ),
         )
     }
 
@@ -208,6 +243,8 @@ class TrainingConfig(Frozen):
     """Steps between validation evaluations; `checkpointEvery` when unset."""
     save_best: bool = False
     """Publish the policy with the best validation Sharpe rather than the last one."""
+    search: SearchConfig | None = None
+    """Tune the algorithm's hyperparameters: trials in worker pods, the best one published."""
 
     @model_validator(mode="after")
     def _algorithm_params(self) -> Self:
@@ -224,6 +261,16 @@ class TrainingConfig(Frozen):
             and self.environment.action_space != ActionSpace.CONTINUOUS
         ):
             raise ValueError(_CONTINUOUS_MESSAGE)
+        if self.search is not None:
+            if self.algorithm not in SEARCHABLE:
+                raise ValueError("search is available for PPO, A2C, SAC and TD3")
+            names = search_names(self.algorithm)
+            unknown = [p.name for p in self.search.space if p.name not in names]
+            if unknown:
+                raise ValueError(
+                    f"search.space may only name {self.algorithm} hyperparameters:"
+                    f" {', '.join(names)} (not {', '.join(unknown)})"
+                )
         return self
 
     @property

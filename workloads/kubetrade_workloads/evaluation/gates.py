@@ -65,6 +65,16 @@ def evaluate(
                 "probabilistic sharpe {}",
             )
         )
+    if gates.min_deflated_sharpe is not None:
+        results.append(
+            _at_least(
+                "minDeflatedSharpe",
+                metrics,
+                "deflatedSharpe",
+                gates.min_deflated_sharpe,
+                "deflated sharpe {}",
+            )
+        )
     if gates.min_fold_sharpe is not None:
         results.append(_fold_sharpe(gates.min_fold_sharpe, metrics, fold_sample))
     return results

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import fsspec
@@ -19,7 +20,7 @@ import numpy as np
 from .. import owner_status, storage
 from ..backtest import BacktestSettings, run_backtest
 from ..backtest.dataset import Dataset, open_dataset
-from ..backtest.metrics import periods_per_year
+from ..backtest.metrics import deflated_sharpe, periods_per_year
 from ..backtest.walk_forward import walk_forward
 from ..config import EvalJob
 from ..config.evaluation import FoldSample
@@ -88,6 +89,13 @@ def check_lineage(card: ModelCard, dataset_uri: str) -> str:
     return found
 
 
+def deflated(returns: Any, card_metrics: Mapping[str, float]) -> float:
+    """The Deflated Sharpe Ratio on the test window for the trials the model's search
+    tried (`trials`, `trialSharpeVariance` on its card; one trial when it had none)."""
+    trials = int(card_metrics.get("trials", 1))
+    return deflated_sharpe(returns, trials, float(card_metrics.get("trialSharpeVariance", 0.0)))
+
+
 def run(job: EvalJob) -> dict[str, Any]:
     """Backtest the model and return the Model status fields to report."""
     from ..training.policies import load_policy  # torch: only this workload needs it
@@ -113,6 +121,7 @@ def run(job: EvalJob) -> dict[str, Any]:
     result = run_backtest(history, strategy, settings)
     report: dict[str, Any] = {"backtest": result.to_dict(), "datasetChecksum": checksum}
     metrics = _finite(result.metrics.to_dict())
+    metrics.update(_finite({"deflatedSharpe": deflated(result.returns.to_numpy(), card.metrics)}))
     status: dict[str, Any] = {
         "metrics": metrics,
         "benchmarkMetrics": _finite(result.benchmark.to_dict()),

@@ -53,6 +53,7 @@ class RunCallback(BaseCallback):
         save_best: bool = False,
         state: dict[str, Any] | None = None,
         best_policy: bytes | None = None,
+        on_validation: Callable[[int, float], None] | None = None,
     ) -> None:
         super().__init__()
         self.reporter, self.store, self.checkpoint_every = reporter, store, checkpoint_every
@@ -61,6 +62,9 @@ class RunCallback(BaseCallback):
         self.state: dict[str, Any] = {"bestSharpe": None, "bestSteps": None, "stale": 0}
         self.state.update(state or {})
         self.best_policy = best_policy
+        # A search's trial reports each validation Sharpe here; its pruner may raise
+        # to stop the trial (the exception leaves `learn` unchanged).
+        self.on_validation = on_validation
         self.last_checkpoint: str | None = None
         self.stopped_early = False
         self._loss: float | None = None
@@ -112,6 +116,8 @@ class RunCallback(BaseCallback):
             return True
         sharpe = self.validate(self.model)
         self.logger.record("validation/sharpe", sharpe)
+        if self.on_validation is not None:
+            self.on_validation(self.num_timesteps, sharpe)
         if better(sharpe, self.state["bestSharpe"]):
             self.state.update(bestSharpe=sharpe, bestSteps=self.num_timesteps, stale=0)
             if self.save_best:

@@ -109,8 +109,10 @@ def learn(
     data: splits.Splits,
     reporter: ProgressReporter,
     cnn_weight: float = 0.0,
+    on_validation: Callable[[int, float], None] | None = None,
 ) -> AgentResult:
-    """Train (or resume) the agent on `data.train`; the core of every RL run, HYBRID's too."""
+    """Train (or resume) the agent on `data.train`; the core of every RL run, HYBRID's too
+    and a search trial's (`on_validation` hears each validation Sharpe)."""
     config, env_config = job.training, job.training.environment
     on = device.pick(config.device, algorithm)
     if on.type == "cpu":
@@ -145,6 +147,7 @@ def learn(
         save_best=config.save_best,
         state=start.state if start else None,
         best_policy=start.files.get(BEST_FILE) if start else None,
+        on_validation=on_validation,
     )
     remaining = config.total_timesteps - model.num_timesteps
     if remaining > 0:

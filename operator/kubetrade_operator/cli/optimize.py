@@ -1,0 +1,91 @@
+"""`trading-cli optimize ...`: a hyperparameter search on this machine, with the study
+code a TrainingRun's tuning pods run; worker processes stand in for the pods.
+
+    trading-cli optimize --algorithm PPO --trials 50 --parallel 4 --dataset datasets/local
+    trading-cli optimize --config search.yaml --trials 20 --out models/ppo-sweep
+
+The study is a journal file in --out (re-running the command continues it); the
+best trial's policy and model card land in --out, the trials table beside them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from kubetrade_workloads.config import TrainJob
+
+SAMPLERS = ("tpe", "cmaes", "random", "grid")
+PRUNERS = ("median", "hyperband", "successive_halving", "none")
+
+
+def _uri(path: str) -> str:
+    return path if "://" in path else f"file://{Path(path).resolve()}"
+
+
+def _work(job: TrainJob, worker: int) -> dict[str, Any]:
+    """One worker process: the same loop a tuning pod runs."""
+    import torch
+
+    from kubetrade_workloads.tuning import worker as tuning
+
+    torch.set_num_threads(1)  # N workers on N cores: one thread each
+    return tuning.run(job, worker)
+
+
+def run_workers(job: TrainJob, parallel: int) -> dict[str, Any]:
+    """Run `parallel` workers on one study (inline for one); the first worker's summary."""
+    if parallel == 1:
+        return _work(job, 0)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn: torch and fork do not mix, and each worker must import its own Optuna.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(parallel, mp_context=context) as pool:
+        summaries = list(pool.map(_work, [job] * parallel, range(parallel)))
+    return summaries[0]
+
+
+def optimize(
+    algorithm: str = typer.Option("PPO", "--algorithm", help="PPO, A2C, SAC or TD3."),
+    trials: int = typer.Option(20, "--trials", help="Trials in the study (maxTrials)."),
+    parallel: int = typer.Option(1, "--parallel", help="Worker processes pulling trials."),
+    dataset: str = typer.Option("datasets/local", "--dataset", help="Dataset folder or URI."),
+    out: str = typer.Option("models/optimize", "--out", help="Folder for the study and the best."),
+    timesteps: int | None = typer.Option(None, "--timesteps", help="Each trial's steps."),
+    sampler: str = typer.Option("tpe", "--sampler", help=f"One of {', '.join(SAMPLERS)}."),
+    pruner: str = typer.Option("median", "--pruner", help=f"One of {', '.join(PRUNERS)}."),
+    seed: int = typer.Option(0, "--seed", help="Training and sampler seed."),
+    config: Path | None = typer.Option(
+        None, "--config", help="A TrainingConfig (JSON or YAML) whose `search` the flags override."
+    ),
+) -> None:
+    """Search hyperparameters locally; the best trial's policy lands in --out."""
+    import yaml
+
+    from kubetrade_workloads.config import OwnerRef, TrainingConfig, TrainJob
+    from kubetrade_workloads.tuning.space import DEFAULT_SPACES
+
+    if parallel < 1:
+        raise typer.BadParameter("--parallel must be at least 1")
+    spec: dict[str, Any] = yaml.safe_load(config.read_text()) if config else {}
+    spec.update(algorithm=algorithm, seed=seed)
+    search = spec.setdefault("search", {})
+    search.setdefault("space", DEFAULT_SPACES.get(algorithm, []))
+    search.update(maxTrials=trials, parallelism=parallel, sampler=sampler, pruner=pruner, seed=seed)
+    if timesteps is not None:
+        search["trialTimesteps"] = timesteps
+    job = TrainJob(
+        owner=OwnerRef(
+            api_version="local", kind="TrainingRun", name="local", namespace="local", uid="local"
+        ),
+        dataset_uri=_uri(dataset),
+        output_uri=_uri(out),
+        training=TrainingConfig.model_validate(spec),
+    )
+    typer.echo(json.dumps(run_workers(job, parallel), indent=2, default=str))

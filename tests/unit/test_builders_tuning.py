@@ -1,0 +1,84 @@
+"""A TrainingRun with a search renders an Indexed Job of tuning workers."""
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from kubetrade_operator.api import TrainingRunSpec
+from kubetrade_operator.builders.common import Owner
+from kubetrade_operator.builders.training_run import build_training_children, job_name, output_uri
+from kubetrade_operator.settings import OperatorSettings
+from kubetrade_workloads.config.training import search_names
+
+RUN = Owner("TrainingRun", "sweep", "research", "uid-s", 1)
+SETTINGS = OperatorSettings()
+SPACE = [
+    {"name": "learningRate", "low": 1e-5, "high": 1e-2, "log": True},
+    {"name": "nSteps", "type": "int", "low": 32, "high": 256, "step": 32},
+    {"name": "gamma", "type": "categorical", "choices": [0.95, 0.99]},
+]
+
+
+def _run(search: dict[str, object] | None = None, **spec: object) -> TrainingRunSpec:
+    body = {"datasetRef": {"name": "prices"}, "algorithm": "PPO", **spec}
+    if search is not None:
+        body["search"] = search
+    return TrainingRunSpec.model_validate(body)
+
+
+def test_a_search_becomes_an_indexed_job_of_tune_workers() -> None:
+    spec = _run({"space": SPACE, "maxTrials": 12, "parallelism": 3, "pruner": "hyperband"})
+    cm, job = build_training_children(RUN, spec, "file:///d/manifest.json", SETTINGS)
+    assert job["metadata"]["name"] == job_name(RUN, spec) == cm["metadata"]["name"]
+    assert job["spec"]["completionMode"] == "Indexed"
+    assert job["spec"]["completions"] == job["spec"]["parallelism"] == 3
+    pod = job["spec"]["template"]["spec"]
+    command = pod["containers"][0]["command"]
+    assert command[:4] == ["python", "-m", "kubetrade_workloads", "tune"]
+    config = json.loads(cm["data"]["config.json"])
+    assert config["outputUri"] == output_uri(RUN, spec, SETTINGS)
+    assert config["training"]["search"]["maxTrials"] == 12
+    assert config["training"]["search"]["pruner"] == "hyperband"
+    assert not any(v.get("secret") for v in pod["volumes"])  # journal file: no Secret
+
+
+def test_a_postgres_secret_is_mounted_into_every_worker() -> None:
+    spec = _run({"space": SPACE, "storageSecretRef": {"name": "optuna-db"}})
+    _, job = build_training_children(RUN, spec, "file:///d/manifest.json", SETTINGS)
+    volumes = job["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "credentials", "secret": {"secretName": "optuna-db"}} in volumes
+
+
+def test_a_run_without_search_stays_a_single_train_pod() -> None:
+    _, job = build_training_children(RUN, _run(), "file:///d/manifest.json", SETTINGS)
+    assert "completionMode" not in job["spec"]
+    assert job["spec"]["template"]["spec"]["containers"][0]["command"][3] == "train"
+
+
+def test_search_names_are_the_algorithms_own_hyperparameters() -> None:
+    assert {"learningRate", "nSteps", "clipRange", "entCoef"} <= set(search_names("PPO"))
+    assert "bufferSize" in search_names("SAC") and "bufferSize" not in search_names("PPO")
+    assert "mixedPrecision" not in search_names("CNN_LSTM")  # booleans are not searched
+
+
+@pytest.mark.parametrize(
+    ("search", "algorithm", "message"),
+    [
+        ({"space": [{"name": "bufferSize", "low": 1, "high": 2}]}, "PPO", "PPO hyperparameters"),
+        ({"space": [{"name": "gamma", "low": 0.99, "high": 0.9}]}, "PPO", "low < high"),
+        ({"space": [{"name": "gamma", "type": "categorical"}]}, "PPO", "needs choices"),
+        ({"space": [{"name": "entCoef", "low": 0, "high": 0.1, "log": True}]}, "PPO", "low > 0"),
+        ({"space": []}, "PPO", "at least 1"),
+        ({"space": SPACE, "sampler": "grid"}, "PPO", "grid sampler"),
+        ({"space": SPACE, "objective": "validationMaxDrawdown"}, "PPO", "needs objective"),
+        ({"space": SPACE[:1] * 2, "pruner": "none"}, "PPO", "twice"),
+        ({"space": SPACE[:1]}, "CNN_LSTM", "PPO, A2C, SAC and TD3"),
+        ({"space": SPACE[:1], "maxTrials": 0}, "PPO", "maxTrials"),
+    ],
+)
+def test_bad_searches_are_refused_naming_the_problem(
+    search: dict[str, object], algorithm: str, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        _run(search, algorithm=algorithm)

@@ -1,0 +1,1 @@
+"""Hyperparameter search: one Optuna study, trials pulled by worker processes or pods."""
