@@ -1,0 +1,182 @@
+"""The REST API under /api/v1: JSON reads, server-sent events and the write actions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import views
+from .auth import Caller, kube_api, require
+from .kube import KubeApi, KubeError
+from .store import StoreReader, StoreUnavailable, session_id
+from .views import Limit, Name, Namespace, Offset, Plural
+
+router = APIRouter(prefix="/api/v1")
+Api = Annotated[KubeApi, Depends(kube_api)]
+
+
+def _store(request: Request) -> StoreReader:
+    store: StoreReader = request.app.state.store
+    return store
+
+
+Store = Annotated[StoreReader, Depends(_store)]
+
+
+def _limit(request: Request, limit: int) -> int:
+    cap: int = request.app.state.settings.max_page
+    if limit > cap:
+        raise HTTPException(422, f"limit may be at most {cap}")
+    return limit
+
+
+class VersionPin(BaseModel):
+    """The Model version a session trades; null follows the Model's newest Ready version."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    version: int | None = Field(None, ge=1)
+
+
+@router.get("/namespaces/{namespace}")
+async def namespace_overview(namespace: Namespace, who: Caller, api: Api) -> dict[str, Any]:
+    """Every kubetrade resource in the namespace and the lineage between them."""
+    return await views.overview(api, who, namespace)
+
+
+@router.get("/namespaces/{namespace}/{plural}/{name}")
+async def get_resource(
+    namespace: Namespace, plural: Plural, name: Name, who: Caller, api: Api
+) -> dict[str, Any]:
+    """One resource, as the API server stores it."""
+    return await views.resource(api, who, plural, namespace, name)
+
+
+@router.get("/namespaces/{namespace}/models/{name}/versions")
+async def get_versions(namespace: Namespace, name: Name, who: Caller, api: Api) -> list[dict[str, Any]]:
+    """A Model's versions, oldest first."""
+    return views.model_versions(await views.resource(api, who, "models", namespace, name))
+
+
+async def _store_page(kind: str, store: StoreReader, sid: str, offset: int, limit: int) -> dict[str, Any]:
+    try:
+        page = await (store.fills if kind == "fills" else store.orders)(sid, offset, limit)
+    except StoreUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc
+    return {"items": page.rows, "total": page.total, "offset": page.offset, "limit": page.limit}
+
+
+@router.get("/namespaces/{namespace}/tradingsessions/{name}/fills")
+async def get_fills(
+    request: Request, namespace: Namespace, name: Name, who: Caller, api: Api, store: Store,
+    offset: Offset = 0, limit: Limit = 100,
+) -> dict[str, Any]:
+    """A page of the session's fills, newest first (total counts them all)."""
+    await require(api, who, "get", "tradingsessions", namespace, name)
+    return await _store_page("fills", store, session_id(namespace, name), offset, _limit(request, limit))
+
+
+@router.get("/namespaces/{namespace}/tradingsessions/{name}/orders")
+async def get_orders(
+    request: Request, namespace: Namespace, name: Name, who: Caller, api: Api, store: Store,
+    offset: Offset = 0, limit: Limit = 100,
+) -> dict[str, Any]:
+    """A page of the session's orders, newest first."""
+    await require(api, who, "get", "tradingsessions", namespace, name)
+    return await _store_page("orders", store, session_id(namespace, name), offset, _limit(request, limit))
+
+
+@router.get("/namespaces/{namespace}/tradingsessions/{name}/equity")
+async def get_equity(
+    request: Request, namespace: Namespace, name: Name, who: Caller, api: Api, store: Store,
+    limit: Limit = 500,
+) -> list[dict[str, Any]]:
+    """The last `limit` points of the session's equity curve, oldest first."""
+    await require(api, who, "get", "tradingsessions", namespace, name)
+    try:
+        return await store.equity(session_id(namespace, name), _limit(request, limit))
+    except StoreUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc
+
+
+async def _patch(api: KubeApi, who: Any, namespace: str, name: str, patch: dict[str, Any]) -> dict[str, Any]:
+    await require(api, who, "patch", "tradingsessions", namespace, name)
+    try:
+        return await api.patch_as(who, "tradingsessions", namespace, name, patch)
+    except KubeError as exc:
+        raise views._http(exc) from exc
+
+
+@router.post("/namespaces/{namespace}/tradingsessions/{name}/suspend")
+async def suspend(namespace: Namespace, name: Name, who: Caller, api: Api) -> dict[str, Any]:
+    """Set `spec.suspend: true` (the kill switch), as the caller."""
+    return await _patch(api, who, namespace, name, {"spec": {"suspend": True}})
+
+
+@router.post("/namespaces/{namespace}/tradingsessions/{name}/resume")
+async def resume(namespace: Namespace, name: Name, who: Caller, api: Api) -> dict[str, Any]:
+    """Set `spec.suspend: false`, as the caller."""
+    return await _patch(api, who, namespace, name, {"spec": {"suspend": False}})
+
+
+@router.post("/namespaces/{namespace}/tradingsessions/{name}/model-version")
+async def pin_version(
+    namespace: Namespace, name: Name, who: Caller, api: Api, pin: Annotated[VersionPin, Body()]
+) -> dict[str, Any]:
+    """Promote or roll back: pin `spec.modelRef.version` (null: follow the Model again).
+    The version must be one the Model records."""
+    session = await views.resource(api, who, "tradingsessions", namespace, name)
+    model_name = session.get("spec", {}).get("modelRef", {}).get("name", "")
+    if pin.version is not None:
+        model = await views.resource(api, who, "models", namespace, model_name)
+        known = {v.get("version") for v in views.model_versions(model)}
+        if pin.version not in known:
+            raise HTTPException(422, f"Model {model_name} has no version {pin.version}")
+    return await _patch(api, who, namespace, name, {"spec": {"modelRef": {"version": pin.version}}})
+
+
+async def _events(
+    request: Request, api: KubeApi, who: Any, namespace: str, plural: str, name: str,
+    store: StoreReader,
+) -> AsyncIterator[str]:
+    """`data:` lines each time the object's resourceVersion or its last equity point
+    changes; the caller's right to read it is checked again on every poll."""
+    seen: tuple[Any, ...] = ()
+    poll: float = request.app.state.settings.poll_seconds
+    while not await request.is_disconnected():
+        try:
+            obj = await views.resource(api, who, plural, namespace, name)
+        except HTTPException as exc:
+            yield f"event: error\ndata: {json.dumps({'status': exc.status_code, 'detail': exc.detail})}\n\n"
+            return
+        last: list[dict[str, Any]] = []
+        if plural == "tradingsessions":
+            try:
+                last = await store.equity(session_id(namespace, name), 1)
+            except StoreUnavailable:
+                last = []
+        now = (obj["metadata"].get("resourceVersion"), json.dumps(last))
+        if now != seen:
+            seen = now
+            payload = {"status": obj.get("status", {}), "spec": obj.get("spec", {}), "equity": last}
+            yield f"data: {json.dumps(payload)}\n\n"
+        await asyncio.sleep(poll)
+
+
+@router.get("/namespaces/{namespace}/{plural}/{name}/stream")
+async def stream(
+    request: Request, namespace: Namespace, plural: Plural, name: Name, who: Caller, api: Api,
+    store: Store,
+) -> StreamingResponse:
+    """Server-sent events: the object's spec and status (and a session's last equity point)."""
+    await require(api, who, "get", plural, namespace, name)
+    return StreamingResponse(
+        _events(request, api, who, namespace, plural, name, store),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store"},
+    )

@@ -1,0 +1,29 @@
+"""The console's configuration: one frozen model, read from flags or KUBETRADE_CONSOLE_*."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConsoleSettings(BaseSettings):
+    """Where the console listens, which cluster it asks and which trade store it reads."""
+
+    model_config = SettingsConfigDict(env_prefix="KUBETRADE_CONSOLE_", frozen=True, extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8443, ge=1, le=65535)
+    kubeconfig: Path | None = None
+    """None: in-cluster ServiceAccount, else $KUBECONFIG / ~/.kube/config."""
+    store_url: str | None = None
+    """SQLAlchemy URL of the trade store (sqlite:///... or postgresql+psycopg://...);
+    None: the console shows resources only, with a banner where trades would be."""
+    review_ttl_seconds: float = Field(10.0, ge=0, le=300)
+    """How long a TokenReview or SubjectAccessReview answer is reused: a revoked
+    token or binding stops working at most this long after."""
+    poll_seconds: float = Field(2.0, gt=0, le=60)
+    """How often a live view (server-sent events) re-reads what it shows."""
+    max_page: int = Field(500, ge=1, le=10_000)
+    """The largest page of orders, fills or equity points one request returns."""
