@@ -53,7 +53,7 @@ format: $(STAMP) ## Apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 
 type: $(STAMP) ## mypy --strict over the packages, dev tooling and test helpers
-	$(VENV)/bin/mypy operator/kubetrade_operator workloads/kubetrade_workloads hack/kubetrade_dev hack/gen_crd_docs.py hack/gen_argocd_cm.py hack/gen_kustomize.py tests/kubetrade_testing
+	$(VENV)/bin/mypy operator/kubetrade_operator workloads/kubetrade_workloads console/kubetrade_console hack/kubetrade_dev hack/gen_crd_docs.py hack/gen_argocd_cm.py hack/gen_kustomize.py tests/kubetrade_testing
 
 crds: $(STAMP) ## Render CRDs from the typed models into crds/ and the chart (then `make docs`)
 	$(PY) -m kubetrade_operator.api.render --out crds --chart charts/kubetrade/crds

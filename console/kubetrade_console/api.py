@@ -58,12 +58,16 @@ async def get_resource(
 
 
 @router.get("/namespaces/{namespace}/models/{name}/versions")
-async def get_versions(namespace: Namespace, name: Name, who: Caller, api: Api) -> list[dict[str, Any]]:
+async def get_versions(
+    namespace: Namespace, name: Name, who: Caller, api: Api
+) -> list[dict[str, Any]]:
     """A Model's versions, oldest first."""
     return views.model_versions(await views.resource(api, who, "models", namespace, name))
 
 
-async def _store_page(kind: str, store: StoreReader, sid: str, offset: int, limit: int) -> dict[str, Any]:
+async def _store_page(
+    kind: str, store: StoreReader, sid: str, offset: int, limit: int
+) -> dict[str, Any]:
     try:
         page = await (store.fills if kind == "fills" else store.orders)(sid, offset, limit)
     except StoreUnavailable as exc:
@@ -73,27 +77,48 @@ async def _store_page(kind: str, store: StoreReader, sid: str, offset: int, limi
 
 @router.get("/namespaces/{namespace}/tradingsessions/{name}/fills")
 async def get_fills(
-    request: Request, namespace: Namespace, name: Name, who: Caller, api: Api, store: Store,
-    offset: Offset = 0, limit: Limit = 100,
+    request: Request,
+    namespace: Namespace,
+    name: Name,
+    who: Caller,
+    api: Api,
+    store: Store,
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     """A page of the session's fills, newest first (total counts them all)."""
     await require(api, who, "get", "tradingsessions", namespace, name)
-    return await _store_page("fills", store, session_id(namespace, name), offset, _limit(request, limit))
+    return await _store_page(
+        "fills", store, session_id(namespace, name), offset, _limit(request, limit)
+    )
 
 
 @router.get("/namespaces/{namespace}/tradingsessions/{name}/orders")
 async def get_orders(
-    request: Request, namespace: Namespace, name: Name, who: Caller, api: Api, store: Store,
-    offset: Offset = 0, limit: Limit = 100,
+    request: Request,
+    namespace: Namespace,
+    name: Name,
+    who: Caller,
+    api: Api,
+    store: Store,
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     """A page of the session's orders, newest first."""
     await require(api, who, "get", "tradingsessions", namespace, name)
-    return await _store_page("orders", store, session_id(namespace, name), offset, _limit(request, limit))
+    return await _store_page(
+        "orders", store, session_id(namespace, name), offset, _limit(request, limit)
+    )
 
 
 @router.get("/namespaces/{namespace}/tradingsessions/{name}/equity")
 async def get_equity(
-    request: Request, namespace: Namespace, name: Name, who: Caller, api: Api, store: Store,
+    request: Request,
+    namespace: Namespace,
+    name: Name,
+    who: Caller,
+    api: Api,
+    store: Store,
     limit: Limit = 500,
 ) -> list[dict[str, Any]]:
     """The last `limit` points of the session's equity curve, oldest first."""
@@ -104,7 +129,9 @@ async def get_equity(
         raise HTTPException(503, str(exc)) from exc
 
 
-async def _patch(api: KubeApi, who: Any, namespace: str, name: str, patch: dict[str, Any]) -> dict[str, Any]:
+async def _patch(
+    api: KubeApi, who: Any, namespace: str, name: str, patch: dict[str, Any]
+) -> dict[str, Any]:
     await require(api, who, "patch", "tradingsessions", namespace, name)
     try:
         return await api.patch_as(who, "tradingsessions", namespace, name, patch)
@@ -141,7 +168,12 @@ async def pin_version(
 
 
 async def _events(
-    request: Request, api: KubeApi, who: Any, namespace: str, plural: str, name: str,
+    request: Request,
+    api: KubeApi,
+    who: Any,
+    namespace: str,
+    plural: str,
+    name: str,
     store: StoreReader,
 ) -> AsyncIterator[str]:
     """`data:` lines each time the object's resourceVersion or its last equity point
@@ -170,7 +202,12 @@ async def _events(
 
 @router.get("/namespaces/{namespace}/{plural}/{name}/stream")
 async def stream(
-    request: Request, namespace: Namespace, plural: Plural, name: Name, who: Caller, api: Api,
+    request: Request,
+    namespace: Namespace,
+    plural: Plural,
+    name: Name,
+    who: Caller,
+    api: Api,
     store: Store,
 ) -> StreamingResponse:
     """Server-sent events: the object's spec and status (and a session's last equity point)."""

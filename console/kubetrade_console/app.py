@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import cast
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ExceptionHandler
 
 from . import api, pages
 from .kube import KubeApi, kube_client
@@ -24,20 +26,20 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+async def _http_error(request: Request, exc: HTTPException) -> Response:
     if _is_api(request) or request.method != "GET":
         return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
     if exc.status_code == 401:
         return RedirectResponse("/login", status_code=303)
     return pages.templates.TemplateResponse(
-        request, "error.html", {"status": exc.status_code, "detail": exc.detail},
+        request,
+        "error.html",
+        {"status": exc.status_code, "detail": exc.detail},
         status_code=exc.status_code,
     )
 
 
-async def _invalid(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
+async def _invalid(request: Request, exc: RequestValidationError) -> Response:
     problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
     return JSONResponse({"detail": "; ".join(problems)}, status_code=422)
 
@@ -47,7 +49,9 @@ def create_app(settings: ConsoleSettings, kube: KubeApi | None = None) -> FastAP
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.kube = kube or KubeApi(kube_client(settings.kubeconfig), settings.review_ttl_seconds)
+        app.state.kube = kube or KubeApi(
+            kube_client(settings.kubeconfig), settings.review_ttl_seconds
+        )
         app.state.store = StoreReader(settings.store_url)
         try:
             yield
@@ -60,8 +64,9 @@ def create_app(settings: ConsoleSettings, kube: KubeApi | None = None) -> FastAP
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _invalid)
+    # Starlette types handlers as taking any Exception; each is registered for its own.
+    app.add_exception_handler(HTTPException, cast(ExceptionHandler, _http_error))
+    app.add_exception_handler(RequestValidationError, cast(ExceptionHandler, _invalid))
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]

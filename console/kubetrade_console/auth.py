@@ -43,7 +43,12 @@ Caller = Annotated[Identity, Depends(caller)]
 
 
 async def require(
-    api: KubeApi, who: Identity, verb: str, resource: str, namespace: str, name: str = "",
+    api: KubeApi,
+    who: Identity,
+    verb: str,
+    resource: str,
+    namespace: str,
+    name: str = "",
     group: str = GROUP,
 ) -> None:
     """403, with the API server's reason, unless `who` may `verb` the resource."""

@@ -84,7 +84,8 @@ def kube_client(kubeconfig: Path | None) -> httpx.AsyncClient:
     """An async client for the cluster: a kubeconfig file, or in-cluster, or $KUBECONFIG."""
     config = KubeConfig.from_file(kubeconfig) if kubeconfig else KubeConfig.from_env()
     single = config.get()
-    assert single is not None, "kubeconfig has no current context"
+    if single is None:
+        raise ValueError("the kubeconfig has no current context")
     return adapter_client(single, ConnectionParams(timeout=httpx.Timeout(15)))
 
 
@@ -120,7 +121,11 @@ class KubeApi:
         cached = self._tokens.get(key)
         if cached is not None:
             return cached if isinstance(cached, Identity) else None
-        body = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": token}}
+        body = {
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenReview",
+            "spec": {"token": token},
+        }
         response = await self._client.post("/apis/authentication.k8s.io/v1/tokenreviews", json=body)
         _raise_for(response)
         status = response.json().get("status", {})
@@ -173,7 +178,7 @@ class KubeApi:
         self._decisions.put(key, decision)
         return decision
 
-    async def list(self, plural: str, namespace: str) -> list[dict[str, Any]]:
+    async def list_objects(self, plural: str, namespace: str) -> list[dict[str, Any]]:
         """Every object of a kubetrade kind in a namespace (read with the console's account)."""
         response = await self._client.get(_path(plural, namespace))
         _raise_for(response)

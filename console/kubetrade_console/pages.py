@@ -54,7 +54,9 @@ async def home(request: Request, who: Caller) -> HTMLResponse:
 
 
 @router.get("/ns/{namespace}", response_class=HTMLResponse)
-async def namespace_page(request: Request, namespace: Namespace, who: Caller, api: Api) -> HTMLResponse:
+async def namespace_page(
+    request: Request, namespace: Namespace, who: Caller, api: Api
+) -> HTMLResponse:
     """Every resource in the namespace, with lineage."""
     data = await views.overview(api, who, namespace)
     return _page(request, "namespace.html", who=who, **data)
@@ -70,8 +72,14 @@ async def session_page(
     equity = [p["equity"] for p in trades["equity"]]
     drawdown = [-abs(p["drawdown"]) for p in trades["equity"]]
     return _page(
-        request, "session.html", who=who, namespace=namespace, obj=obj, banner=banner,
-        trades=trades, events=await views.events(api, who, namespace, name),
+        request,
+        "session.html",
+        who=who,
+        namespace=namespace,
+        obj=obj,
+        banner=banner,
+        trades=trades,
+        events=await views.events(api, who, namespace, name),
         equity_svg=line_chart("Equity", equity),
         drawdown_svg=line_chart("Drawdown", drawdown, color="#dc2626"),
     )
@@ -89,7 +97,12 @@ async def model_page(
         for v in versions
     ]
     return _page(
-        request, "model.html", who=who, namespace=namespace, obj=obj, versions=versions,
+        request,
+        "model.html",
+        who=who,
+        namespace=namespace,
+        obj=obj,
+        versions=versions,
         compare_svg=bar_chart("Sharpe by version", sharpe),
         events=await views.events(api, who, namespace, name),
     )
@@ -105,7 +118,12 @@ async def run_page(
     # Status keeps only the latest mean reward; the page extends the curve live (SSE).
     curve = [float(progress["meanReward"])] if progress.get("meanReward") is not None else []
     return _page(
-        request, "run.html", who=who, namespace=namespace, obj=obj, progress=progress,
+        request,
+        "run.html",
+        who=who,
+        namespace=namespace,
+        obj=obj,
+        progress=progress,
         reward_svg=line_chart("Mean reward", curve, color="#7c3aed"),
         events=await views.events(api, who, namespace, name),
     )
@@ -118,6 +136,10 @@ async def dataset_page(
     """A Dataset: its spec and status."""
     obj = await views.resource(api, who, "datasets", namespace, name)
     return _page(
-        request, "resource.html", who=who, namespace=namespace, obj=obj,
+        request,
+        "resource.html",
+        who=who,
+        namespace=namespace,
+        obj=obj,
         events=await views.events(api, who, namespace, name),
     )

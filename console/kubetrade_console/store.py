@@ -19,7 +19,15 @@ from kubetrade_workloads.trading.store.schema import EquityRow, FillRow, OrderRo
 
 #: The columns each table's page returns and may be sorted by, in order.
 FILL_COLUMNS = ("filled_at", "symbol", "side", "quantity", "price", "commission", "client_order_id")
-ORDER_COLUMNS = ("created_at", "symbol", "side", "quantity", "status", "filled_quantity", "client_order_id")
+ORDER_COLUMNS = (
+    "created_at",
+    "symbol",
+    "side",
+    "quantity",
+    "status",
+    "filled_quantity",
+    "client_order_id",
+)
 
 
 class StoreUnavailable(Exception):
@@ -76,7 +84,9 @@ class StoreReader:
         try:
             return await to_thread.run_sync(query)
         except SQLAlchemyError as exc:
-            raise StoreUnavailable(f"the trade store does not answer: {exc.__class__.__name__}") from exc
+            raise StoreUnavailable(
+                f"the trade store does not answer: {exc.__class__.__name__}"
+            ) from exc
 
     async def _page(
         self, table: Any, columns: tuple[str, ...], order: str, sid: str, offset: int, limit: int

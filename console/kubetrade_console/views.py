@@ -33,14 +33,16 @@ async def overview(api: KubeApi, who: Identity, namespace: str) -> dict[str, Any
     for plural in PLURALS:
         await require(api, who, "list", plural, namespace)
         try:
-            objects[plural] = await api.list(plural, namespace)
+            objects[plural] = await api.list_objects(plural, namespace)
         except KubeError as exc:
             raise _http(exc) from exc
     edges = [{"source": e.source, "target": e.target} for e in lineage(objects)]
     return {"namespace": namespace, "items": objects, "lineage": edges}
 
 
-async def resource(api: KubeApi, who: Identity, plural: str, namespace: str, name: str) -> dict[str, Any]:
+async def resource(
+    api: KubeApi, who: Identity, plural: str, namespace: str, name: str
+) -> dict[str, Any]:
     """One object the caller may get."""
     await require(api, who, "get", plural, namespace, name)
     try:

@@ -31,13 +31,25 @@ from kubetrade_dev.controlplane import find_bin_dir
 from kubetrade_testing.accounts import request_token, write_token_kubeconfig
 from kubetrade_testing.cluster import TEST_NAMESPACE_LABEL
 from kubetrade_testing.console import account_with_role, seed_store, serve_console
-from kubetrade_testing.factories import RESOURCES, create, dataset, get, model, trading_session, training_run
+from kubetrade_testing.factories import (
+    RESOURCES,
+    create,
+    dataset,
+    get,
+    model,
+    trading_session,
+    training_run,
+)
 
 pytestmark = pytest.mark.integration
 
 CHART = Path(__file__).resolve().parents[2] / "charts" / "kubetrade"
 FILLS = 1234
-READ = {"apiGroups": ["kubetrade.io"], "resources": ["datasets", "trainingruns", "models", "tradingsessions"], "verbs": ["get", "list", "watch"]}
+READ = {
+    "apiGroups": ["kubetrade.io"],
+    "resources": ["datasets", "trainingruns", "models", "tradingsessions"],
+    "verbs": ["get", "list", "watch"],
+}
 EVENTS = {"apiGroups": [""], "resources": ["events"], "verbs": ["list"]}
 PATCH = {"apiGroups": ["kubetrade.io"], "resources": ["tradingsessions"], "verbs": ["patch"]}
 
@@ -52,15 +64,31 @@ class World:
     down_url: str
 
 
-def _console_account(client: Client, kubeconfig: Path, ns: str, out: Path) -> tuple[Path, list[Any]]:
+def _console_account(
+    client: Client, kubeconfig: Path, ns: str, out: Path
+) -> tuple[Path, list[Any]]:
     """The chart's console ServiceAccount, ClusterRole and binding in `ns`, and a
     kubeconfig with the account's token."""
     release = f"c{secrets.token_hex(3)}"
     rendered = subprocess.run(
-        [str(find_bin_dir() / "helm"), "template", release, str(CHART), "-n", ns,
-         "--kube-version", "1.36.3", "--set", "console.enabled=true",
-         "--show-only", "templates/console-rbac.yaml"],
-        capture_output=True, text=True, check=True, timeout=120,
+        [
+            str(find_bin_dir() / "helm"),
+            "template",
+            release,
+            str(CHART),
+            "-n",
+            ns,
+            "--kube-version",
+            "1.36.3",
+            "--set",
+            "console.enabled=true",
+            "--show-only",
+            "templates/console-rbac.yaml",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     ).stdout
     made = []
     for doc in yaml.safe_load_all(rendered):
@@ -85,13 +113,39 @@ def world(
     viewer = account_with_role(client, ns, "viewer", [READ, EVENTS])
     trader = account_with_role(client, ns, "trader", [READ, EVENTS, PATCH])
     outsider = account_with_role(client, ns, "outsider", [])
-    for obj in (dataset("ds"), training_run("tr", "ds"), model("m", "ds", trainingRunRef={"name": "tr"}),
-                trading_session("ts", "m")):
+    for obj in (
+        dataset("ds"),
+        training_run("tr", "ds"),
+        model("m", "ds", trainingRunRef={"name": "tr"}),
+        trading_session("ts", "m"),
+    ):
         create(client, obj, ns)
-    client.patch(RESOURCES["Model"].Status, "m", {"status": {"versions": [
-        {"version": 1, "artifactUri": "file:///m/1", "createdAt": "2024-01-01T00:00:00Z", "phase": "Ready", "metrics": {"sharpe": 1.2}},
-        {"version": 2, "artifactUri": "file:///m/2", "createdAt": "2024-02-01T00:00:00Z", "phase": "Ready", "metrics": {"sharpe": 0.7}},
-    ]}}, namespace=ns, patch_type=PatchType.MERGE)
+    client.patch(
+        RESOURCES["Model"].Status,
+        "m",
+        {
+            "status": {
+                "versions": [
+                    {
+                        "version": 1,
+                        "artifactUri": "file:///m/1",
+                        "createdAt": "2024-01-01T00:00:00Z",
+                        "phase": "Ready",
+                        "metrics": {"sharpe": 1.2},
+                    },
+                    {
+                        "version": 2,
+                        "artifactUri": "file:///m/2",
+                        "createdAt": "2024-02-01T00:00:00Z",
+                        "phase": "Ready",
+                        "metrics": {"sharpe": 0.7},
+                    },
+                ]
+            }
+        },
+        namespace=ns,
+        patch_type=PatchType.MERGE,
+    )
     store = seed_store(out / "store", f"{ns}/ts", FILLS)
     up = ConsoleSettings(kubeconfig=console_kc, store_url=store, poll_seconds=0.2)
     down = ConsoleSettings(kubeconfig=console_kc, store_url=f"sqlite:///{out}/missing/dir/x.db")
@@ -102,7 +156,10 @@ def world(
         client.delete(Namespace, ns)
         for obj in made:
             if obj.kind in ("ClusterRole", "ClusterRoleBinding"):
-                client.delete(ClusterRole if obj.kind == "ClusterRole" else ClusterRoleBinding, obj.metadata.name)
+                client.delete(
+                    ClusterRole if obj.kind == "ClusterRole" else ClusterRoleBinding,
+                    obj.metadata.name,
+                )
 
 
 def call(world: World, token: str | None, method: str, path: str, **kw: Any) -> httpx.Response:
@@ -125,24 +182,44 @@ def test_no_token_or_a_bad_one_is_401_and_a_page_sends_to_login(world: World) ->
 def test_overview_has_every_kind_and_the_lineage(world: World) -> None:
     body = call(world, world.viewer, "GET", api(world)).json()
     assert {k: [o["metadata"]["name"] for o in v] for k, v in body["items"].items()} == {
-        "datasets": ["ds"], "trainingruns": ["tr"], "models": ["m"], "tradingsessions": ["ts"]}
+        "datasets": ["ds"],
+        "trainingruns": ["tr"],
+        "models": ["m"],
+        "tradingsessions": ["ts"],
+    }
     assert {(e["source"], e["target"]) for e in body["lineage"]} == {
-        ("datasets/ds", "trainingruns/tr"), ("trainingruns/tr", "models/m"), ("models/m", "tradingsessions/ts")}
+        ("datasets/ds", "trainingruns/tr"),
+        ("trainingruns/tr", "models/m"),
+        ("models/m", "tradingsessions/ts"),
+    }
 
 
 def test_an_outsider_is_refused_with_the_reason(world: World) -> None:
     refused = call(world, world.outsider, "GET", api(world, "/tradingsessions/ts"))
     assert refused.status_code == 403
-    assert f"system:serviceaccount:{world.namespace}:outsider may not get tradingsessions/ts" in refused.json()["detail"]
+    assert (
+        f"system:serviceaccount:{world.namespace}:outsider may not get tradingsessions/ts"
+        in refused.json()["detail"]
+    )
 
 
 def test_fills_are_paged_from_the_store(world: World) -> None:
-    page = call(world, world.viewer, "GET", api(world, "/tradingsessions/ts/fills"), params={"offset": 10, "limit": 5}).json()
+    page = call(
+        world,
+        world.viewer,
+        "GET",
+        api(world, "/tradingsessions/ts/fills"),
+        params={"offset": 10, "limit": 5},
+    ).json()
     assert page["total"] == FILLS and len(page["items"]) == 5
     assert page["items"][0]["client_order_id"] == f"o-{FILLS - 11}"  # newest first
-    orders = call(world, world.viewer, "GET", api(world, "/tradingsessions/ts/orders"), params={"limit": 3}).json()
+    orders = call(
+        world, world.viewer, "GET", api(world, "/tradingsessions/ts/orders"), params={"limit": 3}
+    ).json()
     assert orders["total"] == FILLS and orders["items"][0]["status"] == "filled"
-    equity = call(world, world.viewer, "GET", api(world, "/tradingsessions/ts/equity"), params={"limit": 50}).json()
+    equity = call(
+        world, world.viewer, "GET", api(world, "/tradingsessions/ts/equity"), params={"limit": 50}
+    ).json()
     assert len(equity) == 50 and equity[0]["time"] < equity[-1]["time"]
 
 
@@ -153,8 +230,14 @@ def test_model_versions(world: World) -> None:
 
 def test_a_viewer_may_not_suspend_but_a_trader_may(world: World, lightkube_client: Client) -> None:
     refused = call(world, world.viewer, "POST", api(world, "/tradingsessions/ts/suspend"))
-    assert refused.status_code == 403 and "may not patch tradingsessions/ts" in refused.json()["detail"]
-    assert get(lightkube_client, "TradingSession", "ts", world.namespace)["spec"].get("suspend") is not True
+    assert (
+        refused.status_code == 403
+        and "may not patch tradingsessions/ts" in refused.json()["detail"]
+    )
+    assert (
+        get(lightkube_client, "TradingSession", "ts", world.namespace)["spec"].get("suspend")
+        is not True
+    )
     done = call(world, world.trader, "POST", api(world, "/tradingsessions/ts/suspend"))
     assert done.status_code == 200 and done.json()["spec"]["suspend"] is True
     assert get(lightkube_client, "TradingSession", "ts", world.namespace)["spec"]["suspend"] is True
@@ -162,15 +245,22 @@ def test_a_viewer_may_not_suspend_but_a_trader_may(world: World, lightkube_clien
     assert back.json()["spec"]["suspend"] is False
 
 
-def test_pinning_a_version_rolls_back_and_unpinning_follows_the_model(world: World, lightkube_client: Client) -> None:
+def test_pinning_a_version_rolls_back_and_unpinning_follows_the_model(
+    world: World, lightkube_client: Client
+) -> None:
     path = api(world, "/tradingsessions/ts/model-version")
     unknown = call(world, world.trader, "POST", path, json={"version": 7})
     assert unknown.status_code == 422 and "no version 7" in unknown.json()["detail"]
     assert call(world, world.viewer, "POST", path, json={"version": 1}).status_code == 403
     assert call(world, world.trader, "POST", path, json={"version": 1}).status_code == 200
-    assert get(lightkube_client, "TradingSession", "ts", world.namespace)["spec"]["modelRef"] == {"name": "m", "version": 1}
+    assert get(lightkube_client, "TradingSession", "ts", world.namespace)["spec"]["modelRef"] == {
+        "name": "m",
+        "version": 1,
+    }
     assert call(world, world.trader, "POST", path, json={"version": None}).status_code == 200
-    assert get(lightkube_client, "TradingSession", "ts", world.namespace)["spec"]["modelRef"] == {"name": "m"}
+    assert get(lightkube_client, "TradingSession", "ts", world.namespace)["spec"]["modelRef"] == {
+        "name": "m"
+    }
 
 
 @pytest.mark.parametrize(
@@ -199,9 +289,17 @@ def test_a_missing_object_is_404(world: World) -> None:
 
 def test_store_down_shows_a_banner_while_resources_work(world: World) -> None:
     headers = {"Authorization": f"Bearer {world.viewer}"}
-    page = httpx.get(f"{world.down_url}/ns/{world.namespace}/tradingsessions/ts", headers=headers, timeout=30)
-    assert page.status_code == 200 and 'class="banner"' in page.text and "TradingSession ts" in page.text
-    fills = httpx.get(f"{world.down_url}{api(world, '/tradingsessions/ts/fills')}", headers=headers, timeout=30)
+    page = httpx.get(
+        f"{world.down_url}/ns/{world.namespace}/tradingsessions/ts", headers=headers, timeout=30
+    )
+    assert (
+        page.status_code == 200
+        and 'class="banner"' in page.text
+        and "TradingSession ts" in page.text
+    )
+    fills = httpx.get(
+        f"{world.down_url}{api(world, '/tradingsessions/ts/fills')}", headers=headers, timeout=30
+    )
     assert fills.status_code == 503 and "does not answer" in fills.json()["detail"]
 
 
@@ -213,18 +311,23 @@ def test_pages_render_with_charts_from_a_login_cookie(world: World) -> None:
         assert overview.status_code == 200 and "trainingruns/tr" in overview.text
         session = browser.get(f"/ns/{world.namespace}/tradingsessions/ts")
         assert session.status_code == 200 and session.text.count("<polyline") == 2
-        assert "Fills (1234)" in session.text and "'self'" in session.headers["content-security-policy"]
+        assert (
+            "Fills (1234)" in session.text
+            and "'self'" in session.headers["content-security-policy"]
+        )
         assert "Sharpe by version" in browser.get(f"/ns/{world.namespace}/models/m").text
         assert browser.get(f"/ns/{world.namespace}/trainingruns/tr").status_code == 200
         assert browser.get(f"/ns/{world.namespace}/datasets/ds").status_code == 200
-        assert "<script src=\"http" not in session.text  # nothing from a CDN
+        assert '<script src="http' not in session.text  # nothing from a CDN
         assert browser.get("/static/console.js").status_code == 200
         assert "/api/v1/namespaces/{namespace}" in browser.get("/openapi.json").json()["paths"]
 
 
 def test_live_updates_arrive_as_server_sent_events(world: World) -> None:
     path = api(world, "/tradingsessions/ts/stream")
-    with httpx.stream("GET", world.url + path, headers={"Authorization": f"Bearer {world.viewer}"}, timeout=30) as events:
+    with httpx.stream(
+        "GET", world.url + path, headers={"Authorization": f"Bearer {world.viewer}"}, timeout=30
+    ) as events:
         assert events.headers["content-type"].startswith("text/event-stream")
         line = next(line for line in events.iter_lines() if line.startswith("data: "))
     payload = json.loads(line.removeprefix("data: "))

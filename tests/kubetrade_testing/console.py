@@ -37,10 +37,18 @@ def seed_store(state_dir: Path, session_id: str, fills: int, *, points: int = 20
                 sa.insert(OrderRow),
                 [
                     {
-                        "client_order_id": f"o-{i}", "session_id": session_id, "symbol": "AAA",
-                        "side": "buy" if i % 2 else "sell", "quantity": 1.0 + i % 5,
-                        "order_type": "market", "purpose": "rebalance", "status": "filled", "filled_quantity": 1.0 + i % 5,
-                        "created_at": t[i], "updated_at": t[i], "bar_time": t[i],
+                        "client_order_id": f"o-{i}",
+                        "session_id": session_id,
+                        "symbol": "AAA",
+                        "side": "buy" if i % 2 else "sell",
+                        "quantity": 1.0 + i % 5,
+                        "order_type": "market",
+                        "purpose": "rebalance",
+                        "status": "filled",
+                        "filled_quantity": 1.0 + i % 5,
+                        "created_at": t[i],
+                        "updated_at": t[i],
+                        "bar_time": t[i],
                     }
                     for i in range(fills)
                 ],
@@ -49,9 +57,15 @@ def seed_store(state_dir: Path, session_id: str, fills: int, *, points: int = 20
                 sa.insert(FillRow),
                 [
                     {
-                        "fill_id": f"f-{i}", "client_order_id": f"o-{i}", "session_id": session_id,
-                        "symbol": "AAA", "side": "buy" if i % 2 else "sell", "quantity": 1.0 + i % 5,
-                        "price": 100.0 + i % 17, "commission": 0.01, "filled_at": t[i],
+                        "fill_id": f"f-{i}",
+                        "client_order_id": f"o-{i}",
+                        "session_id": session_id,
+                        "symbol": "AAA",
+                        "side": "buy" if i % 2 else "sell",
+                        "quantity": 1.0 + i % 5,
+                        "price": 100.0 + i % 17,
+                        "commission": 0.01,
+                        "filled_at": t[i],
                         "recorded_at": t[i],
                     }
                     for i in range(fills)
@@ -61,9 +75,14 @@ def seed_store(state_dir: Path, session_id: str, fills: int, *, points: int = 20
             sa.insert(EquityRow),
             [
                 {
-                    "session_id": session_id, "time": t[i], "equity": 10_000 + 50 * (i % 13) - i,
-                    "cash": 5_000.0, "gross_exposure": 0.5, "drawdown": (i % 13) / 100,
-                    "day_pnl": 0.0, "total_pnl": float(-i),
+                    "session_id": session_id,
+                    "time": t[i],
+                    "equity": 10_000 + 50 * (i % 13) - i,
+                    "cash": 5_000.0,
+                    "gross_exposure": 0.5,
+                    "drawdown": (i % 13) / 100,
+                    "day_pnl": 0.0,
+                    "total_pnl": float(-i),
                 }
                 for i in range(points)
             ],
@@ -85,7 +104,10 @@ def serve_console(settings: ConsoleSettings) -> Iterator[str]:
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(settings.model_copy(update={"port": port})),
-            host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)
@@ -108,12 +130,19 @@ def account_with_role(
     """A ServiceAccount `name` in `namespace` bound to a Role with `rules`; its token."""
     for doc in (
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name}},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": name}, "rules": rules},
         {
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": name},
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": name},
+            "rules": rules,
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": name},
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
             "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
         },
     ):
-        client.create(codecs.from_dict(doc), namespace=namespace)  # type: ignore[arg-type]
+        client.create(codecs.from_dict(doc), namespace=namespace)  # type: ignore[type-var]
     return request_token(client, namespace, name)

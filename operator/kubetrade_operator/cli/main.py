@@ -11,6 +11,7 @@ import typer
 from .. import __version__
 from . import analyze, cluster, config, data, deploy, models, optimize, report, runs, train
 from .backtest import backtest
+from .console import console
 from .status import status
 from .trade import trade
 
@@ -32,6 +33,7 @@ app.command("trade")(trade)
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(models.app, name="models")
 app.add_typer(runs.app, name="runs")
+app.command("console")(console)
 
 
 @app.command()

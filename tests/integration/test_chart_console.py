@@ -1,0 +1,109 @@
+"""The chart's console: off by default; when on, its own ServiceAccount with only
+the rights the console uses (no write of its own, no Secrets), a Deployment that
+meets the restricted Pod Security Standard, and a Service."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kubetrade_dev.controlplane import find_bin_dir
+
+CHART = Path(__file__).resolve().parents[2] / "charts" / "kubetrade"
+
+
+def render(*sets: str) -> list[dict[str, Any]]:
+    out = subprocess.run(
+        [
+            str(find_bin_dir() / "helm"),
+            "template",
+            "kt",
+            str(CHART),
+            "-n",
+            "kt-system",
+            "--kube-version",
+            "1.36.3",
+            *[f"--set={s}" for s in sets],
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+def console_objects(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        d["kind"]: d
+        for d in docs
+        if d["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "console"
+    }
+
+
+def test_the_console_is_off_by_default() -> None:
+    assert console_objects(render()) == {}
+
+
+def test_the_console_has_least_privilege_and_runs_restricted() -> None:
+    objs = console_objects(render("console.enabled=true", "console.storeUrlSecret.name=store"))
+    assert set(objs) == {
+        "ServiceAccount",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Deployment",
+        "Service",
+    }
+    rules = {
+        (g, r, v)
+        for rule in objs["ClusterRole"]["rules"]
+        for g in rule["apiGroups"]
+        for r in rule["resources"]
+        for v in rule["verbs"]
+    }
+    assert ("authentication.k8s.io", "tokenreviews", "create") in rules
+    assert ("authorization.k8s.io", "subjectaccessreviews", "create") in rules
+    assert ("", "users", "impersonate") in rules and ("", "groups", "impersonate") in rules
+    assert not {r for r in rules if r[1] == "secrets"}, "the console never reads a Secret"
+    assert not {
+        r
+        for r in rules
+        if r[2] in ("create", "update", "patch", "delete") and r[0] == "kubetrade.io"
+    }
+    pod = objs["Deployment"]["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == objs["ServiceAccount"]["metadata"]["name"]
+    assert objs["ClusterRoleBinding"]["subjects"][0]["name"] == pod["serviceAccountName"]
+    container = pod["containers"][0]
+    assert container["command"] == ["python", "-m", "kubetrade_console"]
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    env = {e["name"]: e for e in container["env"]}
+    assert env["KUBETRADE_CONSOLE_STORE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "store"
+    assert (
+        objs["Service"]["spec"]["selector"] == objs["Deployment"]["spec"]["selector"]["matchLabels"]
+    )
+
+
+def test_a_bad_console_value_is_refused_by_the_schema() -> None:
+    result = subprocess.run(
+        [
+            str(find_bin_dir() / "helm"),
+            "template",
+            "kt",
+            str(CHART),
+            "--kube-version",
+            "1.36.3",
+            "--set",
+            "console.enabled=true",
+            "--set",
+            "console.port=0",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "/console/port" in result.stderr
