@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -332,3 +333,78 @@ def test_live_updates_arrive_as_server_sent_events(world: World) -> None:
         line = next(line for line in events.iter_lines() if line.startswith("data: "))
     payload = json.loads(line.removeprefix("data: "))
     assert payload["spec"]["modelRef"]["name"] == "m" and payload["equity"][0]["equity"] > 0
+
+
+# --- a real browser: Debian's chromium and chromedriver, driven by selenium ------------------
+
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if CHROMEDRIVER is None:
+        pytest.skip("chromedriver is not installed (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(flag)
+    options.binary_location = shutil.which("chromium") or "chromium"
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def severe(driver: Any) -> list[str]:
+    """Console errors (failed loads, CSP violations, script errors) since the last call."""
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_a_browser_signs_in_reads_every_page_and_suspends(
+    world: World, browser: Any, lightkube_client: Client
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 20)
+    browser.get(f"{world.url}/login")
+    browser.find_element(By.NAME, "token").send_keys(world.trader)
+    browser.find_element(By.CSS_SELECTOR, "#login button").click()
+    wait.until(lambda d: d.current_url == f"{world.url}/")
+    ns = world.namespace
+    for path in (
+        f"/ns/{ns}",
+        f"/ns/{ns}/models/m",
+        f"/ns/{ns}/trainingruns/tr",
+        f"/ns/{ns}/datasets/ds",
+    ):
+        browser.get(world.url + path)
+        assert browser.find_element(By.TAG_NAME, "h1").text
+        assert severe(browser) == [], path
+    browser.get(f"{world.url}/ns/{ns}/tradingsessions/ts")
+    points = browser.find_element(By.CSS_SELECTOR, "svg.chart polyline").get_attribute("points")
+    assert len(points.split()) == 200
+    pager = browser.find_element(By.CSS_SELECTOR, '.pager[data-for="fills"]')
+    assert "page 1 of 8" in pager.text  # 200 fills, 25 a page
+    browser.find_element(By.CSS_SELECTOR, '#fills th[data-col="4"]').click()  # price
+    prices = [
+        float(td.text)
+        for td in browser.find_elements(
+            By.CSS_SELECTOR, "#fills tbody tr:not([hidden]) td:nth-child(5)"
+        )
+    ]
+    assert prices == sorted(prices) and len(prices) == 25
+    browser.find_element(By.XPATH, "//button[text()='Suspend']").click()
+    wait.until(lambda d: d.find_element(By.ID, "action-result").text == "done")
+    assert browser.find_element(By.ID, "suspended").text == "true"
+    assert get(lightkube_client, "TradingSession", "ts", ns)["spec"]["suspend"] is True
+    browser.find_element(By.XPATH, "//button[text()='Resume']").click()
+    wait.until(
+        lambda d: get(lightkube_client, "TradingSession", "ts", ns)["spec"]["suspend"] is False
+    )
+    assert severe(browser) == []

@@ -1,0 +1,175 @@
+"""How long the console's session view takes, next to the same query on the database.
+
+Starts its own local control plane, installs the CRDs, makes a TradingSession and a
+ServiceAccount that may read it, fills a SQLite trade store with 100,000 fills, and
+serves the console on loopback (uvicorn, one process). Then, for each request kind,
+times N sequential requests on one keep-alive connection, and the same SQL (page
+plus count) run directly through SQLAlchemy on the same file:
+
+* ``api fills page``: GET .../tradingsessions/<name>/fills?limit=100 as the viewer
+  (token and access reviews cached for their TTL, as in steady use);
+* ``api fills page, no review cache``: the same with the TTL at 0, so each request
+  also makes a TokenReview and a SubjectAccessReview;
+* ``session page``: the whole HTML page (object, Events, equity, orders, fills);
+* ``direct SQL``: the fills page and its count, no HTTP, no Kubernetes.
+
+It also times importing the Kubernetes client the console uses (lightkube's config
+and httpx2) against the official ``kubernetes`` client. See docs/BENCHMARKS.md. Usage::
+
+    .venv/bin/python benchmarks/console_bench.py [--fills 100000] [--requests 1000] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, only benchmarks/ is on sys.path: add the dev tooling (the
+# control plane) and the test helpers (CRDs, factories, the store seeder).
+sys.path.append(str(Path(__file__).resolve().parents[1] / "hack"))
+sys.path.append(str(Path(__file__).resolve().parents[1] / "tests"))
+
+import argparse
+import json
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+
+import httpx2 as httpx
+import sqlalchemy as sa
+from lightkube import Client, KubeConfig
+from lightkube.models.meta_v1 import ObjectMeta
+from lightkube.resources.core_v1 import Namespace
+
+from kubetrade_console.settings import ConsoleSettings
+from kubetrade_console.store import FILL_COLUMNS
+from kubetrade_dev.controlplane import ControlPlane, find_bin_dir
+from kubetrade_testing.console import account_with_role, seed_store, serve_console
+from kubetrade_testing.crds import install_crds, load_crds
+from kubetrade_testing.factories import create, trading_session
+from kubetrade_workloads.trading.store.schema import FillRow
+
+NS = "bench"
+READ = {
+    "apiGroups": ["kubetrade.io"],
+    "resources": ["tradingsessions"],
+    "verbs": ["get", "list"],
+}
+EVENTS = {"apiGroups": [""], "resources": ["events"], "verbs": ["list"]}
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    """p50, p99 and max in milliseconds."""
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 2),
+        "p99_ms": round(p99 * 1000, 2),
+        "max_ms": round(ordered[-1] * 1000, 2),
+    }
+
+
+def timed(call: Callable[[], object], n: int) -> list[float]:
+    """`n` timings of `call` after 20 untimed warm-up calls."""
+    for _ in range(20):
+        call()
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        call()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def over_http(base: str, path: str, token: str, n: int) -> list[float]:
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+
+        def get() -> None:
+            response = client.get(path)
+            assert response.status_code == 200, response.text
+
+        return timed(get, n)
+
+
+def direct(url: str, sid: str, n: int) -> list[float]:
+    engine = sa.create_engine(url)
+    cols = [getattr(FillRow, c) for c in FILL_COLUMNS]
+    page = (
+        sa.select(*cols)
+        .where(FillRow.session_id == sid)
+        .order_by(FillRow.filled_at.desc())
+        .limit(100)
+    )
+    count = sa.select(sa.func.count()).select_from(FillRow).where(FillRow.session_id == sid)
+
+    def query() -> None:
+        with engine.connect() as conn:
+            rows = conn.execute(page).all()
+            total = conn.execute(count).scalar_one()
+            assert len(rows) == 100 and total > 0
+
+    try:
+        return timed(query, n)
+    finally:
+        engine.dispose()
+
+
+def import_seconds(module: str) -> float:
+    """Seconds a fresh interpreter takes to import `module` (best of 3)."""
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(3)
+    ]
+    return round(min(runs), 3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--fills", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    results: dict[str, object] = {"fills": args.fills, "requests": args.requests}
+    with tempfile.TemporaryDirectory() as tmp:
+        cp = ControlPlane(Path(tmp) / "cp", find_bin_dir())
+        cp.start()
+        try:
+            client = Client(config=KubeConfig.from_file(cp.kubeconfig), field_manager="bench")
+            install_crds(client, load_crds())
+            client.create(Namespace(metadata=ObjectMeta(name=NS)))
+            create(client, trading_session("ts", "m"), NS)
+            token = account_with_role(client, NS, "viewer", [READ, EVENTS])
+            url = seed_store(Path(tmp) / "store", f"{NS}/ts", args.fills)
+            fills = f"/api/v1/namespaces/{NS}/tradingsessions/ts/fills?limit=100"
+            page = f"/ns/{NS}/tradingsessions/ts"
+            cached = ConsoleSettings(kubeconfig=cp.kubeconfig, store_url=url)
+            uncached = cached.model_copy(update={"review_ttl_seconds": 0.0})
+            n = args.requests
+            with serve_console(cached) as base:
+                results["api fills page"] = percentiles(over_http(base, fills, token, n))
+                results["session page"] = percentiles(over_http(base, page, token, n // 4))
+            with serve_console(uncached) as base:
+                results["api fills page, no review cache"] = percentiles(
+                    over_http(base, fills, token, n // 4)
+                )
+            results["direct SQL"] = percentiles(direct(url, f"{NS}/ts", n))
+        finally:
+            cp.stop()
+    results["import lightkube config + httpx2 (s)"] = import_seconds(
+        "lightkube.config.client_adapter"
+    )
+    results["import kubernetes client (s)"] = import_seconds("kubernetes.client")
+    print(json.dumps(results, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
