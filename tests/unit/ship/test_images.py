@@ -19,7 +19,12 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 IMAGES = {p.parent.name: p for p in sorted((REPO / "images").glob("*/Dockerfile"))}
 WORKLOAD_EXTRAS = {"data", "backtest", "train", "trade"}
-EXPECTED_EXTRAS = {"operator": set(), "workload": WORKLOAD_EXTRAS, "workload-gpu": WORKLOAD_EXTRAS}
+# The CPU workload image also runs the web console (chart value console.image).
+EXPECTED_EXTRAS = {
+    "operator": set(),
+    "workload": WORKLOAD_EXTRAS | {"console"},
+    "workload-gpu": WORKLOAD_EXTRAS,
+}
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 # What the operator image leaves out; its handlers must never import these.
 OPERATOR_EXCLUDES = {"numpy", "pandas", "pyarrow"}
