@@ -1,6 +1,7 @@
 """A TrainingRun with a search renders an Indexed Job of tuning workers."""
 
 import json
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -82,3 +83,12 @@ def test_bad_searches_are_refused_naming_the_problem(
 ) -> None:
     with pytest.raises(ValidationError, match=message):
         _run(search, algorithm=algorithm)
+
+
+def test_the_example_sweep_is_a_valid_run() -> None:
+    import yaml
+
+    example = Path(__file__).parents[2] / "examples" / "tuning" / "trainingrun-search.yaml"
+    spec = TrainingRunSpec.model_validate(yaml.safe_load(example.read_text())["spec"])
+    assert spec.search is not None and spec.search.parallelism == 3
+    assert spec.evaluation is not None and spec.evaluation.gates.min_deflated_sharpe == 0.9

@@ -68,17 +68,6 @@ def build_training_children(
 ) -> list[dict[str, Any]]:
     """The ConfigMap with the TrainJob config and the (GPU, when asked) Job; `run`
     is the stamp of the newest run request, if any."""
-    if spec.search is not None:
-        # A search runs the same way, as an Indexed Job of tuning workers.
-        return build_tuning_children(
-            owner,
-            spec,
-            dataset_uri,
-            output_uri(owner, spec, settings, run),
-            settings,
-            COMPONENT,
-            run,
-        )
     training = TrainingConfig.model_validate(
         spec.model_dump(include=set(TrainingConfig.model_fields))
     )
@@ -89,6 +78,9 @@ def build_training_children(
         resume_from=spec.resume_from,
         training=training,
     )
+    if spec.search is not None:
+        # A search runs the same way, as an Indexed Job of tuning workers.
+        return build_tuning_children(owner, spec, config, settings, COMPONENT, run)
     return job_children(
         owner,
         COMPONENT,

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubetrade_workloads.config import TrainingConfig, TrainJob
+from kubetrade_workloads.config import TrainJob
 from kubetrade_workloads.config.search import SearchConfig
 
 from ..api import TrainingRunSpec
 from ..settings import OperatorSettings
-from .common import Owner, job_children, owner_ref
+from .common import Owner, job_children
 
 COMMAND = "tune"
 
@@ -45,8 +45,7 @@ def indexed(job: dict[str, Any], search: SearchConfig) -> dict[str, Any]:
 def build_tuning_children(
     owner: Owner,
     spec: TrainingRunSpec,
-    dataset_uri: str,
-    output_uri: str,
+    config: TrainJob,
     settings: OperatorSettings,
     component: str,
     run: str | None = None,
@@ -56,20 +55,11 @@ def build_tuning_children(
     search = spec.search
     if search is None:
         raise ValueError("build_tuning_children needs spec.search")
-    training = TrainingConfig.model_validate(
-        spec.model_dump(include=set(TrainingConfig.model_fields))
-    )
-    config = TrainJob(
-        owner=owner_ref(owner),
-        dataset_uri=dataset_uri,
-        output_uri=output_uri,
-        training=training,
-    )
     config_map, job = job_children(
         owner,
         component,
         spec,
-        config,
+        config.model_copy(update={"resume_from": None}),  # a trial never resumes another's
         template=spec.template,
         policy=spec.job,
         suspend=spec.suspend,

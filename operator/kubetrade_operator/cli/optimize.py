@@ -23,10 +23,6 @@ SAMPLERS = ("tpe", "cmaes", "random", "grid")
 PRUNERS = ("median", "hyperband", "successive_halving", "none")
 
 
-def _uri(path: str) -> str:
-    return path if "://" in path else f"file://{Path(path).resolve()}"
-
-
 def _work(job: TrainJob, worker: int) -> dict[str, Any]:
     """One worker process: the same loop a tuning pod runs."""
     import torch
@@ -68,8 +64,9 @@ def optimize(
     """Search hyperparameters locally; the best trial's policy lands in --out."""
     import yaml
 
-    from kubetrade_workloads.config import OwnerRef, TrainingConfig, TrainJob
     from kubetrade_workloads.tuning.space import DEFAULT_SPACES
+
+    from .train import local_job
 
     if parallel < 1:
         raise typer.BadParameter("--parallel must be at least 1")
@@ -80,12 +77,5 @@ def optimize(
     search.update(maxTrials=trials, parallelism=parallel, sampler=sampler, pruner=pruner, seed=seed)
     if timesteps is not None:
         search["trialTimesteps"] = timesteps
-    job = TrainJob(
-        owner=OwnerRef(
-            api_version="local", kind="TrainingRun", name="local", namespace="local", uid="local"
-        ),
-        dataset_uri=_uri(dataset),
-        output_uri=_uri(out),
-        training=TrainingConfig.model_validate(spec),
-    )
+    job = local_job(dataset, out, spec)
     typer.echo(json.dumps(run_workers(job, parallel), indent=2, default=str))

@@ -113,8 +113,6 @@ def train(
         return
     import yaml
 
-    from kubetrade_workloads.config import OwnerRef, TrainingConfig, TrainJob
-
     if algorithm not in ALGORITHMS:
         raise typer.BadParameter(f"unknown algorithm {algorithm!r}; one of {', '.join(ALGORITHMS)}")
     spec: dict[str, Any] = yaml.safe_load(config.read_text()) if config else {}
@@ -135,7 +133,16 @@ def train(
         timesteps = episodes * _episode_steps(_uri(dataset), spec)
     if timesteps is not None:
         spec["totalTimesteps"] = timesteps
-    job = TrainJob(
+    job = local_job(dataset, out, spec)
+    _write_run(job)
+    _run(job)
+
+
+def local_job(dataset: str, out: str, spec: dict[str, Any]) -> TrainJob:
+    """A TrainJob on this machine: no owner resource to report to (`optimize` too)."""
+    from kubetrade_workloads.config import OwnerRef, TrainingConfig, TrainJob
+
+    return TrainJob(
         owner=OwnerRef(
             api_version="local", kind="TrainingRun", name="local", namespace="local", uid="local"
         ),
@@ -143,8 +150,6 @@ def train(
         output_uri=_uri(out),
         training=TrainingConfig.model_validate(spec),
     )
-    _write_run(job)
-    _run(job)
 
 
 def _run_folder(checkpoint: str) -> str:

@@ -9,6 +9,7 @@ lock, so an s3:// artifact root needs the Postgres Secret.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import optuna
@@ -27,9 +28,13 @@ CREDENTIALS_URL = Path("/etc/kubetrade/credentials/url")
 def study_storage(output_uri: str, url: str | None = None) -> BaseStorage:
     """Postgres at `url`, else the journal file under `output_uri` (file:// or a path)."""
     if url:
-        return RDBStorage(
-            url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=4 * HEARTBEAT_SECONDS
-        )
+        with warnings.catch_warnings():
+            # Optuna still labels the heartbeat experimental; it is how its docs fail
+            # the trials of a dead worker, and the warning would fill each pod's log.
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return RDBStorage(
+                url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=4 * HEARTBEAT_SECONDS
+            )
     resolved = storage.resolve(output_uri.rstrip("/"))
     if "://" in resolved and not resolved.startswith("file://"):
         raise ValueError(
