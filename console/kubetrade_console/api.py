@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.responses import StreamingResponse
@@ -63,52 +63,6 @@ async def get_versions(
 ) -> list[dict[str, Any]]:
     """A Model's versions, oldest first."""
     return views.model_versions(await views.resource(api, who, "models", namespace, name))
-
-
-async def _store_page(
-    kind: str, store: StoreReader, sid: str, offset: int, limit: int
-) -> dict[str, Any]:
-    try:
-        page = await (store.fills if kind == "fills" else store.orders)(sid, offset, limit)
-    except StoreUnavailable as exc:
-        raise HTTPException(503, str(exc)) from exc
-    return {"items": page.rows, "total": page.total, "offset": page.offset, "limit": page.limit}
-
-
-@router.get("/namespaces/{namespace}/tradingsessions/{name}/fills")
-async def get_fills(
-    request: Request,
-    namespace: Namespace,
-    name: Name,
-    who: Caller,
-    api: Api,
-    store: Store,
-    offset: Offset = 0,
-    limit: Limit = 100,
-) -> dict[str, Any]:
-    """A page of the session's fills, newest first (total counts them all)."""
-    await require(api, who, "get", "tradingsessions", namespace, name)
-    return await _store_page(
-        "fills", store, session_id(namespace, name), offset, _limit(request, limit)
-    )
-
-
-@router.get("/namespaces/{namespace}/tradingsessions/{name}/orders")
-async def get_orders(
-    request: Request,
-    namespace: Namespace,
-    name: Name,
-    who: Caller,
-    api: Api,
-    store: Store,
-    offset: Offset = 0,
-    limit: Limit = 100,
-) -> dict[str, Any]:
-    """A page of the session's orders, newest first."""
-    await require(api, who, "get", "tradingsessions", namespace, name)
-    return await _store_page(
-        "orders", store, session_id(namespace, name), offset, _limit(request, limit)
-    )
 
 
 @router.get("/namespaces/{namespace}/tradingsessions/{name}/equity")
@@ -217,3 +171,25 @@ async def stream(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store"},
     )
+
+
+@router.get("/namespaces/{namespace}/tradingsessions/{name}/{table}")
+async def get_trades(
+    request: Request,
+    namespace: Namespace,
+    name: Name,
+    table: Literal["fills", "orders"],
+    who: Caller,
+    api: Api,
+    store: Store,
+    offset: Offset = 0,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    """A page of the session's fills or orders, newest first (`total` counts them all)."""
+    await require(api, who, "get", "tradingsessions", namespace, name)
+    sid, size = session_id(namespace, name), _limit(request, limit)
+    try:
+        page = await (store.fills if table == "fills" else store.orders)(sid, offset, size)
+    except StoreUnavailable as exc:
+        raise HTTPException(503, str(exc)) from exc
+    return {"items": page.rows, "total": page.total, "offset": page.offset, "limit": page.limit}
