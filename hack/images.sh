@@ -90,3 +90,6 @@ done
 # Earlier builds of these images, now untagged: a few rebuilds of the workload image
 # filled a 250 GB disk here.
 "$DOCKER" image prune --force --filter "label=io.kubetrade.image" >/dev/null
+# And their build cache, which grew by tens of GB over a day of rebuilds here and left
+# kind-e2e short of room: the most recently used layers are kept (least used first out).
+"$DOCKER" builder prune --force --keep-storage "${KUBETRADE_BUILD_CACHE_KEEP:-10GB}" >/dev/null
