@@ -9,9 +9,11 @@ tested: it reviews tokens and access, reads, and writes only by impersonation.
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 import shutil
+import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace
 from lightkube.resources.rbac_authorization_v1 import ClusterRole, ClusterRoleBinding
 from lightkube.types import PatchType
+from PIL import Image
 
 from kubetrade_console.settings import ConsoleSettings
 from kubetrade_dev.controlplane import find_bin_dir
@@ -284,6 +287,23 @@ def test_bad_input_is_a_clear_4xx(world: World, path: str, status: int) -> None:
     assert "BaseSettings" not in response.text
 
 
+def test_a_10_mb_query_parameter_is_refused(world: World) -> None:
+    """HTTP clients refuse to send such a URL, so it goes out over a raw socket."""
+    host, port = world.url.removeprefix("http://").split(":")
+    request = (
+        f"GET {api(world, '/tradingsessions/ts/fills')}?q={'x' * 10_000_000} HTTP/1.1\r\n"
+        f"Host: {host}\r\nAuthorization: Bearer {world.viewer}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        try:
+            conn.sendall(request)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the console answered and closed before reading it all
+        status_line = conn.makefile("rb").readline().decode()
+    status = int(status_line.split()[1])
+    assert 400 <= status < 500, status_line
+
+
 def test_a_missing_object_is_404(world: World) -> None:
     assert call(world, world.viewer, "GET", api(world, "/models/nope")).status_code == 404
 
@@ -369,6 +389,7 @@ def test_a_browser_signs_in_reads_every_page_and_suspends(
     world: World, browser: Any, lightkube_client: Client
 ) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
     wait = WebDriverWait(browser, 20)
@@ -391,7 +412,10 @@ def test_a_browser_signs_in_reads_every_page_and_suspends(
     assert len(points.split()) == 200
     pager = browser.find_element(By.CSS_SELECTOR, '.pager[data-for="fills"]')
     assert "page 1 of 8" in pager.text  # 200 fills, 25 a page
-    browser.find_element(By.CSS_SELECTOR, '#fills th[data-col="4"]').click()  # price
+    price = browser.find_element(By.CSS_SELECTOR, '#fills th[data-col="4"]')
+    price.send_keys(Keys.ENTER)  # headers sort from the keyboard
+    assert "asc" in (price.get_attribute("class") or "")
+    assert browser.switch_to.active_element == price
     prices = [
         float(td.text)
         for td in browser.find_elements(
@@ -399,6 +423,9 @@ def test_a_browser_signs_in_reads_every_page_and_suspends(
         )
     ]
     assert prices == sorted(prices) and len(prices) == 25
+    shot = Image.open(io.BytesIO(browser.get_screenshot_as_png())).convert("L")
+    low, high = shot.getextrema()
+    assert high - low > 100, "the screenshot is blank"
     browser.find_element(By.XPATH, "//button[text()='Suspend']").click()
     wait.until(lambda d: d.find_element(By.ID, "action-result").text == "done")
     assert browser.find_element(By.ID, "suspended").text == "true"

@@ -85,8 +85,15 @@ async function login(form) {
 
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("table.sortable").forEach((table) => {
-    table.querySelectorAll("th[data-col]").forEach((th) =>
-      th.addEventListener("click", () => sortBy(table, th)));
+    table.querySelectorAll("th[data-col]").forEach((th) => {
+      // Keyboard users sort too: a header takes focus and answers Enter or Space.
+      th.tabIndex = 0;
+      th.setAttribute("role", "button");
+      th.addEventListener("click", () => sortBy(table, th));
+      th.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sortBy(table, th); }
+      });
+    });
     showPage(table, 0);
   });
   document.querySelectorAll("[data-stream]").forEach(live);
