@@ -11,7 +11,9 @@ plus count) run directly through SQLAlchemy on the same file:
 * ``api fills page, no review cache``: the same with the TTL at 0, so each request
   also makes a TokenReview and a SubjectAccessReview;
 * ``session page``: the whole HTML page (object, Events, equity, orders, fills);
-* ``direct SQL``: the fills page and its count, no HTTP, no Kubernetes.
+* ``direct SQL``: the fills page and its count, no HTTP, no Kubernetes;
+* the session page's load in headless Chromium (navigation start to the load
+  event, 10 loads), when Debian's chromium and chromedriver are installed.
 
 It also times importing the Kubernetes client the console uses (lightkube's config
 and httpx2) against the official ``kubernetes`` client. See docs/BENCHMARKS.md. Usage::
@@ -31,6 +33,7 @@ sys.path.append(str(Path(__file__).resolve().parents[1] / "tests"))
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -116,6 +119,37 @@ def direct(url: str, sid: str, n: int) -> list[float]:
         engine.dispose()
 
 
+def browser_load(base: str, path: str, token: str, n: int = 10) -> list[float] | None:
+    """Seconds from navigation start to the load event of `path` in headless
+    Chromium (Debian's, through chromedriver), `n` loads after one warm-up; None
+    when chromedriver is not installed."""
+    driver_path = shutil.which("chromedriver")
+    if driver_path is None:
+        return None
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        driver.get(base + "/login")  # the cookie belongs to the console's origin
+        driver.add_cookie({"name": "kubetrade_token", "value": token, "path": "/"})
+        out = []
+        for i in range(n + 1):
+            driver.get(base + path)
+            ms = driver.execute_script(
+                "const t = performance.getEntriesByType('navigation')[0];"
+                " return t.loadEventEnd - t.startTime;"
+            )
+            if i:
+                out.append(float(ms) / 1000)
+        return out
+    finally:
+        driver.quit()
+
+
 def import_seconds(module: str) -> float:
     """Seconds a fresh interpreter takes to import `module` (best of 3)."""
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
@@ -155,6 +189,10 @@ def main() -> None:
             with serve_console(cached) as base:
                 results["api fills page"] = percentiles(over_http(base, fills, token, n))
                 results["session page"] = percentiles(over_http(base, page, token, n // 4))
+                loads = browser_load(base, page, token)
+                results["session page in Chromium, navigation to load event"] = (
+                    percentiles(loads) if loads else "chromedriver not installed"
+                )
             with serve_console(uncached) as base:
                 results["api fills page, no review cache"] = percentiles(
                     over_http(base, fills, token, n // 4)
