@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Float, Integer, String, Text
+from sqlalchemy import JSON, Date, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 UTC_TIME = DateTime(timezone=True)
@@ -25,6 +25,9 @@ class OrderRow(Base):
     """An order, written before it is sent (write-ahead) and updated from the broker."""
 
     __tablename__ = "orders"
+    # Newest-first pages of one session's orders (the console) read this index in
+    # order instead of sorting every row the session has.
+    __table_args__ = (Index("ix_orders_session_created", "session_id", "created_at"),)
 
     client_order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     session_id: Mapped[str] = mapped_column(String(253), index=True)
@@ -50,6 +53,7 @@ class FillRow(Base):
     fill seen twice (after a restart) is the same row."""
 
     __tablename__ = "fills"
+    __table_args__ = (Index("ix_fills_session_filled", "session_id", "filled_at"),)
 
     fill_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     client_order_id: Mapped[str] = mapped_column(String(64), index=True)
