@@ -35,6 +35,7 @@ from kubetrade_operator.cli.optimize import run_workers  # noqa: E402
 from kubetrade_testing import markets, training  # noqa: E402
 from kubetrade_workloads.config import TrainJob  # noqa: E402
 from kubetrade_workloads.tuning.objective import Objective  # noqa: E402
+from kubetrade_workloads.tuning.study import study_storage  # noqa: E402
 
 SPACE = [{"name": "learningRate", "low": 1e-5, "high": 1e-2, "log": True}]
 
@@ -45,12 +46,19 @@ def _job(root: Path, dataset: str, trials: int, parallel: int, steps: int) -> Tr
     return training.job(root, "PPO", dataset=dataset, search=search)
 
 
-def peer(root: Path, dataset: str, trials: int, steps: int) -> float:
-    """Seconds for `trials` trials in one process, in-memory study."""
+def peer(root: Path, dataset: str, trials: int, steps: int, journal: bool = False) -> float:
+    """Seconds for `trials` trials in one process, on an in-memory study (or, to
+    tell the storage's cost from the workers', on the journal file ours uses)."""
     job = _job(root, dataset, trials, 1, steps)
     assert job.training.search is not None
     objective = Objective(job, job.training.search, 0)
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(0))
+    storage = study_storage(f"file://{root}/peer-study") if journal else None
+    study = optuna.create_study(
+        direction="maximize",
+        sampler=optuna.samplers.RandomSampler(0),
+        pruner=optuna.pruners.NopPruner(),  # Optuna's default (median) would prune the peer's
+        storage=storage,
+    )
     study.optimize(objective, n_trials=1)  # warm: torch's first calls are not the peer's cost
     start = time.perf_counter()
     study.optimize(objective, n_trials=trials)
@@ -85,6 +93,9 @@ def main() -> None:
         dataset = markets.dataset(root / "dataset", n=400)
         base = peer(root / "peer", dataset, args.trials, args.steps)
         print(f"| optuna, one process, in-memory | 1 | {args.trials / base * 3600:,.0f} | 1.00 |")
+        journal = peer(root / "peer-journal", dataset, args.trials, args.steps, journal=True)
+        rate = args.trials / journal * 3600
+        print(f"| optuna, one process, journal file | 1 | {rate:,.0f} | {base / journal:.2f} |")
         for parallel in args.parallel:
             took = ours(root / f"p{parallel}", dataset, args.trials, parallel, args.steps)
             rate = args.trials / took * 3600

@@ -84,7 +84,6 @@ def run(
             Objective(job, search, worker),
             callbacks=[after_trial],
             catch=(Exception,),  # a crashing trial is FAIL; the sweep goes on
-            gc_after_trial=True,
         )
     wait_for_others(study, wait_seconds)
     summary = counts(study)
