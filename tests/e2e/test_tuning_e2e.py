@@ -70,6 +70,7 @@ def test_a_sweep_prunes_trials_and_publishes_the_best_as_a_model(
     assert {r["worker"] for r in rows} == set(range(WORKERS))  # every pod took trials
     card = json.loads((folder / "model_card.json").read_text())
     assert card["metrics"]["trials"] == len(rows)
-    assert get(c, "TrainingRun", "sweep", namespace)["status"]["search"]["bestValue"] == (
-        found["bestValue"]
+    assert (
+        get(c, "TrainingRun", "sweep", namespace)["status"]["search"]["bestValue"]
+        == (found["bestValue"])
     )
