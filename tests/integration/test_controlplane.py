@@ -166,7 +166,10 @@ def test_kopf_operator_runs_against_cluster(
     tmp_path: Path,
     login: str,
 ) -> None:
-    operator = tmp_path / "operator.py"
+    # Not `operator.py`: kopf puts the file's folder on sys.path, where a module of
+    # that name shadows the standard library's for the rest of the session (worker
+    # processes spawned by later tests failed importing `operator.itemgetter`).
+    operator = tmp_path / "kopf_watcher.py"
     operator.write_text(_KOPF_OPERATOR + (_KOPF_OWN_LOGIN if login == "kopf-kubeconfig" else ""))
     args = ["run", "--standalone", "--namespace", namespace, str(operator)]
     # The file's handlers register in kopf's default registry, which outlives

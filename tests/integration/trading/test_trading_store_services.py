@@ -11,14 +11,27 @@ import pytest
 import redis
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from kubetrade_testing.trading import local_runtime, trade_job
 from kubetrade_workloads.market.types import Order, Side
 from kubetrade_workloads.trading.cache import prefix
 from kubetrade_workloads.trading.job import run
 from kubetrade_workloads.trading.store import Purpose, TradeStore, open_engine
+from kubetrade_workloads.trading.store.database import MIGRATIONS
 from kubetrade_workloads.trading.store.schema import Base
+
+
+def _head() -> str:
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    return str(ScriptDirectory.from_config(config).get_current_head())
+
+
+HEAD = _head()
+"""The newest migration shipped: an upgraded store is at it."""
 
 
 def _timescale_available(url: str) -> bool:
@@ -53,12 +66,12 @@ def test_migrations_on_postgres_match_the_models_and_fall_back_without_timescale
                 conn, opts={"version_table": "kubetrade_alembic_version"}
             )
             diff = compare_metadata(context, Base.metadata)
-        assert diff == [] and _version(engine) == "0001"
+        assert diff == [] and _version(engine) == HEAD
     finally:
         engine.dispose()
     again, _ = open_engine(postgres_url, tmp_path)  # a restart: nothing to migrate
     try:
-        assert _version(again) == "0001"
+        assert _version(again) == HEAD
     finally:
         again.dispose()
 

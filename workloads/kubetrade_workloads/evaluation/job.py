@@ -120,8 +120,10 @@ def run(job: EvalJob) -> dict[str, Any]:
     )
     result = run_backtest(history, strategy, settings)
     report: dict[str, Any] = {"backtest": result.to_dict(), "datasetChecksum": checksum}
-    metrics = _finite(result.metrics.to_dict())
-    metrics.update(_finite({"deflatedSharpe": deflated(result.returns.to_numpy(), card.metrics)}))
+    # The report keeps every figure the status shows, at full precision.
+    dsr = deflated(result.returns.to_numpy(), card.metrics)
+    report["backtest"]["metrics"]["deflatedSharpe"] = dsr if math.isfinite(dsr) else None
+    metrics = _finite(report["backtest"]["metrics"])
     status: dict[str, Any] = {
         "metrics": metrics,
         "benchmarkMetrics": _finite(result.benchmark.to_dict()),
