@@ -44,15 +44,22 @@ def figures(kind: str, status: Mapping[str, Any]) -> dict[str, Any]:
             "features": status.get("features"),
         }
     elif kind == "TrainingRun":
+        search = status.get("search") or {}
+        trials = search.get("trials")
         found = {
             "progress": _get(status, "progress", "percent"),
             "meanReward": _get(status, "progress", "meanReward"),
             "model": status.get("modelName"),
+            # A sweep: how far it got (pruned and failed trials count) and its best.
+            "trials": f"{trials} ({search.get('pruned') or 0} pruned)" if trials else None,
+            "best": search.get("bestValue"),
         }
     elif kind == "Model":
         gates = status.get("gates") or []
         passed = f"{sum(1 for g in gates if g.get('passed'))}/{len(gates)}" if gates else None
         found = {
+            "version": status.get("latestVersion"),
+            "ready": status.get("readyVersion"),
             "sharpe": _get(status, "metrics", "sharpe"),
             "maxDrawdown": _get(status, "metrics", "maxDrawdown"),
             "gates": passed,

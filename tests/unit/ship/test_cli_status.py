@@ -37,11 +37,20 @@ def test_figures_pick_each_kinds_key_numbers() -> None:
     assert status_cmd.figures("Dataset", ds) == {"rows": 756, "symbols": 3, "features": 12}
     run = {"progress": {"percent": 40.0, "meanReward": 0.12}}
     assert status_cmd.figures("TrainingRun", run) == {"progress": 40.0, "meanReward": 0.12}
+    sweep = {"search": {"trials": 12, "pruned": 5, "completed": 7, "bestValue": 1.42}}
+    assert status_cmd.figures("TrainingRun", sweep) == {"trials": "12 (5 pruned)", "best": 1.42}
     model = {
         "metrics": {"sharpe": 1.3},
         "gates": [{"name": "a", "passed": True}, {"name": "b", "passed": False}],
     }
     assert status_cmd.figures("Model", model) == {"sharpe": 1.3, "gates": "1/2"}
+    versioned = {**model, "latestVersion": 5, "readyVersion": 4}
+    assert status_cmd.figures("Model", versioned) == {
+        "version": 5,
+        "ready": 4,
+        "sharpe": 1.3,
+        "gates": "1/2",
+    }
     session = sample("TradingSession", "running")["status"]
     assert status_cmd.figures("TradingSession", session) == {"equity": 100125.5, "state": "ACTIVE"}
     assert status_cmd.figures("Dataset", {}) == {}
