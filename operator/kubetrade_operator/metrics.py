@@ -39,6 +39,15 @@ MODEL_CHANGES = Counter(
 )
 
 
+def forget_session(namespace: str, session: str, model: str) -> None:
+    """Drop a deleted session's version gauges: a dashboard would show it trading on."""
+    for gauge in (LIVE_VERSION, CHALLENGER_VERSION):
+        try:
+            gauge.remove(namespace, session, model)
+        except KeyError:
+            pass  # never set (the session never traded under this operator)
+
+
 @contextmanager
 def reconciling(kind: str) -> Iterator[None]:
     """Count and time one reconcile; an exception counts as an error and propagates."""

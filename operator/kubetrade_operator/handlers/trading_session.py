@@ -37,6 +37,9 @@ KIND = TRADING_SESSION.kind
 async def trading_session_event(*, event: kopf.RawEvent, body: kopf.Body, **kwargs: Any) -> None:
     """Reconcile a TradingSession on every change of it."""
     if going(event, body):
+        chosen = (body.status.get("model") or {}).get("name")
+        if chosen:  # no series left behind for a session that is gone
+            metrics.forget_session(body.metadata["namespace"], body.metadata["name"], chosen)
         return  # garbage collection removes the Deployment; the trader stops
     await reconcile(snapshot(body), kwargs)
 
