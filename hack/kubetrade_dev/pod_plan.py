@@ -9,6 +9,9 @@ code of the checkout; other bare names are looked up in that interpreter's
 Pods here share the machine's network, not one namespace each: a container
 port named ``metrics`` is served on a free port instead, handed to the
 process as ``KUBETRADE_METRICS_PORT`` (two traders would otherwise collide).
+For the same reason cluster DNS names (``<name>.<ns>.svc[.cluster.local]``, such
+as a distributed Job's rendezvous at ``<job>-0.<service>.<ns>.svc``) in command,
+args and env values are rewritten to ``127.0.0.1``: every pod here is on it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,17 @@ from kubetrade_dev.pod_env import ObjectSource, PodFacts, PodSpecError, expand, 
 from kubetrade_dev.pod_volumes import PathMapper, VolumeBuilder, container_mounts
 
 _PYTHON = re.compile(r"^python(3(\.\d+)?)?$")
+_LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
+# `<service>.<namespace>.svc` or longer (a pod's `<host>.<service>.<namespace>.svc`):
+# at least two labels before `svc`, so a file named `x.svc` is left alone.
+_CLUSTER_NAME = re.compile(
+    rf"(?<![\w.-]){_LABEL}(?:\.{_LABEL})+\.svc(?:\.cluster\.local)?(?![\w-])"
+)
+
+
+def to_loopback(text: str) -> str:
+    """``text`` with every cluster DNS name replaced by this machine's address."""
+    return _CLUSTER_NAME.sub("127.0.0.1", text)
 
 
 @dataclass(frozen=True)
@@ -82,7 +96,11 @@ def build_plan(pod: Pod, objects: ObjectSource, ctx: PlanContext) -> LaunchPlan:
     volumes = VolumeBuilder(pod, ctx.pod_dir, ctx.claims_dir, objects, ctx.facts).build_all()
     mounts = container_mounts(container, volumes)
     mapper = PathMapper(mounts)
-    pod_env = resolve_env(pod, container, objects, ctx.facts, rewrite=mapper.rewrite)
+
+    def rewrite(text: str) -> str:
+        return to_loopback(mapper.rewrite(text))
+
+    pod_env = resolve_env(pod, container, objects, ctx.facts, rewrite=rewrite)
     command = list(container.command or ctx.default_command)
     if not command:
         raise PodSpecError(
@@ -91,7 +109,7 @@ def build_plan(pod: Pod, objects: ObjectSource, ctx: PlanContext) -> LaunchPlan:
         )
     # Paths are rewritten before $(VAR) expansion so an expanded value, which
     # is already local, is never rewritten a second time.
-    argv = [expand(mapper.rewrite(part), pod_env) for part in command + list(container.args or [])]
+    argv = [expand(rewrite(part), pod_env) for part in command + list(container.args or [])]
     env = {**ctx.base_env, **_port_env(container), **pod_env}
     argv[0] = resolve_executable(argv[0], env)
     return LaunchPlan(argv=argv, env=env, cwd=_working_dir(container, mapper, ctx), mounts=mounts)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from kubetrade_workloads.config import EvaluationConfig, TrainingConfig
-from kubetrade_workloads.config.base import Frozen
+from kubetrade_workloads.config.base import Frozen, cel
 
 from .common import (
     ArtifactUri,
@@ -20,7 +21,47 @@ from .common import (
 )
 
 
+class Backend(StrEnum):
+    AUTO = "Auto"
+    GLOO = "Gloo"
+    NCCL = "NCCL"
+
+
+class Distributed(Frozen):
+    """Train the CNN-LSTM forecaster data-parallel across pods (torchrun, one process
+    per pod, c10d rendezvous over a headless Service)."""
+
+    replicas: Annotated[int, Field(ge=2, le=64)]
+    """Pods that train together; each takes an equal share of every batch."""
+    backend: Backend = Backend.AUTO
+    """Collective backend: NCCL between GPUs, gloo between CPUs when Auto."""
+
+
+_DISTRIBUTED_RULES = (
+    cel(
+        "!has(self.distributed) || self.algorithm == 'CNN_LSTM'",
+        "distributed training is available for CNN_LSTM",
+        ".distributed",
+    ),
+    cel(
+        "!has(self.distributed) || !has(self.search)",
+        "distributed and search cannot be combined: a search runs its trials as pods of their own",
+        ".distributed",
+    ),
+)
+
+
+def _with_rules(base: Any, *rules: dict[str, str]) -> dict[str, Any]:
+    return {"x-kubernetes-validations": [*base["x-kubernetes-validations"], *rules]}
+
+
 class TrainingRunSpec(TrainingConfig):
+    model_config = TrainingConfig.model_config | {
+        "json_schema_extra": _with_rules(
+            TrainingConfig.model_config["json_schema_extra"], *_DISTRIBUTED_RULES
+        )
+    }
+
     dataset_ref: LocalObjectRef
     """The Dataset to train on; it must be Succeeded."""
     model_name: (
@@ -42,8 +83,19 @@ class TrainingRunSpec(TrainingConfig):
     schedule: Schedule | None = None
     """Retrain on a cron schedule: each due time trains on the Dataset's newest
     successful version and publishes a new Model version."""
+    distributed: Distributed | None = None
+    """Data-parallel training across pods (CNN_LSTM); one pod when unset."""
     template: PodTemplate = PodTemplate()
+    """Each pod's template; with `distributed`, every replica's (GPUs are per pod)."""
     job: JobPolicy = JobPolicy()
+
+    @model_validator(mode="after")
+    def _distributed_fits(self) -> TrainingRunSpec:
+        if self.distributed is not None and self.algorithm != "CNN_LSTM":
+            raise ValueError("distributed training is available for CNN_LSTM")
+        if self.distributed is not None and self.search is not None:
+            raise ValueError("distributed and search cannot be combined")
+        return self
 
 
 class TrainingProgress(Frozen):
@@ -56,6 +108,9 @@ class TrainingProgress(Frozen):
     loss: float | None = None
     eta_seconds: float | None = None
     updated_at: str | None = None
+    history_uri: str | None = None
+    """The run's progress history (`progress.jsonl` beside the model: every reading
+    reported, for the console's reward and loss curves)."""
 
 
 class SearchStatus(Frozen):

@@ -19,6 +19,7 @@ from .common import (
     run_revision,
     shorten,
 )
+from .distributed import build_distributed_children
 from .tuning import build_tuning_children
 
 COMPONENT = "train"
@@ -66,8 +67,9 @@ def build_training_children(
     settings: OperatorSettings,
     run: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The ConfigMap with the TrainJob config and the (GPU, when asked) Job; `run`
-    is the stamp of the newest run request, if any."""
+    """The ConfigMap with the TrainJob config and the (GPU, when asked) Job, plus the
+    headless Service of a distributed run; `run` is the stamp of the newest run
+    request, if any."""
     training = TrainingConfig.model_validate(
         spec.model_dump(include=set(TrainingConfig.model_fields))
     )
@@ -81,7 +83,7 @@ def build_training_children(
     if spec.search is not None:
         # A search runs the same way, as an Indexed Job of tuning workers.
         return build_tuning_children(owner, spec, config, settings, COMPONENT, run)
-    return job_children(
+    children = job_children(
         owner,
         COMPONENT,
         spec,
@@ -92,6 +94,10 @@ def build_training_children(
         settings=settings,
         run=run,
     )
+    if spec.distributed is not None:
+        config_map, job = children
+        return build_distributed_children(owner, config_map, job, spec.distributed)
+    return children
 
 
 def build_model(

@@ -9,6 +9,10 @@
    not improved for `patience` epochs, keeping the best weights.
 4. Score the forecaster as a policy (forecasts -> weights) on validation.
 5. Publish forecaster.pt and its model card.
+
+Under torchrun (a TrainingRun with `spec.distributed`) every pod runs this same
+script as one rank of a data-parallel group: each takes its share of every batch
+(see distributed.py), and only rank 0 checkpoints, reports and publishes.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.tensorboard import SummaryWriter
 
 from ..config.jobs import TrainJob
@@ -31,7 +36,18 @@ from ..config.training import Algorithm, CnnLstmParams
 from ..envs.arrays import MarketArrays
 from ..envs.trading_env import TradingEnv
 from . import artifacts, device, splits, validation
-from .checkpoints import Checkpoint, CheckpointError, CheckpointStore, resume_point
+from .checkpoints import Checkpoint, CheckpointError, CheckpointStore, find, resume_point
+from .distributed import (
+    SOLO,
+    World,
+    device_for,
+    join,
+    leave,
+    loss_weight,
+    same_everywhere,
+    share,
+    total,
+)
 from .forecaster import CnnLstm, Samples, forecast, samples, target_scale, windows
 from .progress import Progress, ProgressReporter
 
@@ -61,7 +77,7 @@ def _autocast(amp: bool) -> contextlib.AbstractContextManager[Any]:
 
 
 def run_epoch(
-    model: CnnLstm,
+    model: torch.nn.Module,
     data: MarketArrays,
     found: Samples,
     batch_size: int,
@@ -69,25 +85,36 @@ def run_epoch(
     amp: bool,
     optimizer: tuple[torch.optim.Optimizer, torch.amp.GradScaler] | None = None,
     rng: np.random.Generator | None = None,
+    world: World = SOLO,
 ) -> float:
-    """One pass over `found`: a training epoch with `optimizer`, an evaluation without."""
+    """One pass over `found`: a training epoch with `optimizer`, an evaluation without.
+
+    `batch_size` is the global batch: in a world of several ranks each takes its
+    share, and the mean loss returned is over every rank's samples."""
     model.train(optimizer is not None)
-    total, count = 0.0, 0
+    summed, count = 0.0, 0
     grad = torch.enable_grad() if optimizer is not None else torch.no_grad()
     with grad:
-        for idx in _batches(len(found.targets), batch_size, rng):
+        for batch in _batches(len(found.targets), batch_size, rng):
+            idx, weight = share(world, batch), loss_weight(world, len(batch))
+            if not len(idx):
+                # Fewer samples than ranks: still step with the others (DDP's
+                # gradient all-reduce needs every rank), contributing nothing.
+                idx, weight = batch[:1], 0.0
             x = windows(data, found.bars[idx], found.symbols[idx]).to(on)
             y = torch.from_numpy(found.targets[idx]).float().to(on)
             with _autocast(amp):
-                loss = torch.nn.functional.mse_loss(model(x).float(), y)
+                errors = torch.nn.functional.mse_loss(model(x).float(), y, reduction="sum")
             if optimizer is not None:
                 opt, scaler = optimizer
                 opt.zero_grad(set_to_none=True)
-                torch.autograd.backward(scaler.scale(loss))
+                torch.autograd.backward(scaler.scale(errors * weight))
                 scaler.step(opt)
                 scaler.update()
-            total, count = total + float(loss.detach()) * len(idx), count + len(idx)
-    return total / max(count, 1)
+            if weight:
+                summed, count = summed + float(errors.detach()), count + len(idx)
+    summed, n = total(world, summed, float(count))
+    return summed / max(n, 1.0)
 
 
 def fit(
@@ -99,9 +126,13 @@ def fit(
     store: CheckpointStore,
     start: Checkpoint | None,
     reporter: ProgressReporter,
-    writer: SummaryWriter,
+    writer: SummaryWriter | None,
+    world: World = SOLO,
 ) -> Fitted:
-    """Train (or resume) the forecaster; early stopping on validation loss."""
+    """Train (or resume) the forecaster; early stopping on validation loss.
+
+    In a world of several ranks each one calls this with the same data and
+    checkpoint; only the main rank writes checkpoints, logs and progress."""
     train, val = data.train, data.validation
     scale = float(start.state["targetScale"]) if start else target_scale(train)
     torch.manual_seed(seed)
@@ -119,56 +150,76 @@ def fit(
         opt.load_state_dict(saved["optimizer"])
         best = saved["best"]
         state.update(start.state)
+    # DDP averages gradients across ranks in backward; the bare `model` is what is saved.
+    net: torch.nn.Module = DistributedDataParallel(model) if world.distributed else model
     train_samples = samples(train, scale)
     val_samples = samples(val, scale) if val is not None else None
     checkpoint: str | None = start.uri if start else None
     while state["epoch"] < params.epochs and state["stale"] < params.patience:
         epoch = state["epoch"]
-        # Seeded per epoch, so a resumed run shuffles and drops out as an unbroken one would.
+        # Seeded per epoch, so a resumed run shuffles and drops out as an unbroken one
+        # would, and every rank walks the same global batches.
         torch.manual_seed(seed + epoch)
         rng = np.random.default_rng([seed, epoch])
         loss = run_epoch(
-            model, train, train_samples, params.batch_size, on, amp, (opt, scaler), rng
+            net, train, train_samples, params.batch_size, on, amp, (opt, scaler), rng, world
         )
         val_loss = (
-            run_epoch(model, val, val_samples, params.batch_size, on, amp)
+            run_epoch(model, val, val_samples, params.batch_size, on, amp, world=world)
             if val is not None and val_samples is not None and len(val_samples.targets)
             else loss
         )
-        writer.add_scalar("train/loss", loss, epoch + 1)
-        writer.add_scalar("validation/loss", val_loss, epoch + 1)
         if val_loss < state["bestLoss"]:
             state.update(bestLoss=val_loss, stale=0)
             best = copy.deepcopy(model.state_dict())
         else:
             state["stale"] += 1
         state["epoch"] = epoch + 1
-        blob = io.BytesIO()
-        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "best": best}, blob)
-        checkpoint = store.save(epoch + 1, {CHECKPOINT_FILE: blob.getvalue()}, state)
-        reporter.update(epoch + 1, None, val_loss)
+        if world.main:
+            if writer is not None:
+                writer.add_scalar("train/loss", loss, epoch + 1)
+                writer.add_scalar("validation/loss", val_loss, epoch + 1)
+            blob = io.BytesIO()
+            torch.save(
+                {"model": model.state_dict(), "optimizer": opt.state_dict(), "best": best}, blob
+            )
+            checkpoint = store.save(epoch + 1, {CHECKPOINT_FILE: blob.getvalue()}, state)
+            reporter.update(epoch + 1, None, val_loss)
     model.load_state_dict(best)
     stopped = state["stale"] >= params.patience and state["epoch"] < params.epochs
     return Fitted(model, scale, float(state["bestLoss"]), int(state["epoch"]), stopped, checkpoint)
 
 
-def train_forecaster(job: TrainJob, data: splits.Splits, reporter: ProgressReporter) -> Fitted:
+def train_forecaster(
+    job: TrainJob, data: splits.Splits, reporter: ProgressReporter, world: World = SOLO
+) -> Fitted:
     """Fit the job's forecaster (resuming when asked), with TensorBoard logs; HYBRID's first half."""
     params = job.training.cnn_lstm or CnnLstmParams()
-    on = device.pick(job.training.device, Algorithm.CNN_LSTM)
+    on = device_for(world, device.pick(job.training.device, Algorithm.CNN_LSTM))
+    join(world, on)
     tensorboard = artifacts.tensorboard_dir(job.output_uri)
-    with SummaryWriter(f"{tensorboard}/CNN_LSTM") as writer:
+    start = resume_point(job.resume_from, job.output_uri, "forecaster") if world.main else None
+    # Every rank resumes from the checkpoint the main rank chose.
+    chosen = same_everywhere(world, start.uri if start else None)
+    if chosen and start is None:
+        start = find(chosen)
+    with contextlib.ExitStack() as stack:
+        writer = (
+            stack.enter_context(SummaryWriter(f"{tensorboard}/CNN_LSTM")) if world.main else None
+        )
         fitted = fit(
             data,
             params,
             seed=job.training.seed,
             on=on,
             store=CheckpointStore(artifacts.checkpoints_uri(job.output_uri, "forecaster")),
-            start=resume_point(job.resume_from, job.output_uri, "forecaster"),
+            start=start,
             reporter=reporter,
             writer=writer,
+            world=world,
         )
-    artifacts.upload_tensorboard(tensorboard, job.output_uri)
+    if world.main:
+        artifacts.upload_tensorboard(tensorboard, job.output_uri)
     return fitted
 
 
@@ -204,20 +255,28 @@ def weights_bytes(model: CnnLstm) -> bytes:
 
 
 def train(job: TrainJob, sink: Callable[[Progress], None] | None = None) -> artifacts.TrainResult:
-    """Train the TrainJob's CNN-LSTM forecaster and publish it with its model card."""
+    """Train the TrainJob's CNN-LSTM forecaster and publish it with its model card
+    (rank 0 publishes; the other ranks of a distributed run only train)."""
     params = job.training.cnn_lstm or CnnLstmParams()
+    world = World.from_env()
     data = splits.load(job.dataset_uri, job.training.environment.window)
     if (
         job.resume_from not in (None, "latest")
         and resume_point(job.resume_from, job.output_uri, "forecaster") is None
     ):
         raise CheckpointError(f"no complete checkpoint at {job.resume_from}")
-    reporter = ProgressReporter(job.owner, params.epochs, sink=sink)
+    reporter = ProgressReporter(job.owner if world.main else None, params.epochs, sink=sink)
 
-    fitted = train_forecaster(job, data, reporter)
+    try:
+        fitted = train_forecaster(job, data, reporter, world)
+    finally:
+        leave(world)
 
     metrics = {"epochs": float(fitted.epochs), "validationLoss": fitted.best_loss}
-    metrics.update(score_as_policy(job, fitted.model, data))
+    if world.distributed:
+        metrics["trainingPods"] = float(world.size)
+    if world.main:
+        metrics.update(score_as_policy(job, fitted.model, data))
     card = artifacts.card(
         job,
         data,
@@ -227,6 +286,8 @@ def train(job: TrainJob, sink: Callable[[Progress], None] | None = None) -> arti
         {"forecaster": artifacts.FORECASTER},
         forecaster_card(job, fitted, data),
     )
+    if not world.main:
+        return artifacts.TrainResult(card, job.output_uri, None, fitted.stopped_early)
     model_uri = artifacts.publish(
         job.output_uri, {artifacts.FORECASTER: weights_bytes(fitted.model)}, card
     )
