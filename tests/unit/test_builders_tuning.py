@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from kubetrade_operator.api import TrainingRunSpec
 from kubetrade_operator.builders.common import Owner
 from kubetrade_operator.builders.training_run import build_training_children, job_name, output_uri
+from kubetrade_operator.builders.tuning import search_reset
 from kubetrade_operator.settings import OperatorSettings
 from kubetrade_workloads.config.training import search_names
 
@@ -92,3 +93,13 @@ def test_the_example_sweep_is_a_valid_run() -> None:
     spec = TrainingRunSpec.model_validate(yaml.safe_load(example.read_text())["spec"])
     assert spec.search is not None and spec.search.parallelism == 3
     assert spec.evaluation is not None and spec.evaluation.gates.min_deflated_sharpe == 0.9
+
+
+def test_a_new_revision_clears_the_last_studys_search_status() -> None:
+    old = job_name(RUN, _run({"space": SPACE, "maxTrials": 12}))
+    new = job_name(RUN, _run({"space": SPACE[:1], "maxTrials": 4}))
+    assert old != new
+    shown = {"jobName": old, "search": {"trials": 12, "bestParams": {"gamma": 0.99}}}
+    assert search_reset(shown, new) == {"search": None}  # merge-patch null: removed
+    assert search_reset(shown, old) == {}  # the workers' reports stand
+    assert search_reset({}, new) == {}  # a first Job has nothing to clear

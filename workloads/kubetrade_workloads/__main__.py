@@ -45,6 +45,7 @@ def _tune(config: Path) -> int:
     work = TrainJob.model_validate_json(config.read_text())
     # One pod of an Indexed Job: its index tells its trials (and a restart's orphans) apart.
     index = int(os.environ.get("JOB_COMPLETION_INDEX", "0"))
+    worker.stop_on_sigterm()  # a deleted pod records its running trial FAIL as it goes
     store = study.study_storage(work.output_uri, study.storage_url())
     summary = worker.run(
         work, index, store=store, report=lambda s: owner_status.report(work.owner, {"search": s})

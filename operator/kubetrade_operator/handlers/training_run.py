@@ -20,6 +20,7 @@ from ..builders.training_run import (
     model_name,
     published_by,
 )
+from ..builders.tuning import search_reset
 from ..settings import get_settings
 from .indexes import latest, snapshot
 from .job_owner import follow_job, going, outdated, parse, reconciling, write_outcome, write_status
@@ -74,7 +75,8 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
             return
         outcome, failure, restarts = followed
         desired = bounded_status(status, owner.generation, name, outcome, failure)
-        desired = with_schedule(desired | {"restarts": restarts}, spec.schedule, outcome, run)
+        desired |= {"restarts": restarts} | search_reset(status, name)
+        desired = with_schedule(desired, spec.schedule, outcome, run)
         if outcome.phase == Phase.SUCCEEDED:
             # Each revision's Job publishes its own policy: after a spec edit the
             # Model must move to the new one (it once stayed on the first).

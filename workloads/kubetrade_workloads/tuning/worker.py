@@ -5,20 +5,28 @@ wait for the other workers' trials to end, then publish the best.
     trading-cli optimize --algorithm PPO --trials 20 --parallel 4 ...   # processes
 
 Faults: a trial that raises is recorded FAIL and the loop goes on (`catch`). A
-worker that restarts first fails the trials its index left RUNNING (the Indexed
-Job never runs one index twice at once), so the study completes and, as Optuna's
-storage numbers trials, no number repeats. With Postgres a heartbeat also fails
-trials whose worker went silent.
+pod told to stop (SIGTERM: deleted, evicted, preempted) records its running trial
+FAIL before it exits. A worker that restarts after a harder death (SIGKILL, a lost
+node) first fails the trials its index left RUNNING (the Indexed Job replaces a
+pod under the same index), and a trial RUNNING with no worker named on it long
+after it began lost its worker between Optuna's ask and the objective's first
+line; any worker fails those. So the study completes and, as Optuna's storage
+numbers trials, no number repeats. With Postgres a heartbeat also fails trials
+whose worker went silent.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from types import FrameType
 from typing import Any
 
 import optuna
+from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
@@ -29,6 +37,9 @@ from .study import open_study, study_storage
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 2.0
+UNCLAIMED_SECONDS = 300.0
+"""A RUNNING trial naming no worker this long after it began has lost its worker:
+the objective names it first thing, a moment after Optuna's ask."""
 
 
 def study_name(job: TrainJob) -> str:
@@ -36,20 +47,53 @@ def study_name(job: TrainJob) -> str:
     return job.output_uri.rstrip("/").rsplit("/", 1)[-1] or "kubetrade"
 
 
-def fail_orphans(study: optuna.Study, worker: int) -> int:
-    """Fail the trials an earlier life of this worker left RUNNING; return how many."""
+def orphaned(trial: optuna.trial.FrozenTrial, worker: int | None, now: datetime) -> bool:
+    """Whether RUNNING `trial` has no live worker: an earlier life of `worker` ran it
+    (None: no worker restarted), or none claimed it in `UNCLAIMED_SECONDS`."""
+    owner = trial.user_attrs.get("worker")
+    if owner is not None:
+        return worker is not None and owner == worker
+    started = trial.datetime_start
+    if started is None:
+        return False
+    if started.tzinfo is None:
+        started = started.astimezone()  # RDBStorage keeps naive local times
+    return (now - started).total_seconds() > UNCLAIMED_SECONDS
+
+
+def fail_orphans(study: optuna.Study, worker: int | None) -> int:
+    """Fail the RUNNING trials that have no live worker (see `orphaned`); return how many."""
+    now = datetime.now(UTC)
     failed = 0
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if trial.user_attrs.get("worker") == worker:
+        if not orphaned(trial, worker, now):
+            continue
+        try:
             study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)  # noqa: SLF001
-            failed += 1
+        except UpdateFinishedTrialError:
+            continue  # its stopping worker recorded it first
+        failed += 1
     return failed
 
 
+def stop_on_sigterm() -> None:
+    """Make SIGTERM raise KeyboardInterrupt in the main thread: Optuna then records
+    the running trial FAIL before the exception ends the process (the default
+    action would end it at once, leaving the trial RUNNING)."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def wait_for_others(study: optuna.Study, seconds: float) -> None:
-    """Return once no trial is RUNNING: every worker publishes the finished study."""
+    """Return once no trial is RUNNING: every worker publishes the finished study.
+    Unclaimed trials are failed on the way, so one cannot hold every worker here."""
     deadline = time.monotonic() + seconds
     while study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if fail_orphans(study, None):
+            continue
         if time.monotonic() > deadline:
             raise TimeoutError("other workers' trials did not finish")
         time.sleep(POLL_SECONDS)
