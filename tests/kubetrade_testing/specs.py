@@ -189,6 +189,18 @@ INVALID: tuple[Case, ...] = (
         "a2c-params-on-td3", TRAINING_RUN, spec(TRAINING_RUN, algorithm="TD3", a2c={}), "spec.a2c"
     ),
     Case(
+        "distributed-ppo",
+        TRAINING_RUN,
+        spec(TRAINING_RUN, algorithm="PPO", distributed={"replicas": 2}),
+        "spec.distributed",
+    ),
+    Case(
+        "distributed-one-replica",
+        TRAINING_RUN,
+        spec(TRAINING_RUN, algorithm="CNN_LSTM", distributed={"replicas": 1}),
+        "spec.distributed.replicas",
+    ),
+    Case(
         "sac-with-discrete-actions",
         TRAINING_RUN,
         spec(TRAINING_RUN, algorithm="SAC", environment={"actionSpace": "discrete"}),
@@ -343,6 +355,11 @@ VALID: tuple[tuple[str, Kind, Spec], ...] = (
     ("training-run-minimal", TRAINING_RUN, minimal_spec(TRAINING_RUN)),
     ("model-minimal", MODEL, minimal_spec(MODEL)),
     ("trading-session-minimal", TRADING_SESSION, minimal_spec(TRADING_SESSION)),
+    (
+        "training-run-distributed-forecaster",
+        TRAINING_RUN,
+        spec(TRAINING_RUN, algorithm="CNN_LSTM", distributed={"replicas": 4, "backend": "NCCL"}),
+    ),
     (
         "training-run-ppo-discrete-batched",
         TRAINING_RUN,

@@ -2,8 +2,10 @@
 of torchrun pods that meet at pod 0's DNS name."""
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from kubetrade_operator.api import TrainingRunSpec
@@ -76,3 +78,12 @@ def test_one_pod_when_distributed_is_unset() -> None:
 def test_bad_distributed_specs_are_refused(spec: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         _spec(**spec)
+
+
+def test_the_example_is_a_valid_two_pod_run() -> None:
+    example = Path(__file__).parents[2] / "examples" / "distributed" / "forecaster-ddp.yaml"
+    body = yaml.safe_load(example.read_text())
+    spec = TrainingRunSpec.model_validate(body["spec"])
+    owner = Owner("TrainingRun", body["metadata"]["name"], "research", "uid", 1)
+    _, svc, job = build_training_children(owner, spec, "file:///d/manifest.json", SETTINGS)
+    assert job["spec"]["completions"] == 2 and svc["spec"]["clusterIP"] == "None"

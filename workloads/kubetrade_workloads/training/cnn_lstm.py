@@ -203,6 +203,13 @@ def train_forecaster(
     chosen = same_everywhere(world, start.uri if start else None)
     if chosen and start is None:
         start = find(chosen)
+    if start is not None:
+        log.info(
+            "resuming the forecaster at epoch %s (rank %d of %d)",
+            start.state["epoch"],
+            world.rank,
+            world.size,
+        )
     with contextlib.ExitStack() as stack:
         writer = (
             stack.enter_context(SummaryWriter(f"{tensorboard}/CNN_LSTM")) if world.main else None
