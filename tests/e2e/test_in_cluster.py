@@ -38,6 +38,7 @@ from kubetrade_testing.factories import (
     quick_training_run,
     status,
     trading_session,
+    training_run,
 )
 
 NAMESPACE = os.environ.get("KUBETRADE_E2E_NAMESPACE", "")
@@ -129,6 +130,44 @@ def test_example_dataset_succeeds_in_its_pod(
     assert ds["status"]["rows"] > 0 and len(ds["status"]["checksum"]) == 64
     failed = condition(ds, "Failed")
     assert failed is not None and failed["status"] == "False"
+
+
+def test_a_sweep_and_a_distributed_forecaster_run_in_real_pods(
+    control_plane: Cluster, lightkube_client: Client
+) -> None:
+    """Issue 15 in real containers: a search's worker pods share one Optuna journal on
+    the artifact volume; two torchrun pods find each other through the headless
+    Service's DNS (CoreDNS) and train one forecaster. Both publish a Model."""
+    if STORAGE != "pvc":
+        pytest.skip("the s3 pass repeats only the lifecycle")
+    c = lightkube_client
+    kubectl(control_plane, "apply", "-n", NAMESPACE, "-f", str(EXAMPLES / "dataset.yaml"))
+    search = {
+        "sampler": "random", "pruner": "none", "seed": 3, "maxTrials": 4, "parallelism": 2,
+        "trialTimesteps": 256, "space": [{"name": "learningRate", "low": 1e-5, "high": 1e-2, "log": True}],
+    }  # fmt: skip
+    create(
+        c,
+        quick_training_run("sweep-e2e", "synthetic-daily", evalEvery=128, search=search),
+        NAMESPACE,
+    )
+    forecaster = training_run(
+        "ddp-e2e", "synthetic-daily", algorithm="CNN_LSTM", distributed={"replicas": 2},
+        environment={"window": 10}, cnnLstm={"epochs": 3, "hiddenSize": 8, "layers": 1},
+    )  # fmt: skip
+    create(c, forecaster, NAMESPACE)
+    for name in ("sweep-e2e", "ddp-e2e"):
+        done = wait_until(
+            lambda: in_phase(c, "TrainingRun", name, NAMESPACE, "Succeeded", "Failed"),  # noqa: B023
+            timeout=900,
+            interval=2,
+            what=f"{name} in its pods",
+        )
+        assert done["status"]["phase"] == "Succeeded", done["status"]
+    sweep = get(c, "TrainingRun", "sweep-e2e", NAMESPACE)["status"]["search"]
+    assert sweep["trials"] >= 4 and sweep["completed"] >= 1 and sweep["running"] == 0
+    ddp = get(c, "TrainingRun", "ddp-e2e", NAMESPACE)["status"]
+    assert ddp["metrics"]["trainingPods"] == 2 and ddp["metrics"]["epochs"] == 3
 
 
 def _trader_pods(c: Client) -> list[str]:
