@@ -5,13 +5,18 @@
     trading-cli deploy --model ppo --broker alpaca --live \\
         --credentials-secret alpaca-live --confirm-live
     trading-cli deploy monitor --session-id ppo-paper        # refreshes until Ctrl-C
+    trading-cli deploy monitor --session-id ppo-paper --dashboard   # the web console's page
+    trading-cli deploy --model ppo --alerts slack --slack-webhook-secret slack-hook
+    trading-cli deploy alerts --session-id ppo-paper --alerts email,slack \\
+        --smtp-host smtp.example.com --alert-from bot@example.com --alert-to ops@example.com
     trading-cli deploy stop --session-id ppo-paper --wait --delete
 
 `deploy` writes a TradingSession and leaves the checking of values to the API
 server: the CRD is rendered from the models the operator reads, so a bad value
 is refused with the field named, exactly as `kubectl apply` would refuse it.
 Only the flags that put real money at stake are checked here first, so a
-live session missing its credentials or its confirmation is never sent.
+live session missing its credentials or its confirmation is never sent, and
+the alert flags, so a channel missing its settings is named by the flag to add.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 import yaml
 
+from . import alert_options as ao
 from .api_access import cluster, resource
+from .dashboard import CONSOLE_URL, checked_base, open_page, page_url
 from .output import OUTPUT_OPTION, Output
 from .session_view import render_views, session_view
 from .trade import BrokerChoice, FeedChoice, RiskProfile, set_present, split_symbols
@@ -37,7 +44,8 @@ if TYPE_CHECKING:  # lightkube loads only when a command talks to the cluster
 KIND, PLURAL = "TradingSession", "tradingsessions"
 
 app = typer.Typer(
-    help="Run a Model as a TradingSession on the cluster; `monitor` and `stop` follow it.",
+    help="Run a Model as a TradingSession on the cluster; `monitor`, `alerts` and `stop` "
+    "follow it.",
     invoke_without_command=True,
 )
 
@@ -65,6 +73,8 @@ class Request:
     max_drawdown: float | None = None
     max_daily_loss: float | None = None
     max_position_weight: float | None = None
+    alerts: dict[str, Any] | None = None
+    """`spec.alerts` as `alert_options.alerts_block` makes it; None: no alerts."""
 
 
 def refusal(req: Request) -> str | None:
@@ -123,6 +133,7 @@ def session_manifest(name: str, req: Request) -> dict[str, Any]:
         barSeconds=req.bar_seconds,
         initialCash=req.cash,
         risk=risk or None,
+        alerts=set_present({}, **req.alerts) if req.alerts else None,
     )
     return {"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": name}, "spec": spec}
 
@@ -192,6 +203,14 @@ def deploy(
     max_position_weight: float | None = typer.Option(
         None, help="Largest weight of one symbol in equity, e.g. 0.2."
     ),
+    alerts: str | None = ao.ALERTS,
+    slack_webhook_secret: str | None = ao.SLACK_WEBHOOK_SECRET,
+    smtp_host: str | None = ao.SMTP_HOST,
+    smtp_port: int | None = ao.SMTP_PORT,
+    alert_from: str | None = ao.ALERT_FROM,
+    alert_to: str | None = ao.ALERT_TO,
+    smtp_credentials_secret: str | None = ao.SMTP_CREDENTIALS_SECRET,
+    alert_min_severity: str | None = ao.ALERT_MIN_SEVERITY,  # the alert flags: ctx.params
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Print the TradingSession as YAML; send nothing."
     ),
@@ -201,7 +220,8 @@ def deploy(
         _no_options_before(ctx)
         return
     if model is None:
-        _refuse("deploy needs --model NAME (or a command: monitor, stop; see --help)")
+        _refuse("deploy needs --model NAME (or a command: monitor, alerts, stop; see --help)")
+    flags = ao.AlertFlags.of(ctx.params)
     req = Request(
         model=model,
         live=live,
@@ -219,6 +239,7 @@ def deploy(
         max_drawdown=max_drawdown,
         max_daily_loss=max_daily_loss,
         max_position_weight=max_position_weight,
+        alerts=_alerts_or_refuse(flags, None) if flags.given() else None,
     )
     if (why := refusal(req)) is not None:
         _refuse(why)
@@ -227,6 +248,13 @@ def deploy(
         typer.echo(yaml.safe_dump(manifest, sort_keys=False), nl=False)
         return
     _create(manifest, namespace)
+
+
+def _alerts_or_refuse(flags: ao.AlertFlags, current: Mapping[str, Any] | None) -> dict[str, Any]:
+    try:
+        return ao.alerts_block(flags, current)
+    except ao.AlertsError as err:
+        _refuse(str(err))
 
 
 def _refuse(why: str) -> NoReturn:
@@ -281,10 +309,26 @@ def monitor(
     once: bool = typer.Option(False, "--once", help="Print once and exit instead of refreshing."),
     interval: float = typer.Option(2.0, min=0.2, help="Seconds between refreshes."),
     output: Output = OUTPUT_OPTION,
+    dashboard: bool = typer.Option(
+        False,
+        "--dashboard",
+        help="Open the web console at the session (the namespace without --session-id) "
+        "instead; the URL is printed, a browser opened where there is one.",
+    ),
+    console_url: str = CONSOLE_URL,
 ) -> None:
     """Equity, PnL, risk, positions and health of a session, refreshed until Ctrl-C."""
+    try:
+        base = checked_base(console_url) if dashboard else ""
+    except ValueError as err:
+        _refuse(str(err))
     with cluster() as client:
         ns = namespace or client.namespace
+        if dashboard:
+            if session_id:  # a missing session is said here, not as the console's 404
+                get_session(client, session_id, ns)
+            open_page(page_url(base, ns, session_id))
+            return
 
         def show() -> str:
             found = (
@@ -323,6 +367,55 @@ def refresh(show: Callable[[], str], interval: float, once: bool) -> None:
             time.sleep(interval)
     except KeyboardInterrupt:
         typer.echo("", err=True)
+
+
+# --- alerts ---------------------------------------------------------------------------------
+
+
+@app.command()
+def alerts(
+    ctx: typer.Context,
+    session_id: str = typer.Option(..., "--session-id", "--name", help="The TradingSession."),
+    namespace: str | None = NAMESPACE,
+    alerts: str | None = ao.ALERTS,
+    slack_webhook_secret: str | None = ao.SLACK_WEBHOOK_SECRET,
+    smtp_host: str | None = ao.SMTP_HOST,
+    smtp_port: int | None = ao.SMTP_PORT,
+    alert_from: str | None = ao.ALERT_FROM,
+    alert_to: str | None = ao.ALERT_TO,
+    smtp_credentials_secret: str | None = ao.SMTP_CREDENTIALS_SECRET,
+    alert_min_severity: str | None = ao.ALERT_MIN_SEVERITY,  # the alert flags: ctx.params
+) -> None:
+    """Show where a session's alerts go, or set them: --alerts email,slack (or none).
+
+    A channel left out is switched off; a listed one keeps its settings unless a flag
+    changes them. Alerts are part of the trader's config: the operator rolls the
+    trader to it (a restart; it resumes from its trade store).
+    """
+    from lightkube.types import PatchType
+
+    flags = ao.AlertFlags.of(ctx.params)
+    if flags.given():
+        try:  # what needs no session is refused before the cluster is asked
+            ao.checked_channels(flags)
+        except ao.AlertsError as err:
+            _refuse(str(err))
+    with cluster() as client:
+        ns = namespace or client.namespace
+        current = (get_session(client, session_id, ns).get("spec") or {}).get("alerts")
+        if not flags.given():
+            typer.echo(f"tradingsession.kubetrade.io/{session_id}: {ao.describe(current)}")
+            return
+        block = _alerts_or_refuse(flags, current)
+        patched = client.patch(
+            resource(KIND, PLURAL),
+            session_id,
+            {"spec": {"alerts": block}},
+            namespace=ns,
+            patch_type=PatchType.MERGE,
+        )
+    now = (patched.to_dict().get("spec") or {}).get("alerts")
+    typer.echo(f"tradingsession.kubetrade.io/{session_id} alerts set: {ao.describe(now)}")
 
 
 # --- stop -------------------------------------------------------------------------------------
