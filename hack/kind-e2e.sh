@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make kind-e2e: a kind cluster, the images built and loaded into it, the chart
-# installed (two peered operator replicas), then the in-cluster end-to-end suite
+# installed (two peered operator replicas and the web console), then the in-cluster end-to-end suite
 # (tests/e2e/test_in_cluster.py) against it. Needs Docker and kind; without them
 # it stops at once with a message saying so.
 #   KIND_CLUSTER=kubetrade-e2e KEEP_CLUSTER=1 bash hack/kind-e2e.sh
@@ -72,6 +72,7 @@ helm upgrade --install kubetrade charts/kubetrade -n kubetrade-system --create-n
   --set image.pullPolicy=Never --set workloadImagePullPolicy=Never \
   --set workloadImage="$REGISTRY/workload:$TAG" \
   --set replicaCount=2 --set "workloadNamespaces={$NS}" \
+  --set console.enabled=true --set console.image="$REGISTRY/workload:$TAG" \
   --wait --timeout 5m
 phase "helm install"
 

@@ -56,10 +56,10 @@ ClusterKopfPeering = create_global_resource(
 
 
 @contextmanager
-def s3_forwarded(cluster: Cluster) -> Iterator[str]:
-    """The S3 server's endpoint, reached from here through `kubectl port-forward`."""
+def forwarded(cluster: Cluster, service: str, port: int) -> Iterator[str]:
+    """A kubetrade-system Service's endpoint, reached from here through `kubectl port-forward`."""
     command = [str(cluster.kubectl), "-n", "kubetrade-system", "port-forward"]
-    command += [f"svc/{S3_SERVICE}", ":7070"]
+    command += [f"svc/{service}", f":{port}"]
     # As a context manager Popen closes its pipe and waits on exit: an open pipe left
     # to the garbage collector is a ResourceWarning, an error in this suite.
     with subprocess.Popen(
@@ -67,7 +67,7 @@ def s3_forwarded(cluster: Cluster) -> Iterator[str]:
     ) as forward:
         try:
             assert forward.stdout is not None
-            line = forward.stdout.readline()  # "Forwarding from 127.0.0.1:PORT -> 7070"
+            line = forward.stdout.readline()  # "Forwarding from 127.0.0.1:LOCAL -> PORT"
             port = re.search(r"127\.0\.0\.1:(\d+)", line)
             assert port, f"kubectl port-forward: {line}"
             yield f"http://127.0.0.1:{port.group(1)}"
@@ -86,7 +86,7 @@ def assert_artifacts_are_in_the_bucket(cluster: Cluster, client: Client, model: 
     for uri in (ds["manifestUri"], artifact, run["checkpointUri"]):
         assert uri.startswith("s3://"), uri
     keys = client.get(Secret, S3_SERVICE, namespace=NAMESPACE).data or {}
-    with s3_forwarded(cluster) as endpoint:
+    with forwarded(cluster, S3_SERVICE, 7070) as endpoint:
         fs = fsspec.filesystem(
             "s3",
             key=base64.b64decode(keys["AWS_ACCESS_KEY_ID"]).decode(),
@@ -280,3 +280,65 @@ def test_lifecycle_trains_promotes_trades_and_suspends_in_real_containers(
     suspended = condition({"status": stopped}, "Suspended")
     assert suspended is not None and suspended["reason"] == "Flattened", stopped
     assert stopped["trading"]["positions"] == []
+
+
+CONSOLE_SERVICE, CONSOLE_PORT = "kubetrade-console", 8443
+VIEWER_RBAC = """
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: console-viewer}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: console-stranger}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: console-viewer}
+rules:
+  - apiGroups: [kubetrade.io]
+    resources: [datasets, trainingruns, models, tradingsessions]
+    verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: console-viewer}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: console-viewer}
+subjects: [{kind: ServiceAccount, name: console-viewer}]
+"""
+
+
+def test_the_console_in_the_cluster_answers_each_token_as_its_rbac_allows(
+    control_plane: Cluster, tmp_path: Path
+) -> None:
+    """Issue 16 in real containers: the chart's console (its own ServiceAccount, the
+    workload image) checks tokens with TokenReview and rights with SubjectAccessReview."""
+    import httpx
+
+    if STORAGE != "pvc":
+        pytest.skip("the s3 pass repeats only the lifecycle")
+    rbac = tmp_path / "viewer.yaml"
+    rbac.write_text(VIEWER_RBAC)
+    kubectl(control_plane, "apply", "-n", NAMESPACE, "-f", str(rbac))
+    tokens = {
+        who: kubectl(control_plane, "create", "token", f"console-{who}", "-n", NAMESPACE).strip()
+        for who in ("viewer", "stranger")
+    }
+    overview = f"/api/v1/namespaces/{NAMESPACE}"
+    with forwarded(control_plane, CONSOLE_SERVICE, CONSOLE_PORT) as url:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            assert http.get("/healthz").status_code == 200
+            assert http.get(overview).status_code == 401  # no token
+            bad = http.get(overview, headers={"Authorization": "Bearer not-a-token"})
+            assert bad.status_code == 401
+            seen = http.get(overview, headers={"Authorization": f"Bearer {tokens['viewer']}"})
+            assert seen.status_code == 200, seen.text
+            names = [d["metadata"]["name"] for d in seen.json()["items"]["datasets"]]
+            assert "synthetic-daily" in names
+            refused = http.get(overview, headers={"Authorization": f"Bearer {tokens['stranger']}"})
+            assert refused.status_code == 403 and "list" in refused.text
+            suspend = http.post(
+                f"{overview}/tradingsessions/paper-e2e/suspend",
+                headers={"Authorization": f"Bearer {tokens['viewer']}"},
+            )
+            assert suspend.status_code == 403, suspend.text  # may read, may not patch
