@@ -26,10 +26,10 @@ binaries: ## Build etcd, kube-apiserver, kube-controller-manager, kubectl, helm 
 
 setup: $(STAMP) binaries ## Create the virtualenv and build the local control plane (idempotent)
 
-demo: setup ## Run the control plane, operator and local node; apply examples/ and watch them reconcile
+demo: setup ## Run the control plane, operator, local node and web console; apply examples/ and watch them reconcile
 	@bash hack/demo.sh
 
-demo-stop: ## Stop what `make demo` started (operator, local node, control plane)
+demo-stop: ## Stop what `make demo` started (console, operator, local node, control plane)
 	@bash hack/demo.sh stop
 
 test: setup ## Run all tests: unit, integration (real API server) and e2e (operator + local node)

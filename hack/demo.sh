@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: a local control plane, the operator and the local node, then
-# examples/ applied and watched until the Dataset finishes. Everything keeps
-# running afterwards so you can look around; `make demo-stop` ends it.
+# examples/ applied and watched until the Dataset finishes, and the web console
+# with a sign-in token for the demo namespace. Everything keeps running
+# afterwards so you can look around; `make demo-stop` ends it.
+# CONSOLE_PORT picks the console's port (8443, or a free one when that is taken).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD/hack${PYTHONPATH:+:$PYTHONPATH}"
@@ -26,6 +28,8 @@ stop_pid() {
 }
 
 if [ "${1:-}" = "stop" ]; then
+  stop_pid console
+  rm -f "$DEMO/console.port"
   stop_pid node
   stop_pid operator
   "$PY" -m kubetrade_dev.controlplane down
@@ -48,6 +52,50 @@ fi
 
 kubectl create namespace "$NS" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl apply -n "$NS" -f examples/
+
+# The console runs as the demo's admin (its own account, which reviews tokens and
+# impersonates); people sign in as demo-user, who may read and patch the demo's
+# kubetrade resources and nothing else. On the local node a trader's SQLite store
+# is at the state path itself (config files are not rewritten to pod folders).
+kubectl apply -n "$NS" -f - >/dev/null <<YAML
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: demo-user}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: kubetrade-demo-user}
+rules:
+  - apiGroups: [kubetrade.io]
+    resources: [datasets, trainingruns, models, tradingsessions]
+    verbs: [get, list, watch, patch]
+  - apiGroups: [""]
+    resources: [events]
+    verbs: [get, list]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: kubetrade-demo-user}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: kubetrade-demo-user}
+subjects: [{kind: ServiceAccount, name: demo-user, namespace: $NS}]
+YAML
+if ! { [ -f "$DEMO/console.pid" ] && kill -0 "$(cat "$DEMO/console.pid")" 2>/dev/null; }; then
+  "$PY" - "${CONSOLE_PORT:-8443}" >"$DEMO/console.port" <<'PY'
+import socket, sys
+wanted = int(sys.argv[1])
+with socket.socket() as s:
+    try:
+        s.bind(("127.0.0.1", wanted))
+    except OSError:  # taken: any free port
+        s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])
+PY
+  STORE_DIR=$("$PY" -c 'from kubetrade_workloads.config.jobs import STATE_DIR; print(STATE_DIR)')
+  nohup .venv/bin/trading-cli console --port "$(cat "$DEMO/console.port")" --kubeconfig "$KUBECONFIG" \
+    --store-url "sqlite:///$STORE_DIR/trades.sqlite" >"$DEMO/console.log" 2>&1 &
+  echo $! >"$DEMO/console.pid"
+fi
+CONSOLE="http://127.0.0.1:$(cat "$DEMO/console.port")"
 echo
 for i in $(seq 60); do
   clear 2>/dev/null || true
@@ -59,6 +107,22 @@ for i in $(seq 60); do
 done
 echo
 kubectl get datasets.kubetrade.io synthetic-daily -n "$NS" -o jsonpath='{range .status.conditions[*]}{.type}={.status} ({.reason}) {.message}{"\n"}{end}'
+# The console promised below must answer: a demo that prints a dead URL fails.
+if ! "$PY" - "$CONSOLE/healthz" <<'PY'
+import sys, time, urllib.request
+for _ in range(60):
+    try:
+        with urllib.request.urlopen(sys.argv[1], timeout=2) as r:  # noqa: S310 - loopback
+            sys.exit(0 if r.status == 200 else 1)
+    except OSError:
+        time.sleep(0.5)
+sys.exit(1)
+PY
+then
+  echo "error: the console did not answer at $CONSOLE; see $DEMO/console.log" >&2
+  exit 1
+fi
+TOKEN=$(kubectl create token demo-user -n "$NS" --duration=24h)
 cat <<MSG
 
 The demo keeps running. Look around:
@@ -77,5 +141,11 @@ starts its trader, which trades the promoted model on the synthetic stream
   .venv/bin/trading-cli deploy monitor --session-id paper-synthetic -n $NS
 Suspend it (flatten, then stop) with
   kubectl patch tradingsessions.kubetrade.io paper-synthetic -n $NS --type merge -p '{"spec":{"suspend":true}}'
-Stop everything with:  make demo-stop
+
+Console: $CONSOLE/ns/$NS
+  sign in at $CONSOLE/login with demo-user's token (24 h; a new one: kubectl create token demo-user -n $NS):
+  $TOKEN
+  the session's page:  .venv/bin/trading-cli deploy monitor --session-id paper-synthetic -n $NS --dashboard --console-url $CONSOLE
+  log: $DEMO/console.log
+Stop everything (the console too) with:  make demo-stop
 MSG

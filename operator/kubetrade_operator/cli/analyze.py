@@ -60,7 +60,10 @@ def performance(
         False, "--live", help="A running TradingSession's figures, read from its status."
     ),
     session_id: str | None = typer.Option(
-        None, "--session-id", help="The TradingSession to read (with --live)."
+        None,
+        "--session-id",
+        help="The TradingSession (with --live), or a session's id in a trade store "
+        "(NAMESPACE/NAME; local/paper for trade --local).",
     ),
     namespace: str | None = typer.Option(
         None, "--namespace", "-n", help="Its namespace; the kubeconfig context's by default."
