@@ -22,8 +22,13 @@ SPACE = [
 ]
 
 
+FORECASTER = [{"name": "hiddenSize", "type": "categorical", "choices": [32, 64]}]
+
+
 def _run(search: dict[str, object] | None = None, **spec: object) -> TrainingRunSpec:
-    body = {"datasetRef": {"name": "prices"}, "algorithm": "PPO", **spec}
+    body: dict[str, object] = {"datasetRef": {"name": "prices"}, "algorithm": "PPO", **spec}
+    if spec.get("algorithm") == "HYBRID":
+        body["hybrid"] = {}
     if search is not None:
         body["search"] = search
     return TrainingRunSpec.model_validate(body)
@@ -62,6 +67,29 @@ def test_search_names_are_the_algorithms_own_hyperparameters() -> None:
     assert {"learningRate", "nSteps", "clipRange", "entCoef"} <= set(search_names("PPO"))
     assert "bufferSize" in search_names("SAC") and "bufferSize" not in search_names("PPO")
     assert "mixedPrecision" not in search_names("CNN_LSTM")  # booleans are not searched
+    # HYBRID's name their block: the forecaster and the agent share `learningRate`.
+    hybrid = search_names("HYBRID", "SAC")
+    assert {"cnnLstm.learningRate", "sac.learningRate", "sac.tau", "hybrid.cnnWeight"} <= set(
+        hybrid
+    )
+    assert "learningRate" not in hybrid and "ppo.learningRate" not in hybrid
+    assert "hybrid.rlWeight" not in hybrid  # it follows cnnWeight: they sum to 1
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "search"),
+    [
+        ("CNN_LSTM", {"space": FORECASTER, "objective": "validationLoss", "direction": "minimize"}),
+        ("CNN_LSTM", {"space": FORECASTER, "pruner": "none"}),
+        ("HYBRID", {"space": [{"name": "cnnLstm.dropout", "low": 0.0, "high": 0.4},
+                              {"name": "ppo.gamma", "low": 0.9, "high": 0.999},
+                              {"name": "hybrid.cnnWeight", "low": 0.1, "high": 0.6}]}),
+    ],
+)  # fmt: skip
+def test_forecaster_and_hybrid_searches_are_accepted(
+    algorithm: str, search: dict[str, object]
+) -> None:
+    assert _run(search, algorithm=algorithm).search is not None
 
 
 @pytest.mark.parametrize(
@@ -75,10 +103,19 @@ def test_search_names_are_the_algorithms_own_hyperparameters() -> None:
         ({"space": SPACE, "sampler": "grid"}, "PPO", "grid sampler"),
         ({"space": SPACE, "objective": "validationMaxDrawdown"}, "PPO", "needs objective"),
         ({"space": SPACE[:1] * 2, "pruner": "none"}, "PPO", "twice"),
-        ({"space": SPACE[:1]}, "CNN_LSTM", "PPO, A2C, SAC and TD3"),
+        ({"space": SPACE[1:2], "pruner": "none"}, "CNN_LSTM", "CNN_LSTM hyperparameters"),
+        ({"space": FORECASTER}, "CNN_LSTM", "pruning needs objective validationLoss"),
+        ({"space": FORECASTER, "objective": "validationLoss"}, "CNN_LSTM", "direction minimize"),
+        ({"space": FORECASTER, "pruner": "none", "trialTimesteps": 9}, "CNN_LSTM", "epochs"),
+        ({"space": SPACE, "objective": "validationLoss", "direction": "minimize"}, "PPO",
+         "validationLoss is the CNN_LSTM"),
+        ({"space": SPACE[:1]}, "HYBRID", r"HYBRID \(rlAlgorithm PPO\) hyperparameters"),
+        ({"space": [{"name": "sac.tau", "low": 0.001, "high": 0.01}]}, "HYBRID", "ppo.gamma"),
+        ({"space": [{"name": "hybrid.rlWeight", "low": 0.1, "high": 0.5}]}, "HYBRID",
+         "hybrid.cnnWeight"),
         ({"space": SPACE[:1], "maxTrials": 0}, "PPO", "maxTrials"),
     ],
-)
+)  # fmt: skip
 def test_bad_searches_are_refused_naming_the_problem(
     search: dict[str, object], algorithm: str, message: str
 ) -> None:
@@ -93,6 +130,19 @@ def test_the_example_sweep_is_a_valid_run() -> None:
     spec = TrainingRunSpec.model_validate(yaml.safe_load(example.read_text())["spec"])
     assert spec.search is not None and spec.search.parallelism == 3
     assert spec.evaluation is not None and spec.evaluation.gates.min_deflated_sharpe == 0.9
+
+
+@pytest.mark.parametrize(
+    ("name", "algorithm"), [("forecaster-search", "CNN_LSTM"), ("hybrid-search", "HYBRID")]
+)
+def test_the_forecaster_and_hybrid_example_sweeps_are_valid_runs(name: str, algorithm: str) -> None:
+    import yaml
+
+    example = Path(__file__).parents[2] / "examples" / "tuning" / f"{name}.yaml"
+    spec = TrainingRunSpec.model_validate(yaml.safe_load(example.read_text())["spec"])
+    assert spec.algorithm == algorithm and spec.search is not None
+    _, job = build_training_children(RUN, spec, "file:///d/manifest.json", SETTINGS)
+    assert job["spec"]["completions"] == spec.search.parallelism  # one tuning worker each
 
 
 def test_a_new_revision_clears_the_last_studys_search_status() -> None:

@@ -2,8 +2,10 @@
 objective, the space of real hyperparameters, and how many trials run at once.
 
 Space entries name the algorithm's own hyperparameters in their wire spelling
-(`learningRate`, `nSteps`, ...); the names allowed per algorithm come from the
-typed parameter blocks in `training.py`, so a field renamed there moves here.
+(`learningRate`, `nSteps`, ...); HYBRID's name their block too
+(`cnnLstm.hiddenSize`, `ppo.learningRate`, `hybrid.cnnWeight`), as its forecaster
+and agent share names. The names allowed per algorithm come from the typed
+parameter blocks in `training.py`, so a field renamed there moves here.
 """
 
 from __future__ import annotations
@@ -41,6 +43,13 @@ class Objective(StrEnum):
     VALIDATION_SHARPE = "validationSharpe"
     VALIDATION_TOTAL_RETURN = "validationTotalReturn"
     VALIDATION_MAX_DRAWDOWN = "validationMaxDrawdown"
+    VALIDATION_LOSS = "validationLoss"
+    """The CNN-LSTM forecaster's best validation loss (CNN_LSTM only; minimise)."""
+
+
+# What a pruner can hear during a trial: the validation Sharpe at each evaluation
+# of an agent, the validation loss after each forecaster epoch.
+PRUNABLE = (Objective.VALIDATION_SHARPE, Objective.VALIDATION_LOSS)
 
 
 class ParamType(StrEnum):
@@ -79,8 +88,16 @@ class SearchParam(Frozen):
         )
     }
 
-    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-zA-Z][a-zA-Z0-9]*$")]
-    """A hyperparameter of the run's algorithm, spelled as in its block (`learningRate`)."""
+    name: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=64,
+            pattern=r"^([a-zA-Z][a-zA-Z0-9]*\.)?[a-zA-Z][a-zA-Z0-9]*$",
+        ),
+    ]
+    """A hyperparameter of the run's algorithm, spelled as in its block (`learningRate`);
+    HYBRID's name the block too (`cnnLstm.hiddenSize`, `ppo.learningRate`)."""
     type: ParamType = ParamType.FLOAT
     low: float | None = None
     high: float | None = None
@@ -113,14 +130,20 @@ class SearchConfig(Frozen):
     model_config = Frozen.model_config | {
         "json_schema_extra": validations(
             cel(
-                "self.pruner == 'none' || self.objective == 'validationSharpe'",
-                "a pruner is fed the validation Sharpe, so it needs objective validationSharpe",
+                "self.pruner == 'none' || self.objective in ['validationSharpe', 'validationLoss']",
+                "a pruner is fed the validation Sharpe (a forecaster's: its validation loss),"
+                " so it needs objective validationSharpe or validationLoss",
                 ".pruner",
             ),
             cel(
                 "self.objective != 'validationSharpe' || self.direction == 'maximize'"
                 " || self.pruner == 'none'",
                 "pruning on the validation Sharpe needs direction maximize",
+                ".direction",
+            ),
+            cel(
+                "self.objective != 'validationLoss' || self.direction == 'minimize'",
+                "objective validationLoss needs direction minimize",
                 ".direction",
             ),
             cel(
@@ -147,7 +170,8 @@ class SearchConfig(Frozen):
     trial_timesteps: Annotated[int, Field(ge=1, le=10_000_000_000)] | None = None
     """Each trial's training budget; the run's `totalTimesteps` when unset."""
     trial_timeout_seconds: Annotated[int, Field(ge=1, le=604_800)] | None = None
-    """A trial still training after this long is failed (checked at each evaluation)."""
+    """A trial still training after this many seconds of wall clock is failed (checked at
+    every environment step, and before every forecaster batch)."""
     storage_secret_ref: StorageRef | None = None
     """Postgres for the study; a journal file beside the run's artifacts when unset."""
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
@@ -155,13 +179,16 @@ class SearchConfig(Frozen):
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
-        if self.pruner != Pruner.NONE and (
-            self.objective != Objective.VALIDATION_SHARPE or self.direction != Direction.MAXIMIZE
-        ):
+        if self.pruner != Pruner.NONE and self.objective not in PRUNABLE:
             raise ValueError(
-                "a pruner is fed the validation Sharpe, so it needs objective "
-                "validationSharpe and direction maximize"
+                "a pruner is fed the validation Sharpe (a forecaster's: its validation loss),"
+                " so it needs objective validationSharpe or validationLoss"
             )
+        if self.pruner != Pruner.NONE and self.objective == Objective.VALIDATION_SHARPE:
+            if self.direction != Direction.MAXIMIZE:
+                raise ValueError("pruning on the validation Sharpe needs direction maximize")
+        if self.objective == Objective.VALIDATION_LOSS and self.direction != Direction.MINIMIZE:
+            raise ValueError("objective validationLoss needs direction minimize")
         if self.sampler == Sampler.GRID and any(
             p.type != ParamType.CATEGORICAL for p in self.space
         ):

@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 
 from .base import Fraction, Frozen, cel, validations
 from .costs import CostConfig
-from .search import SearchConfig, param_names
+from .search import Objective, Pruner, SearchConfig, param_names
 
 LearningRate = Annotated[float, Field(gt=0.0, le=1.0)]
 Gamma = Annotated[float, Field(gt=0.0, le=1.0)]
@@ -166,32 +166,70 @@ _CONTINUOUS_RULE = (
 _CONTINUOUS_MESSAGE = "SAC and TD3 need environment.actionSpace continuous"
 
 
-def search_names(algorithm: Algorithm | str) -> tuple[str, ...]:
-    """The hyperparameters a search may vary for `algorithm` (none for HYBRID yet)."""
-    blocks: dict[str, type[Frozen]] = {
-        Algorithm.PPO: PPOParams,
-        Algorithm.A2C: A2CParams,
-        Algorithm.SAC: OffPolicyParams,
-        Algorithm.TD3: OffPolicyParams,
-        Algorithm.CNN_LSTM: CnnLstmParams,
-    }
-    block = blocks.get(Algorithm(algorithm))
-    return param_names(block) if block else ()
+# The block a search varies for each algorithm, by its wire name. HYBRID varies
+# the forecaster's, its agent's and `hybrid.cnnWeight`, each name qualified.
+PARAM_BLOCKS: dict[Algorithm, tuple[str, type[Frozen]]] = {
+    Algorithm.PPO: ("ppo", PPOParams),
+    Algorithm.A2C: ("a2c", A2CParams),
+    Algorithm.SAC: ("sac", OffPolicyParams),
+    Algorithm.TD3: ("td3", OffPolicyParams),
+    Algorithm.CNN_LSTM: ("cnnLstm", CnnLstmParams),
+}
+RL_ALGORITHMS = (Algorithm.PPO, Algorithm.A2C, Algorithm.SAC, Algorithm.TD3)
+HYBRID_WEIGHT = "hybrid.cnnWeight"
+"""HYBRID's searchable share; `rlWeight` follows it, as the two sum to 1."""
 
 
-def _search_rule(algorithm: Algorithm) -> dict[str, str]:
-    names = search_names(algorithm)
+def search_names(
+    algorithm: Algorithm | str, rl_algorithm: Algorithm | str = Algorithm.PPO
+) -> tuple[str, ...]:
+    """The hyperparameters a search may vary for `algorithm`. HYBRID's (its agent
+    being `rl_algorithm`) carry their block: `cnnLstm.hiddenSize`, `ppo.gamma`, ..."""
+    if Algorithm(algorithm) != Algorithm.HYBRID:
+        return param_names(PARAM_BLOCKS[Algorithm(algorithm)][1])
+    parts = (PARAM_BLOCKS[Algorithm.CNN_LSTM], PARAM_BLOCKS[Algorithm(rl_algorithm)])
+    qualified = (f"{block}.{name}" for block, model in parts for name in param_names(model))
+    return (*qualified, HYBRID_WEIGHT)
+
+
+def _search_rule(algorithm: Algorithm, rl_algorithm: Algorithm | None = None) -> dict[str, str]:
+    names = search_names(algorithm, rl_algorithm or Algorithm.PPO)
     allowed = ", ".join(f"'{n}'" for n in names)
+    applies, owner = f"self.algorithm == '{algorithm}'", str(algorithm)
+    if rl_algorithm is not None:
+        agent = "(has(self.hybrid.rlAlgorithm) ? self.hybrid.rlAlgorithm : 'PPO')"
+        applies += f" && has(self.hybrid) && {agent} == '{rl_algorithm}'"
+        owner += f" (rlAlgorithm {rl_algorithm})"
     return cel(
-        f"!has(self.search) || self.algorithm != '{algorithm}'"
-        f" || self.search.space.all(p, p.name in [{allowed}])",
-        f"search.space may only name {algorithm} hyperparameters: {', '.join(names)}",
+        f"!has(self.search) || !({applies}) || self.search.space.all(p, p.name in [{allowed}])",
+        f"search.space may only name {owner} hyperparameters: {', '.join(names)}",
         ".search.space",
     )
 
 
-# The tuner drives the stable-baselines3 entrypoint; the forecaster and HYBRID follow.
-SEARCHABLE = (Algorithm.PPO, Algorithm.A2C, Algorithm.SAC, Algorithm.TD3)
+_SEARCH_RULES = (
+    *(_search_rule(a) for a in (*RL_ALGORITHMS, Algorithm.CNN_LSTM)),
+    *(_search_rule(Algorithm.HYBRID, rl) for rl in RL_ALGORITHMS),
+    cel(
+        "!has(self.search) || self.algorithm == 'CNN_LSTM'"
+        " || self.search.objective != 'validationLoss'",
+        "objective validationLoss is the CNN_LSTM forecaster's; an agent is scored by"
+        " validationSharpe, validationTotalReturn or validationMaxDrawdown",
+        ".search.objective",
+    ),
+    cel(
+        "!has(self.search) || self.algorithm != 'CNN_LSTM' || self.search.pruner == 'none'"
+        " || self.search.objective == 'validationLoss'",
+        "a CNN_LSTM trial reports its validation loss each epoch: pruning needs objective"
+        " validationLoss, or pruner none",
+        ".search.pruner",
+    ),
+    cel(
+        "!has(self.search) || self.algorithm != 'CNN_LSTM' || !has(self.search.trialTimesteps)",
+        "a CNN_LSTM trial trains cnnLstm.epochs; search.trialTimesteps does not apply",
+        ".search.trialTimesteps",
+    ),
+)
 
 
 def _param_rule(block: str, owners: tuple[str, ...]) -> dict[str, str]:
@@ -215,12 +253,7 @@ class TrainingConfig(Frozen):
                 ".hybrid",
             ),
             cel(_CONTINUOUS_RULE, _CONTINUOUS_MESSAGE, ".environment.actionSpace"),
-            *(_search_rule(a) for a in SEARCHABLE),
-            cel(
-                "!has(self.search) || self.algorithm in ['PPO', 'A2C', 'SAC', 'TD3']",
-                "search is available for PPO, A2C, SAC and TD3",
-                ".search",
-            ),
+            *_SEARCH_RULES,
         )
     }
 
@@ -262,16 +295,33 @@ class TrainingConfig(Frozen):
         ):
             raise ValueError(_CONTINUOUS_MESSAGE)
         if self.search is not None:
-            if self.algorithm not in SEARCHABLE:
-                raise ValueError("search is available for PPO, A2C, SAC and TD3")
-            names = search_names(self.algorithm)
-            unknown = [p.name for p in self.search.space if p.name not in names]
-            if unknown:
-                raise ValueError(
-                    f"search.space may only name {self.algorithm} hyperparameters:"
-                    f" {', '.join(names)} (not {', '.join(unknown)})"
-                )
+            self._check_search(self.search)
         return self
+
+    def _check_search(self, search: SearchConfig) -> None:
+        """The Python side of `_SEARCH_RULES`."""
+        agent = self.hybrid.rl_algorithm if self.hybrid else Algorithm.PPO
+        names = search_names(self.algorithm, agent)
+        unknown = [p.name for p in search.space if p.name not in names]
+        if unknown:
+            owner = f"{self.algorithm} (rlAlgorithm {agent})" if self.hybrid else self.algorithm
+            raise ValueError(
+                f"search.space may only name {owner} hyperparameters:"
+                f" {', '.join(names)} (not {', '.join(unknown)})"
+            )
+        forecaster = self.algorithm == Algorithm.CNN_LSTM
+        if search.objective == Objective.VALIDATION_LOSS and not forecaster:
+            raise ValueError("objective validationLoss is the CNN_LSTM forecaster's")
+        if forecaster and search.pruner != Pruner.NONE:
+            if search.objective != Objective.VALIDATION_LOSS:
+                raise ValueError(
+                    "a CNN_LSTM trial reports its validation loss each epoch: pruning needs"
+                    " objective validationLoss, or pruner none"
+                )
+        if forecaster and search.trial_timesteps is not None:
+            raise ValueError(
+                "a CNN_LSTM trial trains cnnLstm.epochs; search.trialTimesteps does not apply"
+            )
 
     @property
     def rl_algorithm(self) -> Algorithm | None:

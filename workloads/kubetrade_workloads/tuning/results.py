@@ -70,14 +70,13 @@ def selection(study: optuna.Study) -> dict[str, float]:
 
 
 def publish_best(study: optuna.Study, output_uri: str) -> str:
-    """Copy the best trial's policy to the run's output with a card that records the
-    search (trials, the Sharpe variance, the trial number); return the card's URI.
+    """Copy the best trial's model files (a policy, a forecaster or both, as its card
+    names them) to the run's output with a card that records the search (trials, the
+    Sharpe variance, the trial number); return the card's URI.
     Every worker may call it: the same study gives the same files."""
     best = study.best_trial
     source = trial_uri(output_uri, best.number)
     card = artifacts.read_card(source)
     metrics = card.metrics | selection(study) | {"bestTrial": float(best.number)}
-    policy = artifacts.read_file(source, artifacts.POLICY)
-    return artifacts.publish(
-        output_uri, {artifacts.POLICY: policy}, card.model_copy(update={"metrics": metrics})
-    )
+    files = {name: artifacts.read_file(source, name) for name in card.files.values()}
+    return artifacts.publish(output_uri, files, card.model_copy(update={"metrics": metrics}))
