@@ -28,6 +28,11 @@ app.command("report")(report.report)
 app.command("backtest")(backtest)
 app.add_typer(train.app, name="train")
 app.command("optimize")(optimize.optimize)
+train.app.command(
+    "tune",
+    help="Alias of `trading-cli optimize`: search hyperparameters locally (same options);"
+    " the best trial's model lands in --out.",
+)(optimize.optimize)
 app.command("status")(status)
 app.command("trade")(trade)
 app.add_typer(deploy.app, name="deploy")
