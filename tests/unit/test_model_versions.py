@@ -89,3 +89,13 @@ def test_ready_version_is_always_the_newest_kept_ready_entry(verdicts: list[Phas
     assert status["readyVersion"] == (ready[-1] if ready else None)
     assert status["latestVersion"] == len(verdicts)
     assert len(status["versions"]) <= 4
+
+
+def test_a_version_keeps_its_own_evaluation_report_and_no_other() -> None:
+    status: dict[str, Any] = {"reportUri": "file:///m/a/evaluation/r1"}
+    status = _publish(status, "file:///m/a", Phase.READY)
+    # The next version's evaluation has not reported yet: the old folder is not its report.
+    status = _publish(status, "file:///m/ab", Phase.REJECTED)
+    first, second = status["versions"]
+    assert first["reportUri"] == "file:///m/a/evaluation/r1"
+    assert "reportUri" not in second  # file:///m/ab is not under file:///m/a/

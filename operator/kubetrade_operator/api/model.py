@@ -45,6 +45,9 @@ class ModelVersion(Frozen):
     metrics: dict[str, float] | None = None
     """Headline evaluation figures (Sharpe, drawdown, return, PSR, test bars)."""
     gates_passed: bool | None = None
+    report_uri: str | None = None
+    """The folder of this version's evaluation report (`evaluation.json`, `report.html`),
+    under its `artifactUri`."""
 
 
 class GateResult(Frozen):
@@ -64,6 +67,9 @@ class ModelStatus(CommonStatus):
     """Whether the fold metrics (`metrics.foldSharpe*`) are out-of-sample (a model
     retrained per fold, `spec.retrainFolds`) or in-sample (the published model,
     which trained on the folds)."""
+    report_uri: str | None = None
+    """Where the evaluation wrote its report (`evaluation.json` with every figure,
+    `report.html`): a folder under `spec.artifactUri`; the console serves both."""
     versions: list[ModelVersion] | None = None
     """Every policy this Model has held, oldest first (bounded by
     `spec.versionHistoryLimit`); a new one each time `spec.artifactUri` changes."""

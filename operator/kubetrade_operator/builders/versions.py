@@ -69,6 +69,8 @@ def record_version(
             metrics = status.get("metrics") or {}
             headline = {k: float(metrics[k]) for k in HEADLINE if metrics.get(k) is not None}
             entry.update(metrics=headline, gatesPassed=bool(gates_passed))
+            if report := _report_of(status, spec.artifact_uri):
+                entry["reportUri"] = report
     elif entry.get("phase") not in {p.value for p in VERDICTS}:
         # A re-evaluation (a gate edited) keeps the last verdict until it has a new one:
         # sessions trading this version keep trading it meanwhile.
@@ -82,6 +84,14 @@ def record_version(
         "latestVersion": max(v["version"] for v in kept),
         "readyVersion": max(ready) if ready else None,
     }
+
+
+def _report_of(status: Mapping[str, Any], artifact_uri: str) -> str | None:
+    """The evaluation report's folder, when it lies under this version's artifact
+    (a report left from another version's evaluation is not this one's)."""
+    report = status.get("reportUri")
+    root = artifact_uri.rstrip("/") + "/"
+    return str(report) if isinstance(report, str) and report.startswith(root) else None
 
 
 def _bounded(versions: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:

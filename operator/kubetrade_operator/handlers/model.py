@@ -113,6 +113,7 @@ async def _write(
         # The pod merge-patches its fields, so an evaluation with no folds would leave
         # the last revision's label standing, and minFoldSharpe would pass on its metrics.
         desired["foldMetricsSample"] = None
+        desired["reportUri"] = None  # and the last revision's report is not this one's
     if restarts is not None:
         desired["restarts"] = restarts
     verdict = Phase.EVALUATING

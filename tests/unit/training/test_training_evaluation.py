@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from kubetrade_operator.api.model import ModelStatus
 from kubetrade_operator.cli.main import app
 from kubetrade_testing import markets, training
 from kubetrade_workloads.__main__ import main
@@ -24,7 +25,7 @@ from kubetrade_workloads.config.evaluation import FoldRetraining, FoldSample
 from kubetrade_workloads.data.splits import walk_forward
 from kubetrade_workloads.envs.dataset import open_dataset
 from kubetrade_workloads.evaluation import folds
-from kubetrade_workloads.evaluation.job import REPORT, DatasetChecksumError, run
+from kubetrade_workloads.evaluation.job import HTML_REPORT, REPORT, DatasetChecksumError, run
 from kubetrade_workloads.training import artifacts, job
 from kubetrade_workloads.training.artifacts import TrainedSpan
 
@@ -128,6 +129,18 @@ def test_the_evaluation_reports_the_checksum_it_checked(trained: tuple[Path, str
         assert value == float(f"{value:.6g}"), (name, value)
         full = report["backtest"]["metrics"][name]
         assert value == pytest.approx(full, rel=1e-5), (name, value, full)
+
+
+def test_the_evaluation_publishes_an_html_report_its_status_names(
+    trained: tuple[Path, str],
+) -> None:
+    root, uri = trained
+    status = run(_eval(root, uri, "eval-html", walkForward=False))
+    assert status["reportUri"] == f"file://{root}/eval-html"
+    page = Path(root, "eval-html", HTML_REPORT).read_text()
+    assert page.startswith("<!DOCTYPE html>") and "Evaluation of " in page
+    assert "<script" not in page and 'src="data:image/png;base64,' in page  # self-contained
+    ModelStatus.model_validate({"reportUri": status["reportUri"]})
 
 
 def test_a_republished_dataset_is_refused_naming_both_checksums(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from kubetrade_operator.api.training_run import TrainingProgress, TrainingRunStatus
 from kubetrade_workloads import owner_status
 from kubetrade_workloads.config import OwnerRef
+from kubetrade_workloads.training import progress
 from kubetrade_workloads.training.progress import Progress, ProgressReporter
 
 OWNER = OwnerRef(
@@ -71,3 +74,58 @@ def test_a_local_run_reports_to_no_one(patches: list[dict[str, Any]]) -> None:
     reporter.update(5)
     reporter.finish(10, {}, None)
     assert patches == [] and reporter.last is not None and reporter.last.percent == 100.0
+
+
+def _history(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_each_report_joins_a_history_file_the_status_names(
+    patches: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    clock, uri = _Clock(), f"file://{tmp_path}/run/progress.jsonl"
+    reporter = ProgressReporter(OWNER, 100, interval=5.0, clock=clock, history=uri)
+    for step in range(1, 101):
+        clock.now = step * 0.2  # a report every 25 steps
+        reporter.update(step, mean_reward=step / 10, loss=1 / step)
+    reporter.finish(100, {}, None)
+    points = _history(tmp_path / "run" / "progress.jsonl")
+    assert [p["steps"] for p in points] == [1, 26, 51, 76, 100]
+    assert points[1]["meanReward"] == 2.6 and points[1]["loss"] == round(1 / 26, 6)
+    assert patches[0]["progress"]["historyUri"] == uri
+    TrainingProgress.model_validate(patches[0]["progress"])
+
+
+def test_a_resumed_run_replaces_the_steps_it_repeats(tmp_path: Path) -> None:
+    uri = f"file://{tmp_path}/progress.jsonl"
+    first = ProgressReporter(None, 100, interval=0.0, clock=_Clock(), history=uri)
+    for step in (10, 20, 30, 40):
+        first.update(step, mean_reward=1.0)
+    again = ProgressReporter(None, 100, interval=0.0, clock=_Clock(), history=uri)
+    again.update(25, mean_reward=2.0)  # resumed from the checkpoint at step 25
+    points = _history(tmp_path / "progress.jsonl")
+    assert [(p["steps"], p["meanReward"]) for p in points] == [(10, 1.0), (20, 1.0), (25, 2.0)]
+
+
+def test_a_long_history_thins_out_but_spans_the_run_and_keeps_the_newest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(progress, "HISTORY_POINTS", 10)
+    reporter = ProgressReporter(
+        None, 1000, interval=0.0, clock=_Clock(), history=f"file://{tmp_path}/h.jsonl"
+    )
+    for step in range(1, 101):
+        reporter.update(step)
+    steps = [p["steps"] for p in _history(tmp_path / "h.jsonl")]
+    assert len(steps) <= 10 and steps[-1] == 100 and steps[0] <= 20
+    assert steps == sorted(steps)
+
+
+def test_a_history_that_cannot_be_written_does_not_stop_training(
+    patches: list[dict[str, Any]], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    reporter = ProgressReporter(OWNER, 10, history=f"file://{tmp_path}/file/progress.jsonl")
+    reporter.update(5, mean_reward=1.0)
+    assert patches[-1]["progress"]["steps"] == 5
+    assert "could not write the progress history" in caplog.text

@@ -5,13 +5,19 @@ engine `trading-cli backtest` runs, and report the metrics on the Model.
 The Dataset must be the one the model card records (same manifest sha256), and
 fold metrics say whether they are in-sample or out-of-sample (see `folds`).
 The test split's per-bar returns (mean, std, bars) go to `expectation.json` in
-the model folder: what the trader's decay monitor holds live returns against."""
+the model folder: what the trader's decay monitor holds live returns against.
+
+The output folder holds `evaluation.json` (every figure, at full precision) and
+`report.html` (the self-contained report `trading-cli report` writes); the Model's
+`status.reportUri` names the folder, so the console serves both per version."""
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import fsspec
@@ -32,6 +38,8 @@ from ..training.artifacts import ModelCard, read_card
 from . import folds
 
 REPORT = "evaluation.json"
+HTML_REPORT = "report.html"
+log = logging.getLogger(__name__)
 
 
 def dataset_folder(uri: str) -> str:
@@ -143,8 +151,29 @@ def run(job: EvalJob) -> dict[str, Any]:
         # is the model's out-of-sample word on what it earns per bar.
         report["expectation"] = expectation.to_wire()
         write_expectation(job.model_uri, expectation)
-    _publish(job.output_uri, report)
+    pages = {REPORT: json.dumps(report, indent=2, default=str)}
+    html = _html(job, result.to_dict(series=True) | {"walkForward": report.get("walkForward")})
+    if html is not None:
+        pages[HTML_REPORT] = html
+    _publish(job.output_uri, pages)
+    status["reportUri"] = job.output_uri
     return status
+
+
+def _html(job: EvalJob, doc: dict[str, Any]) -> str | None:
+    """The backtest as a self-contained HTML report (inline CSS, PNG charts), or None
+    when it cannot be drawn: the figures the gates read are in the JSON either way."""
+    from ..reporting.analysis import analyze
+    from ..reporting.html import render_html
+    from ..reporting.inputs import from_backtest
+
+    try:
+        data = from_backtest(doc, job.model_uri)
+        title = f"Evaluation of {job.owner.namespace}/{job.owner.name}"
+        return render_html(replace(data, title=title), analyze(data))
+    except (ImportError, ValueError, ArithmeticError) as err:
+        log.warning("no HTML report for %s: %s", job.model_uri, err)
+        return None
 
 
 def _walk_forward(
@@ -176,8 +205,8 @@ def _walk_forward(
     return doc, sample
 
 
-def _publish(uri: str, report: dict[str, Any]) -> None:
+def _publish(uri: str, pages: Mapping[str, str]) -> None:
     fs, root = fsspec.core.url_to_fs(storage.resolve(uri))
     fs.makedirs(root, exist_ok=True)
-    with fs.open(f"{root}/{REPORT}", "w") as fh:
-        fh.write(json.dumps(report, indent=2, default=str))
+    for name, text in pages.items():
+        storage.write_whole(fs, f"{root}/{name}", text.encode())

@@ -67,7 +67,7 @@ def load(path: Path, *, periods: float | None = None, title: str | None = None) 
         raise InputError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix == ".json":
-        data = _from_backtest(json.loads(path.read_text(encoding="utf-8")), path)
+        data = from_backtest(json.loads(path.read_text(encoding="utf-8")), str(path))
     elif suffix in (".csv", ".parquet", ".pq"):
         frame = pd.read_parquet(path) if suffix != ".csv" else pd.read_csv(path)
         data = from_frame(frame, source=str(path))
@@ -99,7 +99,9 @@ def from_frame(frame: pd.DataFrame, *, source: str = "") -> ReportData:
     return _checked(returns.rename("returns"), benchmark, infer_periods(index), source)
 
 
-def _from_backtest(doc: Any, path: Path) -> ReportData:
+def from_backtest(doc: Any, path: str) -> ReportData:
+    """A ReportData from a backtest's JSON document (`path`: where it came from, for
+    messages and the report's source line)."""
     series = doc.get("series") if isinstance(doc, dict) else None
     if not isinstance(series, dict) or "equity" not in series or "timestamp" not in series:
         raise InputError(

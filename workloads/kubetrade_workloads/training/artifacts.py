@@ -8,6 +8,8 @@ Under a run's output URI (a Model's `artifactUri`):
     forecaster.pt       the CNN-LSTM forecaster's weights (CNN_LSTM, HYBRID)
     checkpoints/rl/step-<n>/, checkpoints/forecaster/step-<n>/
     tensorboard/        TensorBoard event files
+    progress.jsonl      every progress reading the run reported (steps, mean reward,
+                        loss, time), rewritten as it trains; the console's curves
 
 The model files are written first and the card last, each whole
 (`storage.write_whole`): a folder with a card is a complete model.
@@ -37,6 +39,9 @@ CARD = "model_card.json"
 POLICY = "policy.zip"
 FORECASTER = "forecaster.pt"
 TENSORBOARD = "tensorboard"
+HISTORY = "progress.jsonl"
+FORECASTER_HISTORY = "forecaster-progress.jsonl"
+"""HYBRID's first phase: the forecaster's epochs, before the agent's steps."""
 CARD_VERSION = 1
 
 
@@ -46,6 +51,11 @@ def kubetrade_version() -> str:
         return importlib.metadata.version("kubetrade")
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
+
+
+def history_uri(output_uri: str, name: str = HISTORY) -> str:
+    """Where a run's progress history (`progress.History`) is written."""
+    return f"{output_uri.rstrip('/')}/{name}"
 
 
 def checkpoints_uri(output_uri: str, part: str) -> str:

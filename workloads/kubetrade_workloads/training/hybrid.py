@@ -36,13 +36,21 @@ def train(job: TrainJob, sink: Callable[[Progress], None] | None = None) -> arti
         raise CheckpointError(f"no complete checkpoint at {job.resume_from}")
     epochs = (config.cnn_lstm or CnnLstmParams()).epochs
     # Progress counts the forecaster's epochs first, then the agent's steps.
-    forecaster_progress = ProgressReporter(job.owner, epochs, sink=sink)
+    # Each phase keeps its own history: their steps count different things.
+    forecaster_progress = ProgressReporter(
+        job.owner,
+        epochs,
+        sink=sink,
+        history=artifacts.history_uri(job.output_uri, artifacts.FORECASTER_HISTORY),
+    )
     fitted = cnn_lstm.train_forecaster(job, data, forecaster_progress)
 
     on = next(fitted.model.parameters()).device
     val_forecast = forecast(fitted.model, data.validation, on) if data.validation else None
     data = data.with_forecasts(forecast(fitted.model, data.train, on), val_forecast)
-    reporter = ProgressReporter(job.owner, config.total_timesteps, sink=sink)
+    reporter = ProgressReporter(
+        job.owner, config.total_timesteps, sink=sink, history=artifacts.history_uri(job.output_uri)
+    )
     agent = train_rl.learn(job, algorithm, data, reporter, cnn_weight=hybrid.cnn_weight)
 
     card = artifacts.card(

@@ -4,19 +4,29 @@ Training loops call `update` as often as they like (every environment step);
 the reporter patches the owner's `status.progress` at most every `interval`
 seconds, so a fast run cannot flood the API server, and hands a local `sink`
 (the CLI's progress bar) a fresh value at most every `sink_interval`.
+
+Status keeps only the latest reading. With a `history` URI the reporter also keeps
+every reading it reports, as JSON lines in one file beside the model (`History`), so
+the console can draw the whole reward and loss curve of a run, finished or not.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .. import owner_status
+import fsspec
+
+from .. import owner_status, storage
 from ..config.jobs import OwnerRef
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,49 @@ class Progress:
         return out
 
 
+HISTORY_POINTS = 2000
+"""Readings a history file keeps: past this, every other older one is dropped, so a
+long run's file stays small (about 100 kB) and still spans the whole run."""
+HISTORY_FIELDS = ("steps", "meanReward", "loss", "updatedAt")
+
+
+class History:
+    """A run's progress readings as JSON lines at `uri` (one object a line, steps
+    rising), rewritten whole at each report: an object store cannot append, and a
+    reader then sees the old file or the new one, never half a line."""
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        self._points: list[dict[str, Any]] | None = None
+
+    def _load(self) -> list[dict[str, Any]]:
+        """Readings a resumed run wrote before (none when the file is not there)."""
+        try:
+            with fsspec.open(storage.resolve(self.uri), "rt") as fh:
+                return [json.loads(line) for line in fh if line.strip()]
+        except FileNotFoundError:
+            return []
+
+    def add(self, fields: dict[str, Any]) -> None:
+        """Append one reading (a `Progress.to_status()`) and write the file; a failed
+        write is logged, not raised: a curve is not worth a training run."""
+        point = {k: fields[k] for k in HISTORY_FIELDS if k in fields}
+        try:
+            if self._points is None:
+                # A run resumed from a checkpoint repeats the steps after it: those go.
+                self._points = [p for p in self._load() if p.get("steps", 0) < point["steps"]]
+            self._points.append(point)
+            if len(self._points) > HISTORY_POINTS:
+                self._points = self._points[::-2][::-1]  # every other, the newest kept
+            fs, path = fsspec.core.url_to_fs(storage.resolve(self.uri))
+            if len(self._points) == 1:
+                fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)  # the run's first file
+            body = "".join(json.dumps(p) + "\n" for p in self._points)
+            storage.write_whole(fs, path, body.encode())
+        except (OSError, ValueError) as err:
+            log.warning("could not write the progress history %s: %s", self.uri, err)
+
+
 def finite_metrics(metrics: Mapping[str, float]) -> dict[str, float]:
     """Metrics a status can carry: JSON has no NaN or infinity, so those are left out."""
     return {k: float(v) for k, v in metrics.items() if math.isfinite(v)}
@@ -70,8 +123,10 @@ class ProgressReporter:
         sink: Callable[[Progress], None] | None = None,
         sink_interval: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
+        history: str | None = None,
     ) -> None:
         self.owner, self.total_steps, self.interval = owner, total_steps, interval
+        self.history = History(history) if history else None
         self.sink, self.sink_interval, self.clock = sink, sink_interval, clock
         self._started = clock()
         self._first_steps: int | None = None
@@ -101,6 +156,7 @@ class ProgressReporter:
         """Record progress; report it when the rate limits allow (always with `force`)."""
         now = self.clock()
         to_owner = force or now - self._reported >= self.interval
+        reporting = self.owner is not None or self.history is not None
         to_sink = self.sink is not None and (force or now - self._sunk >= self.sink_interval)
         if not (to_owner or to_sink):
             return
@@ -109,10 +165,22 @@ class ProgressReporter:
         if to_sink and self.sink is not None:
             self._sunk = now
             self.sink(progress)
-        if to_owner and self.owner is not None:
+        if to_owner and reporting:
             self._reported = now
+            self._report({"progress": self._status(progress)})
+
+    def _status(self, progress: Progress) -> dict[str, Any]:
+        """`status.progress`, with where its history is; the reading joins the history."""
+        fields = progress.to_status()
+        if self.history is not None:
+            self.history.add(fields)
+            fields["historyUri"] = self.history.uri
+        return fields
+
+    def _report(self, fields: dict[str, Any]) -> None:
+        if self.owner is not None:
             self.reports += 1
-            owner_status.report(self.owner, {"progress": progress.to_status()})
+            owner_status.report(self.owner, fields)
 
     def finish(self, steps: int, metrics: Mapping[str, float], checkpoint_uri: str | None) -> None:
         """The final report: progress at its last value, the metrics and the last checkpoint."""
@@ -121,12 +189,10 @@ class ProgressReporter:
         self.last = done
         if self.sink is not None:
             self.sink(done)
-        if self.owner is not None:
-            fields: dict[str, Any] = {
-                "progress": done.to_status(),
-                "metrics": finite_metrics(metrics),
-            }
-            if checkpoint_uri:
-                fields["checkpointUri"] = checkpoint_uri
-            self.reports += 1
-            owner_status.report(self.owner, fields)
+        fields: dict[str, Any] = {
+            "progress": self._status(done),
+            "metrics": finite_metrics(metrics),
+        }
+        if checkpoint_uri:
+            fields["checkpointUri"] = checkpoint_uri
+        self._report(fields)

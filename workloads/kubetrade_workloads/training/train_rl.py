@@ -187,7 +187,9 @@ def train(job: TrainJob, sink: Callable[[Progress], None] | None = None) -> arti
     if algorithm not in ALGORITHMS:
         raise ValueError(f"train_rl trains {sorted(ALGORITHMS)}, not {algorithm}")
     data = splits.load(job.dataset_uri, config.environment.window)
-    reporter = ProgressReporter(job.owner, config.total_timesteps, sink=sink)
+    reporter = ProgressReporter(
+        job.owner, config.total_timesteps, sink=sink, history=artifacts.history_uri(job.output_uri)
+    )
     if (
         job.resume_from not in (None, "latest")
         and resume_point(job.resume_from, job.output_uri, "rl") is None
