@@ -8,14 +8,15 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import views
+from . import reports, views
+from .artifacts import ArtifactError
 from .auth import Caller, kube_api, require
 from .kube import KubeApi, KubeError
 from .store import StoreReader, StoreUnavailable, session_id
-from .views import Limit, Name, Namespace, Offset, Plural
+from .views import Limit, Name, Namespace, Offset, Plural, VersionNumber
 
 router = APIRouter(prefix="/api/v1")
 Api = Annotated[KubeApi, Depends(kube_api)]
@@ -63,6 +64,75 @@ async def get_versions(
 ) -> list[dict[str, Any]]:
     """A Model's versions, oldest first."""
     return views.model_versions(await views.resource(api, who, "models", namespace, name))
+
+
+async def _version(
+    api: KubeApi, who: Any, namespace: str, name: str, version: int
+) -> dict[str, Any]:
+    model = await views.resource(api, who, "models", namespace, name)
+    return reports.find_version(model, version)
+
+
+@router.get(
+    "/namespaces/{namespace}/models/{name}/versions/{version}/report.html",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}}, "description": "The report, sandboxed"}},
+)
+async def get_version_report(
+    request: Request,
+    namespace: Namespace,
+    name: Name,
+    version: VersionNumber,
+    who: Caller,
+    api: Api,
+) -> Response:
+    """A version's self-contained HTML backtest report, served under a sandboxing
+    Content-Security-Policy: no script in it runs and it fetches nothing."""
+    entry = await _version(api, who, namespace, name, version)
+    try:
+        body = await reports.version_html(request.app.state.settings, entry)
+    except ArtifactError as exc:
+        raise reports.http(exc) from exc
+    return Response(
+        body,
+        media_type="text/html; charset=utf-8",
+        headers={"Content-Security-Policy": reports.REPORT_CSP, "Cache-Control": "no-store"},
+    )
+
+
+# After report.html: a route matches by its path before its parameters are checked.
+@router.get("/namespaces/{namespace}/models/{name}/versions/{version}/{document}")
+async def get_version_document(
+    request: Request,
+    namespace: Namespace,
+    name: Name,
+    version: VersionNumber,
+    document: Literal["card", "evaluation"],
+    who: Caller,
+    api: Api,
+) -> Any:
+    """A version's model card, or its evaluation report (every figure, full precision),
+    read from the artifact store: 404 when the version names none or it is not there,
+    422 when larger than the console serves, 503 when the store does not answer."""
+    entry = await _version(api, who, namespace, name, version)
+    try:
+        return await reports.version_json(request.app.state.settings, entry, document)
+    except ArtifactError as exc:
+        raise reports.http(exc) from exc
+
+
+@router.get("/namespaces/{namespace}/trainingruns/{name}/history")
+async def get_history(
+    request: Request, namespace: Namespace, name: Name, who: Caller, api: Api
+) -> dict[str, Any]:
+    """Every progress reading the run reported (steps, meanReward, loss, updatedAt),
+    steps rising, from its history file beside the model; 404 while it names none."""
+    run = await views.resource(api, who, "trainingruns", namespace, name)
+    try:
+        uri, points = await reports.history(request.app.state.settings, run)
+    except ArtifactError as exc:
+        raise reports.http(exc) from exc
+    return {"uri": uri, "points": points}
 
 
 @router.get("/namespaces/{namespace}/tradingsessions/{name}/equity")

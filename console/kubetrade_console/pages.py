@@ -10,11 +10,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import views
+from . import reports, views
 from .auth import COOKIE, Caller, kube_api
 from .charts import bar_chart, line_chart
 from .kube import KubeApi
-from .views import Name, Namespace
+from .views import Name, Namespace, VersionNumber
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter()
@@ -108,15 +108,49 @@ async def model_page(
     )
 
 
+@router.get("/ns/{namespace}/models/{name}/versions/{version}", response_class=HTMLResponse)
+async def version_page(
+    request: Request,
+    namespace: Namespace,
+    name: Name,
+    version: VersionNumber,
+    who: Caller,
+    api: Api,
+) -> HTMLResponse:
+    """One Model version: its model card and backtest report, from the artifact store."""
+    obj = await views.resource(api, who, "models", namespace, name)
+    entry = reports.find_version(obj, version)
+    found, problems = await reports.version_documents(request.app.state.settings, entry)
+    evaluation = found["evaluation"] or {}
+    metrics = ((evaluation.get("backtest") or {}).get("metrics") or {}) if evaluation else {}
+    return _page(
+        request,
+        "version.html",
+        who=who,
+        namespace=namespace,
+        obj=obj,
+        version=entry,
+        card=found["card"],
+        metrics=metrics,
+        artifact_problems=problems,
+        report_url=(
+            f"/api/v1/namespaces/{namespace}/models/{name}/versions/{version}/report.html"
+            if entry.get("reportUri")
+            else None
+        ),
+    )
+
+
 @router.get("/ns/{namespace}/trainingruns/{name}", response_class=HTMLResponse)
 async def run_page(
     request: Request, namespace: Namespace, name: Name, who: Caller, api: Api
 ) -> HTMLResponse:
-    """A TrainingRun: progress and its reward curve."""
+    """A TrainingRun: progress, and its whole reward and loss curves from its history."""
     obj = await views.resource(api, who, "trainingruns", namespace, name)
     progress = obj.get("status", {}).get("progress") or {}
-    # Status keeps only the latest mean reward; the page extends the curve live (SSE).
-    curve = [float(progress["meanReward"])] if progress.get("meanReward") is not None else []
+    points, problem = await reports.run_history(request.app.state.settings, obj)
+    if not points and progress.get("steps") is not None:
+        points = [progress]  # no history to read: at least the latest reading
     return _page(
         request,
         "run.html",
@@ -124,7 +158,10 @@ async def run_page(
         namespace=namespace,
         obj=obj,
         progress=progress,
-        reward_svg=line_chart("Mean reward", curve, color="#7c3aed"),
+        history_points=len(points),
+        artifact_problems=[problem] if problem else [],
+        reward_svg=line_chart("Mean reward", reports.series(points, "meanReward"), color="#7c3aed"),
+        loss_svg=line_chart("Loss", reports.series(points, "loss"), color="#ea580c"),
         events=await views.events(api, who, namespace, name),
     )
 

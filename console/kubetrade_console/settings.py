@@ -27,3 +27,10 @@ class ConsoleSettings(BaseSettings):
     """How often a live view (server-sent events) re-reads what it shows."""
     max_page: int = Field(500, ge=1, le=10_000)
     """The largest page of orders, fills or equity points one request returns."""
+    artifact_roots: tuple[str, ...] = ()
+    """URI prefixes (file://..., s3://bucket/...) the console may read reports under;
+    empty: any file:// or s3:// URI a resource records, by the fixed file names only."""
+    max_artifact_bytes: int = Field(20 * 1024 * 1024, ge=1024, le=512 * 1024 * 1024)
+    """The largest artifact file (card, report, history) the console reads."""
+    artifact_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    """How long one artifact read may take before the page says the store is down."""

@@ -21,6 +21,7 @@ Name = Annotated[str, Path(pattern=NAME_PATTERN, max_length=253)]
 Plural = Literal["datasets", "trainingruns", "models", "tradingsessions"]
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 Limit = Annotated[int, Query(ge=1, le=10_000)]
+VersionNumber = Annotated[int, Path(ge=1, le=1_000_000)]
 
 
 def _http(exc: KubeError) -> HTTPException:

@@ -4,12 +4,14 @@ meets the restricted Pod Security Standard, and a Service."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from kubetrade_console.settings import ConsoleSettings
 from kubetrade_dev.controlplane import find_bin_dir
 
 CHART = Path(__file__).resolve().parents[2] / "charts" / "kubetrade"
@@ -92,6 +94,38 @@ def test_the_console_has_least_privilege_and_runs_restricted() -> None:
     )
 
 
+def test_the_console_reads_artifacts_read_only_from_the_pvc_and_s3_it_is_given() -> None:
+    objs = console_objects(
+        render(
+            "console.enabled=true",
+            "console.artifacts.pvc=shared-artifacts",
+            "console.artifacts.roots={s3://models/desk}",
+            "artifactS3.endpoint=http://s3.local:7070",
+            "artifactS3.secretName=s3-keys",
+        )
+    )
+    pod = objs["Deployment"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["volumeMounts"] == [
+        {"name": "artifacts", "mountPath": "/var/lib/kubetrade/artifacts", "readOnly": True}
+    ]
+    assert pod["volumes"][0]["persistentVolumeClaim"] == {
+        "claimName": "shared-artifacts",
+        "readOnly": True,
+    }
+    env = {e["name"]: e for e in container["env"]}
+    assert json.loads(env["KUBETRADE_CONSOLE_ARTIFACT_ROOTS"]["value"]) == ["s3://models/desk"]
+    assert ConsoleSettings.model_validate(
+        {"artifact_roots": json.loads(env["KUBETRADE_CONSOLE_ARTIFACT_ROOTS"]["value"])}
+    ).artifact_roots == ("s3://models/desk",)
+    assert env["AWS_ENDPOINT_URL"]["value"] == "http://s3.local:7070"
+    assert env["AWS_SECRET_ACCESS_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "s3-keys"
+    plain = console_objects(render("console.enabled=true"))["Deployment"]["spec"]["template"]
+    assert "volumes" not in plain["spec"] and "AWS_ENDPOINT_URL" not in str(plain)
+
+
 def test_a_bad_console_value_is_refused_by_the_schema() -> None:
     result = helm_template("console.enabled=true", "console.port=0")
     assert result.returncode != 0 and "/console/port" in result.stderr
+    bad_root = helm_template("console.enabled=true", "console.artifacts.roots={/etc}")
+    assert bad_root.returncode != 0 and "/console/artifacts/roots/0" in bad_root.stderr

@@ -34,7 +34,12 @@ from kubetrade_console.settings import ConsoleSettings
 from kubetrade_dev.controlplane import find_bin_dir
 from kubetrade_testing.accounts import request_token, write_token_kubeconfig
 from kubetrade_testing.cluster import TEST_NAMESPACE_LABEL
-from kubetrade_testing.console import account_with_role, seed_store, serve_console
+from kubetrade_testing.console import (
+    account_with_role,
+    seed_store,
+    serve_console,
+    unreachable_object_store,
+)
 from kubetrade_testing.factories import (
     RESOURCES,
     create,
@@ -105,6 +110,54 @@ def _console_account(
     return write_token_kubeconfig(kubeconfig, token, out / "console.kubeconfig"), made
 
 
+REPORT_PAGE = (
+    "<!DOCTYPE html><html><head><style>h1{{color:#1f5fa8}}</style></head>"
+    "<body><h1 id='title'>Backtest of {name}</h1>{extra}</body></html>"
+)
+#: A report that tries to run a script: served sandboxed, it must not.
+HOSTILE = "<script>document.getElementById('title').textContent='scripted'</script>"
+STEPS = 300
+
+
+def _seed_artifacts(root: Path) -> dict[str, str]:
+    """Two model versions (card, evaluation.json, report.html; the second report
+    carries a script) and a run's progress history; their URIs by name."""
+    uris: dict[str, str] = {}
+    for number, extra in ((1, ""), (2, HOSTILE)):
+        folder = root / "m" / str(number)
+        (folder / "evaluation" / "r").mkdir(parents=True)
+        card = {"algorithm": "PPO", "symbols": ["AAPL"], "lookback": 32, "steps": 2048}
+        (folder / "model_card.json").write_text(json.dumps(card))
+        metrics = {"sharpe": 1.5 / number, "maxDrawdown": -0.1 * number}
+        (folder / "evaluation" / "r" / "evaluation.json").write_text(
+            json.dumps({"backtest": {"metrics": metrics}})
+        )
+        (folder / "evaluation" / "r" / "report.html").write_text(
+            REPORT_PAGE.format(name=f"v{number}", extra=extra)
+        )
+        uris[f"v{number}"] = f"file://{folder}"
+    (root / "tr-1").mkdir()
+    (root / "tr-1" / "progress.jsonl").write_text(
+        "".join(
+            json.dumps({"steps": s, "meanReward": s / STEPS, "loss": 1 / s}) + "\n"
+            for s in range(1, STEPS + 1)
+        )
+    )
+    uris["history"] = f"file://{root}/tr-1/progress.jsonl"
+    return uris
+
+
+def _version(number: int, uri: str, sharpe: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "version": number,
+        "artifactUri": uri,
+        "createdAt": f"2024-0{number}-01T00:00:00Z",
+        "phase": "Ready",
+        "metrics": {"sharpe": sharpe},
+        **extra,
+    }
+
+
 @pytest.fixture(scope="module")
 def world(
     crds: None, lightkube_client: Client, kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory
@@ -124,34 +177,34 @@ def world(
         trading_session("ts", "m"),
     ):
         create(client, obj, ns)
+    uris = _seed_artifacts(out / "artifacts")
+    versions = [
+        _version(1, uris["v1"], 1.2, reportUri=f"{uris['v1']}/evaluation/r"),
+        _version(2, uris["v2"], 0.7, reportUri=f"{uris['v2']}/evaluation/r"),
+        # A report URI outside its own artifact (another version's): never read.
+        _version(3, f"{uris['v1']}-3", 0.1, reportUri=f"{uris['v1']}/evaluation/r"),
+        # An object store nothing answers for.
+        _version(4, "s3://models/m/4", 0.2, reportUri="s3://models/m/4/evaluation/r"),
+    ]
     client.patch(
         RESOURCES["Model"].Status,
         "m",
-        {
-            "status": {
-                "versions": [
-                    {
-                        "version": 1,
-                        "artifactUri": "file:///m/1",
-                        "createdAt": "2024-01-01T00:00:00Z",
-                        "phase": "Ready",
-                        "metrics": {"sharpe": 1.2},
-                    },
-                    {
-                        "version": 2,
-                        "artifactUri": "file:///m/2",
-                        "createdAt": "2024-02-01T00:00:00Z",
-                        "phase": "Ready",
-                        "metrics": {"sharpe": 0.7},
-                    },
-                ]
-            }
-        },
+        {"status": {"versions": versions}},
+        namespace=ns,
+        patch_type=PatchType.MERGE,
+    )
+    progress = {"steps": STEPS, "totalSteps": STEPS, "percent": 100.0, "meanReward": 1.0}
+    client.patch(
+        RESOURCES["TrainingRun"].Status,
+        "tr",
+        {"status": {"progress": progress | {"historyUri": uris["history"]}}},
         namespace=ns,
         patch_type=PatchType.MERGE,
     )
     store = seed_store(out / "store", f"{ns}/ts", FILLS)
-    up = ConsoleSettings(kubeconfig=console_kc, store_url=store, poll_seconds=0.2)
+    up = ConsoleSettings(
+        kubeconfig=console_kc, store_url=store, poll_seconds=0.2, artifact_timeout_seconds=5
+    )
     down = ConsoleSettings(kubeconfig=console_kc, store_url=f"sqlite:///{out}/missing/dir/x.db")
     try:
         with serve_console(up) as url, serve_console(down) as down_url:
@@ -229,7 +282,63 @@ def test_fills_are_paged_from_the_store(world: World) -> None:
 
 def test_model_versions(world: World) -> None:
     versions = call(world, world.viewer, "GET", api(world, "/models/m/versions")).json()
-    assert [v["version"] for v in versions] == [1, 2]
+    assert [v["version"] for v in versions] == [1, 2, 3, 4]
+
+
+def test_a_versions_card_and_evaluation_come_from_the_artifacts(world: World) -> None:
+    base = api(world, "/models/m/versions")
+    card = call(world, world.viewer, "GET", f"{base}/1/card")
+    assert card.status_code == 200 and card.json()["algorithm"] == "PPO"
+    evaluation = call(world, world.viewer, "GET", f"{base}/2/evaluation").json()
+    assert evaluation["backtest"]["metrics"]["sharpe"] == 0.75
+    assert call(world, world.outsider, "GET", f"{base}/1/card").status_code == 403
+    assert call(world, world.viewer, "GET", f"{base}/9/card").status_code == 404
+    # Version 3 names a report outside its artifact; a file name cannot be asked for.
+    outside = call(world, world.viewer, "GET", f"{base}/3/evaluation")
+    assert outside.status_code == 404 and "not under the artifact" in outside.json()["detail"]
+    assert call(world, world.viewer, "GET", f"{base}/1/..%2F..%2Fmodel_card.json").status_code in (
+        404,
+        422,
+    )
+    assert call(world, world.viewer, "GET", f"{base}/1/policy.zip").status_code == 422
+    assert (
+        "/api/v1/namespaces/{namespace}/models/{name}/versions/{version}/report.html"
+        in (call(world, None, "GET", "/openapi.json").json()["paths"])
+    )
+
+
+def test_an_html_report_is_served_sandboxed(world: World) -> None:
+    report = call(world, world.viewer, "GET", api(world, "/models/m/versions/2/report.html"))
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+    csp = report.headers["content-security-policy"]
+    assert csp.startswith("sandbox;") and "default-src 'none'" in csp and "script" not in csp
+    assert HOSTILE in report.text  # served as written, never run (the browser test checks)
+
+
+def test_an_object_store_that_does_not_answer_is_a_503_and_a_banner(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unreachable_object_store(monkeypatch)
+    card = call(world, world.viewer, "GET", api(world, "/models/m/versions/4/card"))
+    assert card.status_code == 503 and "does not answer" in card.json()["detail"]
+    headers = {"Authorization": f"Bearer {world.viewer}"}
+    page = httpx.get(f"{world.url}/ns/{world.namespace}/models/m/versions/4", headers=headers)
+    assert page.status_code == 200 and 'class="banner artifact"' in page.text
+    assert "s3://models/m/4" in page.text  # the version's status still shows
+
+
+def test_a_runs_whole_reward_curve_comes_from_its_history(world: World) -> None:
+    history = call(world, world.viewer, "GET", api(world, "/trainingruns/tr/history")).json()
+    assert len(history["points"]) == STEPS and history["points"][-1]["meanReward"] == 1.0
+    assert (
+        call(world, world.viewer, "GET", api(world, "/trainingruns/nope/history")).status_code
+        == 404
+    )
+    headers = {"Authorization": f"Bearer {world.viewer}"}
+    page = httpx.get(f"{world.url}/ns/{world.namespace}/trainingruns/tr", headers=headers)
+    polylines = page.text.split("<polyline")[1:]
+    assert len(polylines) == 2  # reward and loss, each the whole run
+    assert all(len(p.split('points="')[1].split('"')[0].split()) == STEPS for p in polylines)
 
 
 def test_a_viewer_may_not_suspend_but_a_trader_may(world: World, lightkube_client: Client) -> None:
@@ -407,6 +516,23 @@ def test_a_browser_signs_in_reads_every_page_and_suspends(
         browser.get(world.url + path)
         assert browser.find_element(By.TAG_NAME, "h1").text
         assert severe(browser) == [], path
+    browser.get(f"{world.url}/ns/{ns}/trainingruns/tr")
+    for chart in ("#reward-chart", "#loss-chart"):
+        line = browser.find_element(By.CSS_SELECTOR, f"{chart} polyline")
+        assert len(line.get_attribute("points").split()) == STEPS
+        assert line.size["width"] > 100 and line.size["height"] > 50  # drawn, not blank
+    browser.get(f"{world.url}/ns/{ns}/models/m/versions/1")
+    assert "PPO" in browser.find_element(By.ID, "card").text
+    browser.switch_to.frame(browser.find_element(By.ID, "report"))
+    assert browser.find_element(By.ID, "title").text == "Backtest of v1"
+    browser.switch_to.default_content()
+    assert severe(browser) == []
+    # A report with a script in it: shown, and the script never runs.
+    browser.get(f"{world.url}/ns/{ns}/models/m/versions/2")
+    browser.switch_to.frame(browser.find_element(By.ID, "report"))
+    assert browser.find_element(By.ID, "title").text == "Backtest of v2"
+    browser.switch_to.default_content()
+    assert all("Blocked script execution" in m for m in severe(browser))
     browser.get(f"{world.url}/ns/{ns}/tradingsessions/ts")
     points = browser.find_element(By.CSS_SELECTOR, "svg.chart polyline").get_attribute("points")
     assert len(points.split()) == 200

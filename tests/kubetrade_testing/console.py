@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 import uvicorn
 from lightkube import Client, codecs
@@ -146,3 +147,16 @@ def account_with_role(
     ):
         client.create(codecs.from_dict(doc), namespace=namespace)  # type: ignore[type-var]
     return request_token(client, namespace, name)
+
+
+def unreachable_object_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point s3:// at a loopback port nothing listens on, with one attempt per call:
+    an artifact store that does not answer, refused at once."""
+    for name, value in {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+        "AWS_ACCESS_KEY_ID": "k",
+        "AWS_SECRET_ACCESS_KEY": "s",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_MAX_ATTEMPTS": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
