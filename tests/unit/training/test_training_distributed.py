@@ -5,6 +5,7 @@ resume together from the run's checkpoints."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,12 @@ def test_a_distributed_run_resumes_from_its_checkpoint_on_every_pod(tmp_path: Pa
     assert card.metrics["validationLoss"] == pytest.approx(
         straight.card.metrics["validationLoss"], rel=TOLERANCE
     )
+
+
+def test_rank_0_alone_keeps_the_loss_history(tmp_path: Path) -> None:
+    data = markets.dataset(tmp_path / "dataset", n=160)
+    work = training.job(tmp_path, "CNN_LSTM", dataset=data, cnnLstm={**PARAMS, "epochs": 2})
+    run_pods(work, tmp_path, pods=2)
+    history = Path(artifacts.history_uri(work.output_uri).removeprefix("file://"))
+    rows = [json.loads(line) for line in history.read_text().splitlines()]
+    assert [r["steps"] for r in rows][-1] == 2 and all("loss" in r for r in rows)

@@ -272,7 +272,13 @@ def train(job: TrainJob, sink: Callable[[Progress], None] | None = None) -> arti
         and resume_point(job.resume_from, job.output_uri, "forecaster") is None
     ):
         raise CheckpointError(f"no complete checkpoint at {job.resume_from}")
-    reporter = ProgressReporter(job.owner if world.main else None, params.epochs, sink=sink)
+    # Rank 0 alone reports, and keeps the loss history the console draws.
+    reporter = ProgressReporter(
+        job.owner if world.main else None,
+        params.epochs,
+        sink=sink,
+        history=artifacts.history_uri(job.output_uri) if world.main else None,
+    )
 
     try:
         fitted = train_forecaster(job, data, reporter, world)
