@@ -285,24 +285,30 @@ def train(job: TrainJob, sink: Callable[[Progress], None] | None = None) -> arti
     finally:
         leave(world)
 
+    card = model_card(job, data, fitted, world)
+    if not world.main:
+        return artifacts.TrainResult(card, job.output_uri, None, fitted.stopped_early)
+    model_uri = publish(job, fitted, card)
+    reporter.finish(fitted.epochs, card.metrics, fitted.checkpoint_uri)
+    return artifacts.TrainResult(card, model_uri, fitted.checkpoint_uri, fitted.stopped_early)
+
+
+def model_card(
+    job: TrainJob, data: splits.Splits, fitted: Fitted, world: World = SOLO
+) -> artifacts.ModelCard:
+    """The forecaster's model card: its losses, and (on rank 0) its score as a policy."""
     metrics = {"epochs": float(fitted.epochs), "validationLoss": fitted.best_loss}
     if world.distributed:
         metrics["trainingPods"] = float(world.size)
     if world.main:
         metrics.update(score_as_policy(job, fitted.model, data))
-    card = artifacts.card(
-        job,
-        data,
-        params.model_dump(),
-        metrics,
-        fitted.epochs,
-        {"forecaster": artifacts.FORECASTER},
-        forecaster_card(job, fitted, data),
-    )
-    if not world.main:
-        return artifacts.TrainResult(card, job.output_uri, None, fitted.stopped_early)
-    model_uri = artifacts.publish(
-        job.output_uri, {artifacts.FORECASTER: weights_bytes(fitted.model)}, card
-    )
-    reporter.finish(fitted.epochs, card.metrics, fitted.checkpoint_uri)
-    return artifacts.TrainResult(card, model_uri, fitted.checkpoint_uri, fitted.stopped_early)
+    params = job.training.cnn_lstm or CnnLstmParams()
+    files = {"forecaster": artifacts.FORECASTER}
+    forecaster = forecaster_card(job, fitted, data)
+    return artifacts.card(job, data, params.model_dump(), metrics, fitted.epochs, files, forecaster)
+
+
+def publish(job: TrainJob, fitted: Fitted, card: artifacts.ModelCard) -> str:
+    """forecaster.pt and its card at the job's output; the model's URI."""
+    weights = {artifacts.FORECASTER: weights_bytes(fitted.model)}
+    return artifacts.publish(job.output_uri, weights, card)

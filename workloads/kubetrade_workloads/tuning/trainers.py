@@ -90,15 +90,9 @@ def _forecaster(job: TrainJob, data: splits.Splits, hooks: Hooks) -> dict[str, f
     params = job.training.cnn_lstm or CnnLstmParams()
     reporter = TrialReporter(params.epochs, hooks.deadline, on_loss=hooks.on_epoch)
     fitted = cnn_lstm.train_forecaster(job, data, reporter)
-    metrics = {"epochs": float(fitted.epochs), "validationLoss": fitted.best_loss}
-    metrics |= cnn_lstm.score_as_policy(job, fitted.model, data)
-    files = {"forecaster": artifacts.FORECASTER}
-    forecaster = cnn_lstm.forecaster_card(job, fitted, data)
-    card = artifacts.card(job, data, params.model_dump(), metrics, fitted.epochs, files, forecaster)
-    artifacts.publish(
-        job.output_uri, {artifacts.FORECASTER: cnn_lstm.weights_bytes(fitted.model)}, card
-    )
-    return metrics
+    card = cnn_lstm.model_card(job, data, fitted)
+    cnn_lstm.publish(job, fitted, card)
+    return dict(card.metrics)
 
 
 def _hybrid(job: TrainJob, data: splits.Splits, hooks: Hooks) -> dict[str, float]:
