@@ -10,7 +10,14 @@ from .settings import ConsoleSettings
 
 def serve(settings: ConsoleSettings) -> None:
     """Run the console until interrupted."""
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        ssl_certfile=settings.tls_cert_file,
+        ssl_keyfile=settings.tls_key_file,
+    )
 
 
 if __name__ == "__main__":

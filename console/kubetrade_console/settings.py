@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,6 +15,11 @@ class ConsoleSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8443, ge=1, le=65535)
+    tls_cert_file: Path | None = None
+    """PEM certificate (chain) to serve HTTPS with; None serves plain HTTP (for
+    loopback, or behind an Ingress or mesh that terminates TLS)."""
+    tls_key_file: Path | None = None
+    """The certificate's PEM private key; required with `tls_cert_file`."""
     kubeconfig: Path | None = None
     """None: in-cluster ServiceAccount, else $KUBECONFIG / ~/.kube/config."""
     store_url: str | None = None
@@ -34,3 +39,14 @@ class ConsoleSettings(BaseSettings):
     """The largest artifact file (card, report, history) the console reads."""
     artifact_timeout_seconds: float = Field(10.0, gt=0, le=120)
     """How long one artifact read may take before the page says the store is down."""
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ConsoleSettings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file go together: give both or neither")
+        return self
+
+    @property
+    def scheme(self) -> str:
+        """`https` when a certificate is configured, else `http`."""
+        return "https" if self.tls_cert_file else "http"

@@ -129,3 +129,23 @@ def test_a_bad_console_value_is_refused_by_the_schema() -> None:
     assert result.returncode != 0 and "/console/port" in result.stderr
     bad_root = helm_template("console.enabled=true", "console.artifacts.roots={/etc}")
     assert bad_root.returncode != 0 and "/console/artifacts/roots/0" in bad_root.stderr
+
+
+def test_the_console_serves_https_from_a_tls_secret() -> None:
+    objs = console_objects(render("console.enabled=true", "console.tls.secretName=console-tls"))
+    pod = objs["Deployment"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    settings = ConsoleSettings.model_validate(
+        {
+            "tls_cert_file": env["KUBETRADE_CONSOLE_TLS_CERT_FILE"],
+            "tls_key_file": env["KUBETRADE_CONSOLE_TLS_KEY_FILE"],
+        }
+    )
+    assert settings.scheme == "https"
+    mount = next(m for m in container["volumeMounts"] if m["name"] == "tls")
+    assert str(settings.tls_cert_file).startswith(mount["mountPath"]) and mount["readOnly"]
+    assert {"name": "tls", "secret": {"secretName": "console-tls"}} in pod["volumes"]
+    assert container["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"
+    plain = console_objects(render("console.enabled=true"))["Deployment"]["spec"]["template"]
+    assert plain["spec"]["containers"][0]["readinessProbe"]["httpGet"]["scheme"] == "HTTP"

@@ -561,3 +561,35 @@ def test_a_browser_signs_in_reads_every_page_and_suspends(
         lambda d: get(lightkube_client, "TradingSession", "ts", ns)["spec"]["suspend"] is False
     )
     assert severe(browser) == []
+
+
+def test_the_console_serves_https_with_its_certificate_and_nothing_in_clear(
+    kubeconfig: Path, tmp_path: Path
+) -> None:
+    """With tls_cert_file and tls_key_file (the chart's console.tls.secretName) the
+    console speaks HTTPS only: a client trusting the CA gets through, one that does
+    not is refused, and plain HTTP to the port gets no page."""
+    import ssl
+
+    from kubetrade_dev.certs import cert_pem, issue_cert, key_pem, new_ca
+
+    ca_key, ca = new_ca("console test CA")
+    key, cert = issue_cert(
+        ca_key, ca, common_name="console", ip_addresses=["127.0.0.1"], server=True
+    )
+    (tmp_path / "tls.crt").write_bytes(cert_pem(cert))
+    (tmp_path / "tls.key").write_bytes(key_pem(key))
+    (tmp_path / "ca.crt").write_bytes(cert_pem(ca))
+    settings = ConsoleSettings(
+        kubeconfig=kubeconfig,
+        tls_cert_file=tmp_path / "tls.crt",
+        tls_key_file=tmp_path / "tls.key",
+    )
+    with serve_console(settings) as url:
+        assert url.startswith("https://")
+        trusted = ssl.create_default_context(cafile=str(tmp_path / "ca.crt"))
+        assert httpx.get(f"{url}/healthz", verify=trusted).status_code == 200
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            httpx.get(f"{url}/healthz")
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"{url.replace('https://', 'http://')}/healthz")

@@ -109,6 +109,8 @@ def serve_console(settings: ConsoleSettings) -> Iterator[str]:
             port=port,
             log_level="warning",
             lifespan="on",
+            ssl_certfile=settings.tls_cert_file,
+            ssl_keyfile=settings.tls_key_file,
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)
@@ -119,7 +121,7 @@ def serve_console(settings: ConsoleSettings) -> Iterator[str]:
         assert thread.is_alive(), "the console exited while starting"
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{settings.scheme}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=30)

@@ -16,6 +16,10 @@ def console(
     store_url: str | None = typer.Option(
         None, help="Trade store URL (sqlite:///path or postgresql+psycopg://...); none: no trades."
     ),
+    tls_cert: Path | None = typer.Option(
+        None, help="PEM certificate to serve HTTPS with (with --tls-key); plain HTTP without."
+    ),
+    tls_key: Path | None = typer.Option(None, help="The certificate's PEM private key."),
 ) -> None:
     """Serve the web console and REST API (needs the `console` extra).
 
@@ -29,6 +33,15 @@ def console(
         raise typer.BadParameter(
             f"install kubetrade[console] first ({exc.name} is missing)"
         ) from exc
-    settings = ConsoleSettings(host=host, port=port, kubeconfig=kubeconfig, store_url=store_url)
-    typer.echo(f"kubetrade console on http://{host}:{port} (API docs at /docs)")
+    if (tls_cert is None) != (tls_key is None):
+        raise typer.BadParameter("--tls-cert and --tls-key go together: give both or neither")
+    settings = ConsoleSettings(
+        host=host,
+        port=port,
+        kubeconfig=kubeconfig,
+        store_url=store_url,
+        tls_cert_file=tls_cert,
+        tls_key_file=tls_key,
+    )
+    typer.echo(f"kubetrade console on {settings.scheme}://{host}:{port} (API docs at /docs)")
     serve(settings)
