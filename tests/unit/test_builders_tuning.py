@@ -8,8 +8,12 @@ from pydantic import ValidationError
 
 from kubetrade_operator.api import TrainingRunSpec
 from kubetrade_operator.builders.common import Owner
-from kubetrade_operator.builders.training_run import build_training_children, job_name, output_uri
-from kubetrade_operator.builders.tuning import search_reset
+from kubetrade_operator.builders.training_run import (
+    build_training_children,
+    job_name,
+    new_run_reset,
+    output_uri,
+)
 from kubetrade_operator.settings import OperatorSettings
 from kubetrade_workloads.config.training import search_names
 
@@ -149,7 +153,13 @@ def test_a_new_revision_clears_the_last_studys_search_status() -> None:
     old = job_name(RUN, _run({"space": SPACE, "maxTrials": 12}))
     new = job_name(RUN, _run({"space": SPACE[:1], "maxTrials": 4}))
     assert old != new
-    shown = {"jobName": old, "search": {"trials": 12, "bestParams": {"gamma": 0.99}}}
-    assert search_reset(shown, new) == {"search": None}  # merge-patch null: removed
-    assert search_reset(shown, old) == {}  # the workers' reports stand
-    assert search_reset({}, new) == {}  # a first Job has nothing to clear
+    shown = {
+        "jobName": old,
+        "phase": "Running",
+        "search": {"trials": 12, "bestParams": {"gamma": 0.99}},
+        "progress": {"steps": 900, "percent": 90.0},
+    }
+    # merge-patch null: removed; the operator's own fields stay
+    assert new_run_reset(shown, new) == {"search": None, "progress": None}
+    assert new_run_reset(shown, old) == {}  # the workers' reports stand
+    assert new_run_reset({}, new) == {}  # a first Job has nothing to clear

@@ -137,3 +137,24 @@ def build_model(
             "trainingRunRef": {"name": owner.name},
         },
     }
+
+
+POD_REPORTED = ("progress", "search", "metrics", "checkpointUri")
+"""What a run's pods write on its status (merge patches), not the operator."""
+
+
+def new_run_reset(status: Mapping[str, Any], job_name: str) -> dict[str, Any]:
+    """The last run's pod-reported fields set to None (merge-patch: removed) when
+    `job_name` replaces the Job `status` names (a spec edit's revision, a requested
+    run); else nothing.
+
+    The pods merge-patch these fields, so the last run's progress, metrics and
+    search counts (its `bestParams` keys too, which a new space never overwrites)
+    would stand until, or mix into, the new run's first report; and for ever when
+    the new revision reports no such field (a search dropped). Written once, with
+    the new `jobName`.
+    """
+    previous = status.get("jobName")
+    if not previous or previous == job_name:
+        return {}
+    return {field: None for field in POD_REPORTED if field in status}

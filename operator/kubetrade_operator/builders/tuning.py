@@ -8,7 +8,6 @@ the workers copy the best trial's policy to that output before they exit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from kubetrade_workloads.config import TrainJob
@@ -69,16 +68,3 @@ def build_tuning_children(
         run=run,
     )
     return [config_map, indexed(job, search)]
-
-
-def search_reset(status: Mapping[str, Any], job_name: str) -> dict[str, Any]:
-    """`{"search": None}` when `job_name` replaces the Job `status` names (a spec
-    edit's revision, a requested run), else nothing.
-
-    The workers merge-patch `status.search`, so the last revision's counts and best
-    value (its `bestParams` keys too, which a new space never overwrites) would
-    stand until, or mixed into, the new study's first report; and for ever when the
-    new revision searches nothing. Written once, with the new `jobName`.
-    """
-    previous = status.get("jobName")
-    return {"search": None} if previous and previous != job_name else {}

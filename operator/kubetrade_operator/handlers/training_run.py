@@ -18,9 +18,9 @@ from ..builders.training_run import (
     build_training_children,
     job_name,
     model_name,
+    new_run_reset,
     published_by,
 )
-from ..builders.tuning import search_reset
 from ..settings import get_settings
 from .indexes import latest, snapshot
 from .job_owner import follow_job, going, outdated, parse, reconciling, write_outcome, write_status
@@ -75,7 +75,7 @@ async def reconcile(body: dict[str, Any], indexes: dict[str, Any]) -> None:
             return
         outcome, failure, restarts = followed
         desired = bounded_status(status, owner.generation, name, outcome, failure)
-        desired |= {"restarts": restarts} | search_reset(status, name)
+        desired |= {"restarts": restarts} | new_run_reset(status, name)
         desired = with_schedule(desired, spec.schedule, outcome, run)
         if outcome.phase == Phase.SUCCEEDED:
             # Each revision's Job publishes its own policy: after a spec edit the

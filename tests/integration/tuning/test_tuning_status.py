@@ -1,5 +1,6 @@
-"""A spec edit starts a new study: the last revision's `status.search` (written by its
-workers) is cleared with the new Job, not left to stand or mix with the new one's."""
+"""A spec edit starts a new study: the last revision's `status.search` and
+`status.progress` (written by its pods) are cleared with the new Job, not left to
+stand or mix with the new one's."""
 
 from __future__ import annotations
 
@@ -39,7 +40,10 @@ def test_a_spec_edit_clears_the_last_revisions_search_status(
     )
     # What the first revision's workers report.
     found = {"trials": 4, "completed": 3, "bestValue": 1.5, "bestParams": {"learningRate": 1e-3}}
-    _patch(c, "TrainingRun", "sweep", namespace, {"status": {"search": found}})
+    progress = {"steps": 3, "totalSteps": 4, "percent": 75.0}
+    _patch(
+        c, "TrainingRun", "sweep", namespace, {"status": {"search": found, "progress": progress}}
+    )
     wait_until(lambda: status(c, "TrainingRun", "sweep", namespace).get("search"), what="a report")
 
     _patch(c, "TrainingRun", "sweep", namespace, {"spec": {"search": {"maxTrials": 6}}})
@@ -47,7 +51,7 @@ def test_a_spec_edit_clears_the_last_revisions_search_status(
         lambda: (s := status(c, "TrainingRun", "sweep", namespace)).get("jobName") != first and s,
         what="the new revision's Job",
     )
-    assert "search" not in now, now
+    assert "search" not in now and "progress" not in now, now
     # The new workers' first report is theirs alone.
     ours = {"trials": 1, "running": 1}
     _patch(c, "TrainingRun", "sweep", namespace, {"status": {"search": ours}})
