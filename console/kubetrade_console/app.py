@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ExceptionHandler
 
 from . import api, pages
+from .auth import sign_in_url
 from .kube import KubeApi, kube_client
 from .settings import ConsoleSettings
 from .store import StoreReader
@@ -29,8 +30,8 @@ def _is_api(request: Request) -> bool:
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     if _is_api(request) or request.method != "GET":
         return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
-    if exc.status_code == 401:
-        return RedirectResponse("/login", status_code=303)
+    if exc.status_code == 401:  # sign in, then come back here
+        return RedirectResponse(sign_in_url(request.url.path, request.url.query), status_code=303)
     return pages.templates.TemplateResponse(
         request,
         "error.html",

@@ -2,17 +2,22 @@
 
 A request carries a bearer token in `Authorization` (API clients) or in the
 HttpOnly cookie the login page sets (browsers). There is no anonymous access.
+A page asked for without a token sends the browser to the login page, which
+brings it back to that page, and only ever to a page of the console itself.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, HTTPException, Request
 
 from .kube import GROUP, Identity, KubeApi
 
 COOKIE = "kubetrade_token"
+#: The longest path signing in returns to; a longer one returns home.
+MAX_RETURN_PATH = 2048
 
 
 def kube_api(request: Request) -> KubeApi:
@@ -59,3 +64,30 @@ async def require(
         raise HTTPException(
             403, f'{who.username} may not {verb} {target} in namespace "{namespace}": {reason}'
         )
+
+
+def return_path(value: str | None) -> str:
+    r"""`value` when it is a path on this console, else `/`: where signing in leads.
+
+    The value comes from a URL anyone can send, so only a same-origin relative path
+    passes, or the login page would be an open redirect: one leading `/` (`//host`
+    is another site to a browser), no scheme or host, no backslash (browsers read
+    `/\host` as `//host`), and nothing unprintable (browsers drop tabs and newlines,
+    so `/\t/host` would become `//host`; CR and LF would split a header).
+    """
+    if not value or len(value) > MAX_RETURN_PATH:
+        return "/"
+    if not value.startswith("/") or value.startswith("//"):
+        return "/"
+    if "\\" in value or not value.isprintable():
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return value
+
+
+def sign_in_url(path: str, query: str = "") -> str:
+    """The login page, told to come back to `path?query` afterwards when that is safe."""
+    back = return_path(f"{path}?{query}" if query else path)
+    return "/login" if back == "/" else f"/login?{urlencode({'next': back})}"

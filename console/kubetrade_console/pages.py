@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import reports, views
-from .auth import COOKIE, Caller, kube_api
+from .auth import COOKIE, Caller, kube_api, return_path
 from .charts import bar_chart, line_chart
 from .kube import KubeApi
 from .views import Name, Namespace, VersionNumber
@@ -24,6 +24,9 @@ Api = Annotated[KubeApi, Depends(kube_api)]
 class Login(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     token: str = Field(min_length=1, max_length=8192)
+    next: str = Field("/", max_length=8192)
+    """The page that sent the browser to sign in (the login page's `?next=`); one
+    that is not the console's own (`return_path`) signs in to `/` rather than failing."""
 
 
 def _page(request: Request, name: str, **context: Any) -> HTMLResponse:
@@ -38,11 +41,13 @@ async def login_page(request: Request) -> HTMLResponse:
 
 @router.post("/login")
 async def login(body: Login, api: Api) -> Response:
-    """Check the token (TokenReview) and keep it in an HttpOnly, SameSite=Strict cookie."""
+    """Check the token (TokenReview) and keep it in an HttpOnly, SameSite=Strict cookie;
+    `next` in the answer is where the page goes now: the page asked for, when it is
+    one of the console's own, else `/`."""
     who = await api.authenticate(body.token)
     if who is None:
         return JSONResponse({"detail": "the token was not accepted"}, status_code=401)
-    response = JSONResponse({"username": who.username})
+    response = JSONResponse({"username": who.username, "next": return_path(body.next)})
     response.set_cookie(COOKIE, body.token, httponly=True, samesite="strict", secure=False)
     return response
 

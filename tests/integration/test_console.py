@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import secrets
-import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -27,7 +26,6 @@ from lightkube import Client, codecs
 from lightkube.models.meta_v1 import ObjectMeta
 from lightkube.resources.core_v1 import Namespace
 from lightkube.resources.rbac_authorization_v1 import ClusterRole, ClusterRoleBinding
-from lightkube.types import PatchType
 from PIL import Image
 
 from kubetrade_console.settings import ConsoleSettings
@@ -35,32 +33,26 @@ from kubetrade_dev.controlplane import find_bin_dir
 from kubetrade_testing.accounts import request_token, write_token_kubeconfig
 from kubetrade_testing.cluster import TEST_NAMESPACE_LABEL
 from kubetrade_testing.console import (
+    EVENTS,
+    HOSTILE,
+    PATCH,
+    READ,
+    STEPS,
     account_with_role,
-    seed_store,
+    headless_chromium,
+    model_version,
+    record_versions,
+    reported_versions,
+    seed_lineage,
     serve_console,
     unreachable_object_store,
 )
-from kubetrade_testing.factories import (
-    RESOURCES,
-    create,
-    dataset,
-    get,
-    model,
-    trading_session,
-    training_run,
-)
+from kubetrade_testing.factories import get
 
 pytestmark = pytest.mark.integration
 
 CHART = Path(__file__).resolve().parents[2] / "charts" / "kubetrade"
 FILLS = 1234
-READ = {
-    "apiGroups": ["kubetrade.io"],
-    "resources": ["datasets", "trainingruns", "models", "tradingsessions"],
-    "verbs": ["get", "list", "watch"],
-}
-EVENTS = {"apiGroups": [""], "resources": ["events"], "verbs": ["list"]}
-PATCH = {"apiGroups": ["kubetrade.io"], "resources": ["tradingsessions"], "verbs": ["patch"]}
 
 
 @dataclass(frozen=True)
@@ -110,54 +102,6 @@ def _console_account(
     return write_token_kubeconfig(kubeconfig, token, out / "console.kubeconfig"), made
 
 
-REPORT_PAGE = (
-    "<!DOCTYPE html><html><head><style>h1{{color:#1f5fa8}}</style></head>"
-    "<body><h1 id='title'>Backtest of {name}</h1>{extra}</body></html>"
-)
-#: A report that tries to run a script: served sandboxed, it must not.
-HOSTILE = "<script>document.getElementById('title').textContent='scripted'</script>"
-STEPS = 300
-
-
-def _seed_artifacts(root: Path) -> dict[str, str]:
-    """Two model versions (card, evaluation.json, report.html; the second report
-    carries a script) and a run's progress history; their URIs by name."""
-    uris: dict[str, str] = {}
-    for number, extra in ((1, ""), (2, HOSTILE)):
-        folder = root / "m" / str(number)
-        (folder / "evaluation" / "r").mkdir(parents=True)
-        card = {"algorithm": "PPO", "symbols": ["AAPL"], "lookback": 32, "steps": 2048}
-        (folder / "model_card.json").write_text(json.dumps(card))
-        metrics = {"sharpe": 1.5 / number, "maxDrawdown": -0.1 * number}
-        (folder / "evaluation" / "r" / "evaluation.json").write_text(
-            json.dumps({"backtest": {"metrics": metrics}})
-        )
-        (folder / "evaluation" / "r" / "report.html").write_text(
-            REPORT_PAGE.format(name=f"v{number}", extra=extra)
-        )
-        uris[f"v{number}"] = f"file://{folder}"
-    (root / "tr-1").mkdir()
-    (root / "tr-1" / "progress.jsonl").write_text(
-        "".join(
-            json.dumps({"steps": s, "meanReward": s / STEPS, "loss": 1 / s}) + "\n"
-            for s in range(1, STEPS + 1)
-        )
-    )
-    uris["history"] = f"file://{root}/tr-1/progress.jsonl"
-    return uris
-
-
-def _version(number: int, uri: str, sharpe: float, **extra: Any) -> dict[str, Any]:
-    return {
-        "version": number,
-        "artifactUri": uri,
-        "createdAt": f"2024-0{number}-01T00:00:00Z",
-        "phase": "Ready",
-        "metrics": {"sharpe": sharpe},
-        **extra,
-    }
-
-
 @pytest.fixture(scope="module")
 def world(
     crds: None, lightkube_client: Client, kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory
@@ -170,38 +114,19 @@ def world(
     viewer = account_with_role(client, ns, "viewer", [READ, EVENTS])
     trader = account_with_role(client, ns, "trader", [READ, EVENTS, PATCH])
     outsider = account_with_role(client, ns, "outsider", [])
-    for obj in (
-        dataset("ds"),
-        training_run("tr", "ds"),
-        model("m", "ds", trainingRunRef={"name": "tr"}),
-        trading_session("ts", "m"),
-    ):
-        create(client, obj, ns)
-    uris = _seed_artifacts(out / "artifacts")
-    versions = [
-        _version(1, uris["v1"], 1.2, reportUri=f"{uris['v1']}/evaluation/r"),
-        _version(2, uris["v2"], 0.7, reportUri=f"{uris['v2']}/evaluation/r"),
-        # A report URI outside its own artifact (another version's): never read.
-        _version(3, f"{uris['v1']}-3", 0.1, reportUri=f"{uris['v1']}/evaluation/r"),
-        # An object store nothing answers for.
-        _version(4, "s3://models/m/4", 0.2, reportUri="s3://models/m/4/evaluation/r"),
-    ]
-    client.patch(
-        RESOURCES["Model"].Status,
+    store, uris = seed_lineage(client, ns, out, fills=FILLS)
+    record_versions(
+        client,
+        ns,
         "m",
-        {"status": {"versions": versions}},
-        namespace=ns,
-        patch_type=PatchType.MERGE,
+        [
+            *reported_versions(uris),
+            # A report URI outside its own artifact (another version's): never read.
+            model_version(3, f"{uris['v1']}-3", 0.1, reportUri=f"{uris['v1']}/evaluation/r"),
+            # An object store nothing answers for.
+            model_version(4, "s3://models/m/4", 0.2, reportUri="s3://models/m/4/evaluation/r"),
+        ],
     )
-    progress = {"steps": STEPS, "totalSteps": STEPS, "percent": 100.0, "meanReward": 1.0}
-    client.patch(
-        RESOURCES["TrainingRun"].Status,
-        "tr",
-        {"status": {"progress": progress | {"historyUri": uris["history"]}}},
-        namespace=ns,
-        patch_type=PatchType.MERGE,
-    )
-    store = seed_store(out / "store", f"{ns}/ts", FILLS)
     up = ConsoleSettings(
         kubeconfig=console_kc, store_url=store, poll_seconds=0.2, artifact_timeout_seconds=5
     )
@@ -232,8 +157,11 @@ def test_no_token_or_a_bad_one_is_401_and_a_page_sends_to_login(world: World) ->
     assert call(world, None, "GET", api(world)).status_code == 401
     bad = call(world, "not-a-token", "GET", api(world))
     assert bad.status_code == 401 and bad.headers["www-authenticate"] == "Bearer"
-    page = httpx.get(f"{world.url}/ns/{world.namespace}", follow_redirects=False)
-    assert page.status_code == 303 and page.headers["location"] == "/login"
+    page = httpx.get(f"{world.url}/ns/{world.namespace}?tab=fills", follow_redirects=False)
+    assert page.status_code == 303
+    assert page.headers["location"] == f"/login?next=%2Fns%2F{world.namespace}%3Ftab%3Dfills"
+    home = httpx.get(f"{world.url}/", follow_redirects=False)
+    assert home.status_code == 303 and home.headers["location"] == "/login"
 
 
 def test_overview_has_every_kind_and_the_lineage(world: World) -> None:
@@ -436,7 +364,13 @@ def test_store_down_shows_a_banner_while_resources_work(world: World) -> None:
 def test_pages_render_with_charts_from_a_login_cookie(world: World) -> None:
     with httpx.Client(base_url=world.url, timeout=30) as browser:
         assert browser.post("/login", json={"token": "nope"}).status_code == 401
-        assert browser.post("/login", json={"token": world.viewer}).status_code == 200
+        assert browser.post("/login", json={"token": world.viewer}).json()["next"] == "/"
+        back = f"/ns/{world.namespace}/tradingsessions/ts"
+        signed = browser.post("/login", json={"token": world.viewer, "next": back})
+        assert signed.status_code == 200 and signed.json()["next"] == back
+        for hostile in ("https://evil.example/", "//evil.example", "/\\evil.example"):
+            signed = browser.post("/login", json={"token": world.viewer, "next": hostile})
+            assert signed.status_code == 200 and signed.json()["next"] == "/", hostile
         overview = browser.get(f"/ns/{world.namespace}")
         assert overview.status_code == 200 and "trainingruns/tr" in overview.text
         session = browser.get(f"/ns/{world.namespace}/tradingsessions/ts")
@@ -466,27 +400,11 @@ def test_live_updates_arrive_as_server_sent_events(world: World) -> None:
 
 # --- a real browser: Debian's chromium and chromedriver, driven by selenium ------------------
 
-CHROMEDRIVER = shutil.which("chromedriver")
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if CHROMEDRIVER is None:
-        pytest.skip("chromedriver is not installed (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(flag)
-    options.binary_location = shutil.which("chromium") or "chromium"
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    try:
+    with headless_chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def severe(driver: Any) -> list[str]:
@@ -502,11 +420,16 @@ def test_a_browser_signs_in_reads_every_page_and_suspends(
     from selenium.webdriver.support.ui import WebDriverWait
 
     wait = WebDriverWait(browser, 20)
-    browser.get(f"{world.url}/login")
+    ns = world.namespace
+    # Signed out, a session's link (`deploy monitor --dashboard`) leads to the
+    # login page, and signing in lands on that session, not on the home page.
+    session = f"{world.url}/ns/{ns}/tradingsessions/ts"
+    browser.get(session)
+    assert browser.current_url.startswith(f"{world.url}/login?next=")
     browser.find_element(By.NAME, "token").send_keys(world.trader)
     browser.find_element(By.CSS_SELECTOR, "#login button").click()
-    wait.until(lambda d: d.current_url == f"{world.url}/")
-    ns = world.namespace
+    wait.until(lambda d: d.current_url == session)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "TradingSession ts"
     for path in (
         f"/ns/{ns}",
         f"/ns/{ns}/models/m",

@@ -75,11 +75,14 @@ async function act(button) {
 }
 
 async function login(form) {
+  // Back to the page that sent us here: the console checks `next` and answers
+  // with it only when it is one of its own pages, else with "/".
+  const next = new URLSearchParams(window.location.search).get("next") || "/";
   const response = await fetch("/login", {
     method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ token: form.token.value.trim() }),
+    body: JSON.stringify({ token: form.token.value.trim(), next }),
   });
-  if (response.ok) { window.location.assign("/"); return; }
+  if (response.ok) { window.location.assign((await response.json()).next || "/"); return; }
   setText("login-error", (await response.json()).detail);
 }
 
