@@ -19,6 +19,13 @@ def _scale(values: Sequence[float], lo: float, hi: float, size: float) -> list[f
     return [size - (v - lo) / span * size for v in values]
 
 
+def number_text(value: float) -> str:
+    """A number as an axis or bar label: thousands in full (`10,590`, not `1.059e+04`),
+    small numbers to four significant figures, and never `-0`."""
+    value += 0.0  # -0.0 + 0.0 is 0.0
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def line_chart(title: str, values: Sequence[float], *, color: str = "#2563eb") -> str:
     """A polyline of `values` left to right with its min and max labelled;
     an empty chart says so in words rather than drawing nothing."""
@@ -36,8 +43,8 @@ def line_chart(title: str, values: Sequence[float], *, color: str = "#2563eb") -
     return (
         f"{head}"
         f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{points}"/>'
-        f'<text x="2" y="{PAD - 8}" font-size="11">{hi:,.4g}</text>'
-        f'<text x="2" y="{HEIGHT - 6}" font-size="11">{lo:,.4g}</text>'
+        f'<text x="2" y="{PAD - 8}" font-size="11">{number_text(hi)}</text>'
+        f'<text x="2" y="{HEIGHT - 6}" font-size="11">{number_text(lo)}</text>'
         "</svg>"
     )
 
@@ -63,7 +70,7 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float]], *, color: str = "#0
         parts.append(
             f'<text x="4" y="{y + 14}" font-size="12">{escape(label)}</text>'
             f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 6}" fill="{fill}"/>'
-            f'<text x="{label_w + w + 4:.1f}" y="{y + 14}" font-size="11">{value:,.4g}</text>'
+            f'<text x="{label_w + w + 4:.1f}" y="{y + 14}" font-size="11">{number_text(value)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

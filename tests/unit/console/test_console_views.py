@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from kubetrade_console.charts import HEIGHT, PAD, bar_chart, line_chart
+from kubetrade_console.charts import HEIGHT, PAD, bar_chart, line_chart, number_text
 from kubetrade_console.kube import Identity
 from kubetrade_console.lineage import Edge, lineage
 
@@ -35,6 +35,18 @@ def test_bars_scale_to_the_largest_and_negative_ones_are_red() -> None:
     widths = [float(w) for w in re.findall(r'<rect [^>]*width="([0-9.]+)"', svg)]
     assert widths[0] == 2 * widths[1] == 4 * widths[2]
     assert svg.count('fill="#dc2626"') == 1 and "&lt;v3&gt;" in svg
+
+
+def test_labels_write_thousands_in_full_and_never_minus_zero() -> None:
+    assert [number_text(v) for v in (10_590.4, -1234.5, 0.7, -0.1234567, -0.0, 0.0)] == [
+        "10,590",
+        "-1,234",
+        "0.7",
+        "-0.1235",
+        "0",
+        "0",
+    ]
+    assert ">0</text>" in line_chart("Drawdown", [-0.0, -0.12])
 
 
 def _obj(name: str, **spec: object) -> dict[str, object]:
