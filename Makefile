@@ -9,7 +9,7 @@ STATE := .kubetrade
 KUBECONFIG_LOCAL := $(STATE)/cluster/kubeconfig
 export PYTHONPATH := $(CURDIR)/hack
 
-.PHONY: help setup binaries demo demo-stop test test-unit test-integration test-e2e lint format type crds docs chart images kind-e2e bench cluster-up cluster-down clean
+.PHONY: help setup binaries demo demo-stop test test-unit test-integration test-e2e lint format type crds docs console-snapshots chart images kind-e2e bench cluster-up cluster-down clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -53,7 +53,7 @@ format: $(STAMP) ## Apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 
 type: $(STAMP) ## mypy --strict over the packages, dev tooling and test helpers
-	$(VENV)/bin/mypy operator/kubetrade_operator workloads/kubetrade_workloads console/kubetrade_console hack/kubetrade_dev hack/gen_crd_docs.py hack/gen_argocd_cm.py hack/gen_kustomize.py tests/kubetrade_testing
+	$(VENV)/bin/mypy operator/kubetrade_operator workloads/kubetrade_workloads console/kubetrade_console hack/kubetrade_dev hack/gen_crd_docs.py hack/gen_argocd_cm.py hack/gen_kustomize.py hack/console_snapshots.py tests/kubetrade_testing
 
 crds: $(STAMP) ## Render CRDs from the typed models into crds/ and the chart (then `make docs`)
 	$(PY) -m kubetrade_operator.api.render --out crds --chart charts/kubetrade/crds
@@ -63,6 +63,9 @@ docs: setup ## Regenerate what is derived: CRD field references, the Kustomize b
 	$(PY) hack/gen_crd_docs.py
 	$(PY) hack/gen_kustomize.py
 	$(PY) hack/gen_argocd_cm.py
+
+console-snapshots: setup ## Redraw docs/console/*.svg from seeded data in headless Chromium (page PNGs: .kubetrade/console-snapshots/)
+	$(PY) hack/console_snapshots.py
 
 chart: setup ## helm lint and template the chart
 	@HELM=$$(bash hack/build-control-plane.sh)/helm; $$HELM lint --strict charts/kubetrade && $$HELM template kubetrade charts/kubetrade --kube-version 1.36.3 >/dev/null && echo "chart OK"

@@ -42,25 +42,25 @@ from collections.abc import Callable
 
 import httpx2 as httpx
 import sqlalchemy as sa
-from lightkube import Client, KubeConfig
-from lightkube.models.meta_v1 import ObjectMeta
-from lightkube.resources.core_v1 import Namespace
 
 from kubetrade_console.settings import ConsoleSettings
 from kubetrade_console.store import FILL_COLUMNS
-from kubetrade_dev.controlplane import ControlPlane, find_bin_dir
-from kubetrade_testing.console import account_with_role, seed_store, serve_console
-from kubetrade_testing.crds import install_crds, load_crds
+from kubetrade_testing.console import (
+    EVENTS,
+    account_with_role,
+    console_cluster,
+    seed_store,
+    serve_console,
+)
 from kubetrade_testing.factories import create, trading_session
 from kubetrade_workloads.trading.store.schema import FillRow
 
 NS = "bench"
-READ = {
+READ: dict[str, object] = {
     "apiGroups": ["kubetrade.io"],
     "resources": ["tradingsessions"],
     "verbs": ["get", "list"],
 }
-EVENTS = {"apiGroups": [""], "resources": ["events"], "verbs": ["list"]}
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -171,35 +171,30 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     results: dict[str, object] = {"fills": args.fills, "requests": args.requests}
-    with tempfile.TemporaryDirectory() as tmp:
-        cp = ControlPlane(Path(tmp) / "cp", find_bin_dir())
-        cp.start()
-        try:
-            client = Client(config=KubeConfig.from_file(cp.kubeconfig), field_manager="bench")
-            install_crds(client, load_crds())
-            client.create(Namespace(metadata=ObjectMeta(name=NS)))
-            create(client, trading_session("ts", "m"), NS)
-            token = account_with_role(client, NS, "viewer", [READ, EVENTS])
-            url = seed_store(Path(tmp) / "store", f"{NS}/ts", args.fills)
-            fills = f"/api/v1/namespaces/{NS}/tradingsessions/ts/fills?limit=100"
-            page = f"/ns/{NS}/tradingsessions/ts"
-            cached = ConsoleSettings(kubeconfig=cp.kubeconfig, store_url=url)
-            uncached = cached.model_copy(update={"review_ttl_seconds": 0.0})
-            n = args.requests
-            with serve_console(cached) as base:
-                results["api fills page"] = percentiles(over_http(base, fills, token, n))
-                results["session page"] = percentiles(over_http(base, page, token, n // 4))
-                loads = browser_load(base, page, token)
-                results["session page in Chromium, navigation to load event"] = (
-                    percentiles(loads) if loads else "chromedriver not installed"
-                )
-            with serve_console(uncached) as base:
-                results["api fills page, no review cache"] = percentiles(
-                    over_http(base, fills, token, n // 4)
-                )
-            results["direct SQL"] = percentiles(direct(url, f"{NS}/ts", n))
-        finally:
-            cp.stop()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        console_cluster(Path(tmp) / "cp", NS) as (kubeconfig, client),
+    ):
+        create(client, trading_session("ts", "m"), NS)
+        token = account_with_role(client, NS, "viewer", [READ, EVENTS])
+        url = seed_store(Path(tmp) / "store", f"{NS}/ts", args.fills)
+        fills = f"/api/v1/namespaces/{NS}/tradingsessions/ts/fills?limit=100"
+        page = f"/ns/{NS}/tradingsessions/ts"
+        cached = ConsoleSettings(kubeconfig=kubeconfig, store_url=url)
+        uncached = cached.model_copy(update={"review_ttl_seconds": 0.0})
+        n = args.requests
+        with serve_console(cached) as base:
+            results["api fills page"] = percentiles(over_http(base, fills, token, n))
+            results["session page"] = percentiles(over_http(base, page, token, n // 4))
+            loads = browser_load(base, page, token)
+            results["session page in Chromium, navigation to load event"] = (
+                percentiles(loads) if loads else "chromedriver not installed"
+            )
+        with serve_console(uncached) as base:
+            results["api fills page, no review cache"] = percentiles(
+                over_http(base, fills, token, n // 4)
+            )
+        results["direct SQL"] = percentiles(direct(url, f"{NS}/ts", n))
     results["import lightkube config + httpx2 (s)"] = import_seconds(
         "lightkube.config.client_adapter"
     )
