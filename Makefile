@@ -26,7 +26,7 @@ binaries: ## Build etcd, kube-apiserver, kube-controller-manager, kubectl, helm 
 
 setup: $(STAMP) binaries ## Create the virtualenv and build the local control plane (idempotent)
 
-demo: setup ## Run the control plane, operator, local node and web console; apply examples/ and watch them reconcile
+demo: setup ## Run the control plane, operator, local node and web console; run examples/ until the TradingSession trades
 	@bash hack/demo.sh
 
 demo-stop: ## Stop what `make demo` started (console, operator, local node, control plane)

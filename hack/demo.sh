@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `make demo`: a local control plane, the operator and the local node, then
-# examples/ applied and watched until the Dataset finishes, and the web console
-# with a sign-in token for the demo namespace. Everything keeps running
-# afterwards so you can look around; `make demo-stop` ends it.
-# CONSOLE_PORT picks the console's port (8443, or a free one when that is taken).
+# examples/ applied and watched until the main job has run end to end (Dataset
+# built, PPO trained, Model evaluated and Ready, TradingSession trading), and the
+# web console with a sign-in token for the demo namespace. Everything keeps
+# running afterwards so you can look around; `make demo-stop` ends it.
+# CONSOLE_PORT picks the console's port (8443, or a free one when that is taken);
+# DEMO_TIMEOUT the seconds to wait for trading (360; it exits 1 naming the stuck resource).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD/hack${PYTHONPATH:+:$PYTHONPATH}"
@@ -97,16 +99,20 @@ PY
 fi
 CONSOLE="http://127.0.0.1:$(cat "$DEMO/console.port")"
 echo
-for i in $(seq 60); do
-  clear 2>/dev/null || true
-  echo "kubectl get kubetrade -n $NS   (refreshing, $((i * 2))s)"
-  kubectl get kubetrade -n "$NS"
-  phase=$(kubectl get datasets.kubetrade.io synthetic-daily -n "$NS" -o jsonpath='{.status.phase}' 2>/dev/null || true)
-  case "$phase" in Succeeded|Failed) break ;; esac
-  sleep 2
-done
-echo
-kubectl get datasets.kubetrade.io synthetic-daily -n "$NS" -o jsonpath='{range .status.conditions[*]}{.type}={.status} ({.reason}) {.message}{"\n"}{end}'
+echo "Waiting (up to ${DEMO_TIMEOUT:-360}s) for the Dataset, the training, the Model's evaluation and the trader:"
+if ! "$PY" -m kubetrade_dev.demo_watch -n "$NS" --timeout "${DEMO_TIMEOUT:-360}" \
+  --dataset synthetic-daily --training-run ppo-synthetic --model ppo-synthetic --session paper-synthetic; then
+  cat >&2 <<MSG
+
+The demo did not reach trading. It keeps running so you can look:
+  export KUBECONFIG=$KUBECONFIG PATH=$BIN_DIR:\$PATH
+  kubectl get kubetrade,jobs,pods -n $NS; kubectl get events -n $NS
+  tail $DEMO/operator.log $DEMO/node.log; ls $STATE/node/logs
+Stop it with  make demo-stop
+MSG
+  exit 1
+fi
+echo "make demo: trading after ${SECONDS}s"
 # The console promised below must answer: a demo that prints a dead URL fails.
 if ! "$PY" - "$CONSOLE/healthz" <<'PY'
 import sys, time, urllib.request
@@ -132,11 +138,10 @@ The demo keeps running. Look around:
   kubectl get jobs,pods -n $NS
   ls $STATE/node                      # the local node's pod folders, logs and artifacts
   tail -f $DEMO/operator.log $DEMO/node.log
-The TrainingRun trains PPO next (about a minute here) and the Model is
-evaluated and promoted; follow it with  kubectl get kubetrade -n $NS -w
-(phase changes are Events: kubectl get events -n $NS). The TradingSession then
-starts its trader, which trades the promoted model on the synthetic stream
-(its Dataset features made live) and shows equity, PnL and risk:
+  kubectl get events -n $NS          # every phase change is an Event
+  kubectl get models.kubetrade.io ppo-synthetic -n $NS -o jsonpath='{.status.gates}'
+The trader trades the Ready model on the synthetic stream (its Dataset's
+features made live), one bar every 5 s, and shows equity, PnL and risk:
   kubectl get tradingsessions.kubetrade.io -n $NS -w
   .venv/bin/trading-cli deploy monitor --session-id paper-synthetic -n $NS
 Suspend it (flatten, then stop) with
