@@ -62,20 +62,22 @@ def main() -> None:
     parser.add_argument("--bars", type=int, default=1500)
     parser.add_argument("--symbols", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--hidden", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=256, help="the global batch")
     parser.add_argument("--quick", action="store_true", help="tiny data, one epoch")
     args = parser.parse_args()
     if args.quick:
         args.bars, args.epochs = 300, 1
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
-    params = {"hiddenSize": 64, "layers": 2, "batchSize": 256, "dropout": 0.0}
+    params = {"hiddenSize": args.hidden, "layers": 2, "batchSize": args.batch, "dropout": 0.0}
     symbols = [f"S{i:02d}" for i in range(args.symbols)]
     cores = os.cpu_count()
     print(
         f"machine: {platform.processor() or platform.machine()}, {cores} cores, torch {torch.__version__}"
     )
     print(
-        f"data: {args.bars} bars x {args.symbols} symbols, window 30; CNN-LSTM hidden 64 x 2 layers, "
-        f"global batch 256, {args.threads} thread(s) per pod"
+        f"data: {args.bars} bars x {args.symbols} symbols, window 30; CNN-LSTM hidden {args.hidden}"
+        f" x 2 layers, global batch {args.batch}, {args.threads} thread(s) per pod"
     )
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
