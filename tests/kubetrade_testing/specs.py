@@ -347,6 +347,18 @@ INVALID: tuple[Case, ...] = (
         spec(TRADING_SESSION, mode="yolo"),
         "spec.mode",
     ),
+    Case(
+        "more-env-processes-than-envs",
+        TRAINING_RUN,
+        spec(TRAINING_RUN, environment={"numEnvs": 2, "envProcesses": 3}),
+        "spec.environment.envProcesses",
+    ),
+    Case(
+        "env-processes-with-default-num-envs",
+        TRAINING_RUN,
+        spec(TRAINING_RUN, environment={"envProcesses": 2}),
+        "spec.environment.envProcesses",
+    ),
 )
 
 #: Specs at the edges of the rules that both sides must accept.
@@ -370,6 +382,16 @@ VALID: tuple[tuple[str, Kind, Spec], ...] = (
             saveBest=True,
             evalEvery=5000,
         ),
+    ),
+    (
+        "training-run-env-processes-at-the-edges",
+        TRAINING_RUN,
+        spec(TRAINING_RUN, environment={"numEnvs": 4, "envProcesses": 4}),
+    ),
+    (
+        "training-run-env-processes-auto",
+        TRAINING_RUN,
+        spec(TRAINING_RUN, environment={"numEnvs": 2, "envProcesses": 0}),
     ),
     (
         "dataset-integer-splits-file-source",

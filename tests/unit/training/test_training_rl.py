@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,23 @@ def test_the_same_seed_trains_the_same_policy(tmp_path: Path) -> None:
     assert not all(
         torch.equal(x, y) for x, y in zip(_weights(a.model_uri), _weights(c.model_uri), strict=True)
     )
+
+
+def test_environments_in_two_processes_train_the_policy_one_process_trains(
+    tmp_path: Path,
+) -> None:
+    environment = {"window": 5, "numEnvs": 4, "episodeLength": 40}
+    one = job.run(training.job(tmp_path / "one", "PPO", environment=environment))
+    two = job.run(
+        training.job(tmp_path / "two", "PPO", environment={**environment, "envProcesses": 2})
+    )
+    assert two.card.training.environment.env_processes == 2
+    assert (tmp_path / "two" / "out" / "policy.zip").is_file()
+    assert two.card.steps == one.card.steps >= 128
+    assert two.card.metrics == one.card.metrics
+    for x, y in zip(_weights(one.model_uri), _weights(two.model_uri), strict=True):
+        assert torch.equal(x, y)
+    assert not [p for p in multiprocessing.active_children() if p.name.startswith("kubetrade-env")]
 
 
 def test_the_card_round_trips_and_the_policy_trades_as_in_training(tmp_path: Path) -> None:

@@ -110,6 +110,12 @@ class ActionSpace(StrEnum):
     DISCRETE = "discrete"
 
 
+_ENV_PROCESSES_MESSAGE = (
+    "environment.envProcesses must not exceed environment.numEnvs: every process steps"
+    " at least one environment"
+)
+
+
 class EnvironmentConfig(Frozen):
     """The trading environment an agent learns in (and a policy is run as).
 
@@ -118,6 +124,17 @@ class EnvironmentConfig(Frozen):
     discrete actions pick sell / hold / buy per symbol. Gross exposure never
     exceeds equity (no borrowing).
     """
+
+    model_config = Frozen.model_config | {
+        "json_schema_extra": validations(
+            cel(
+                "!has(self.envProcesses)"
+                " || self.envProcesses <= (has(self.numEnvs) ? self.numEnvs : 1)",
+                _ENV_PROCESSES_MESSAGE,
+                ".envProcesses",
+            )
+        )
+    }
 
     window: Annotated[int, Field(ge=1, le=1000)] = 30
     """Bars of features in each observation, the current bar included."""
@@ -130,10 +147,20 @@ class EnvironmentConfig(Frozen):
     """Steps per episode, from a random start; the whole split when unset."""
     num_envs: Annotated[int, Field(ge=1, le=1024)] = 1
     """Environments stepped together in one batched (numpy) VecEnv."""
+    env_processes: Annotated[int, Field(ge=0, le=1024)] = 1
+    """Worker processes the environments are split across, each stepping its share as one
+    batch, at most `numEnvs`; 0 means one per CPU the pod may use (its CPU limit). With 1
+    they step in the trainer's own process. The same seed gives the same numbers either way."""
     sharpe_eta: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.01
     """Adaptation rate of the differential Sharpe reward's moving moments."""
     drawdown_weight: Annotated[float, Field(ge=0.0, le=1000.0)] = 1.0
     """With the drawdown_penalty reward: cost per unit of new drawdown."""
+
+    @model_validator(mode="after")
+    def _processes(self) -> Self:
+        if self.env_processes > self.num_envs:
+            raise ValueError(_ENV_PROCESSES_MESSAGE)
+        return self
 
 
 class Device(StrEnum):

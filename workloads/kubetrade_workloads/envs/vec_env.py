@@ -30,7 +30,45 @@ from .core import Book, check_finite_observation
 from .trading_env import make_spaces
 
 
-class VecTradingEnv(VecEnv):
+class SharedVecEnv(VecEnv):
+    """A VecEnv whose environments are one object (a batch), not N gymnasium envs:
+    SB3's attribute and method calls go to that object, once per requested index."""
+
+    def _indices(self, indices: VecEnvIndices) -> Sequence[int]:
+        if indices is None:
+            return range(self.num_envs)
+        if isinstance(indices, int):
+            return [indices]
+        return list(indices)
+
+    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
+        """An attribute every sub-environment shares (they are one object here)."""
+        value = getattr(self, attr_name)
+        return [value for _ in self._indices(indices)]
+
+    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
+        """Set a shared attribute (for all environments: they are one object)."""
+        setattr(self, attr_name, value)
+
+    def env_method(
+        self,
+        method_name: str,
+        *method_args: Any,
+        indices: VecEnvIndices = None,
+        **method_kwargs: Any,
+    ) -> list[Any]:
+        """Call a method of the shared object once per requested environment."""
+        method = getattr(self, method_name)
+        return [method(*method_args, **method_kwargs) for _ in self._indices(indices)]
+
+    def env_is_wrapped(
+        self, wrapper_class: type[gym.Wrapper[Any, Any, Any, Any]], indices: VecEnvIndices = None
+    ) -> list[bool]:
+        """No sub-environment is wrapped: there are none to wrap."""
+        return [False for _ in self._indices(indices)]
+
+
+class VecTradingEnv(SharedVecEnv):
     """`n` independent episodes over one split, stepped as one batch."""
 
     def __init__(
@@ -90,36 +128,3 @@ class VecTradingEnv(VecEnv):
 
     def close(self) -> None:
         """Nothing to release: no processes, no files."""
-
-    def _indices(self, indices: VecEnvIndices) -> Sequence[int]:
-        if indices is None:
-            return range(self.num_envs)
-        if isinstance(indices, int):
-            return [indices]
-        return list(indices)
-
-    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
-        """An attribute every sub-environment shares (they are one object here)."""
-        value = getattr(self, attr_name)
-        return [value for _ in self._indices(indices)]
-
-    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
-        """Set a shared attribute (for all environments: they are one object)."""
-        setattr(self, attr_name, value)
-
-    def env_method(
-        self,
-        method_name: str,
-        *method_args: Any,
-        indices: VecEnvIndices = None,
-        **method_kwargs: Any,
-    ) -> list[Any]:
-        """Call a method of the shared object once per requested environment."""
-        method = getattr(self, method_name)
-        return [method(*method_args, **method_kwargs) for _ in self._indices(indices)]
-
-    def env_is_wrapped(
-        self, wrapper_class: type[gym.Wrapper[Any, Any, Any, Any]], indices: VecEnvIndices = None
-    ) -> list[bool]:
-        """No sub-environment is wrapped: there are none to wrap."""
-        return [False for _ in self._indices(indices)]

@@ -28,8 +28,8 @@ from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 from ..config.jobs import TrainJob
 from ..config.training import A2CParams, Algorithm, OffPolicyParams, PPOParams, TrainingConfig
 from ..envs.arrays import MarketArrays
+from ..envs.processes import make_vec_env
 from ..envs.trading_env import TradingEnv
-from ..envs.vec_env import VecTradingEnv
 from . import artifacts, device, splits, validation
 from .callbacks import BEST_FILE, POLICY_FILE, RunCallback, policy_bytes
 from .checkpoints import CheckpointError, CheckpointStore, resume_point
@@ -118,49 +118,55 @@ def learn(
     if on.type == "cpu":
         # SB3's MLPs are tiny: one thread avoids contention and runs up to ~5x faster.
         torch.set_num_threads(1)
-    env = VecMonitor(
-        VecTradingEnv(data.train, env_config, env_config.num_envs, cnn_weight=cnn_weight)
-    )
-    env.seed(config.seed)
-    tensorboard = artifacts.tensorboard_dir(job.output_uri)
-    start = resume_point(job.resume_from, job.output_uri, "rl")
-    if start is not None:
-        log.info("resuming %s from %s at step %d", algorithm, start.uri, start.steps)
-        model = ALGORITHMS[algorithm].load(
-            io.BytesIO(start.files[POLICY_FILE]), env=env, device=on, tensorboard_log=tensorboard
-        )
-    else:
-        model = make_agent(algorithm, env, config, on, tensorboard)
+    # Split across worker processes when environment.envProcesses asks; closed on every
+    # way out of training, so no worker outlives it.
+    env = VecMonitor(make_vec_env(data.train, env_config, cnn_weight=cnn_weight))
+    try:
+        env.seed(config.seed)
+        tensorboard = artifacts.tensorboard_dir(job.output_uri)
+        start = resume_point(job.resume_from, job.output_uri, "rl")
+        if start is not None:
+            log.info("resuming %s from %s at step %d", algorithm, start.uri, start.steps)
+            model = ALGORITHMS[algorithm].load(
+                io.BytesIO(start.files[POLICY_FILE]),
+                env=env,
+                device=on,
+                tensorboard_log=tensorboard,
+            )
+        else:
+            model = make_agent(algorithm, env, config, on, tensorboard)
 
-    validate = (
-        validator(data.validation, job, data.periods_per_year, cnn_weight)
-        if data.validation is not None
-        else None
-    )
-    callback = RunCallback(
-        reporter,
-        CheckpointStore(artifacts.checkpoints_uri(job.output_uri, "rl")),
-        config.checkpoint_every,
-        validate=validate,
-        eval_every=config.eval_every,
-        patience=config.early_stopping_patience,
-        save_best=config.save_best,
-        state=start.state if start else None,
-        best_policy=start.files.get(BEST_FILE) if start else None,
-        on_validation=on_validation,
-    )
-    remaining = config.total_timesteps - model.num_timesteps
-    if remaining > 0:
-        model.learn(
-            remaining,
-            callback=callback,
-            reset_num_timesteps=start is None,
-            tb_log_name=str(algorithm),
+        validate = (
+            validator(data.validation, job, data.periods_per_year, cnn_weight)
+            if data.validation is not None
+            else None
         )
-    else:
-        callback.init_callback(model)
-    checkpoint = callback.checkpoint()
-    artifacts.upload_tensorboard(tensorboard, job.output_uri)
+        callback = RunCallback(
+            reporter,
+            CheckpointStore(artifacts.checkpoints_uri(job.output_uri, "rl")),
+            config.checkpoint_every,
+            validate=validate,
+            eval_every=config.eval_every,
+            patience=config.early_stopping_patience,
+            save_best=config.save_best,
+            state=start.state if start else None,
+            best_policy=start.files.get(BEST_FILE) if start else None,
+            on_validation=on_validation,
+        )
+        remaining = config.total_timesteps - model.num_timesteps
+        if remaining > 0:
+            model.learn(
+                remaining,
+                callback=callback,
+                reset_num_timesteps=start is None,
+                tb_log_name=str(algorithm),
+            )
+        else:
+            callback.init_callback(model)
+        checkpoint = callback.checkpoint()
+        artifacts.upload_tensorboard(tensorboard, job.output_uri)
+    finally:
+        env.close()
 
     policy = (
         callback.best_policy if config.save_best and callback.best_policy else policy_bytes(model)
