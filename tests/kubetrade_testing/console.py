@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import fsspec
 import pytest
 import sqlalchemy as sa
 import uvicorn
@@ -210,7 +211,13 @@ def account_with_role(
 
 def unreachable_object_store(monkeypatch: pytest.MonkeyPatch) -> None:
     """Point s3:// at a loopback port nothing listens on, with one attempt per call:
-    an artifact store that does not answer, refused at once."""
+    an artifact store that does not answer, refused at once.
+
+    fsspec keeps one S3FileSystem per set of arguments for the process, and the
+    endpoint comes from the environment, which is not one of them: an instance an
+    earlier test made would still talk to that test's S3 server. The test gets an
+    empty cache of its own, and the earlier one is put back after it."""
+    monkeypatch.setattr(fsspec.get_filesystem_class("s3"), "_cache", {})
     for name, value in {
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
         "AWS_ACCESS_KEY_ID": "k",
