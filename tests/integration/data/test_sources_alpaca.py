@@ -8,13 +8,16 @@ import pandas as pd
 import pytest
 
 from kubetrade_testing.fakes.alpaca import AlpacaFake
-from kubetrade_testing.fakes.server import json_response
+from kubetrade_testing.fakes.server import Response, json_response
 from kubetrade_testing.market_data import EQUITIES, HOURLY_END, START, truth
 from kubetrade_workloads.config import SourceConfig
 from kubetrade_workloads.data.sources import Credentials, Source, SourceError, get_source
+from kubetrade_workloads.data.sources.alpaca import AlpacaSource
+from kubetrade_workloads.data.sources.retry import Retry
 
 CREDS = Credentials({"apiKey": "AKTESTKEY", "apiSecret": "test-secret"})
 END = dt.date(2024, 4, 1)
+JSON = {"Content-Type": "application/json"}
 
 
 def _source(url: str, creds: Credentials = CREDS, feed: str | None = None) -> Source:
@@ -76,6 +79,21 @@ def test_a_rate_limit_is_waited_out(alpaca: tuple[AlpacaFake, str]) -> None:
     assert (
         fake.count("/v2/stocks/bars") == -(-len(bars) // fake.page_size) + 1
     )  # one page asked twice
+
+
+def test_a_connection_broken_mid_page_is_retried(alpaca: tuple[AlpacaFake, str]) -> None:
+    fake, url = alpaca
+    # A page whose transfer breaks halfway: Content-Length promises more than arrives.
+    broken = Response(200, b'{"bars": {}, "next_page_token": null}' * 8, JSON, cut_after=40)
+    fake.fail(broken, when=lambda r: bool(r.query.get("page_token")))
+    source = AlpacaSource(CREDS, url=url, retry=Retry(attempts=3, base_delay=0.01))
+    bars = source.fetch(list(EQUITIES), "1d", START, END)  # the chunk is asked again
+    pd.testing.assert_frame_equal(bars, _expected("1d", END))
+    pages = -(-len(bars) // fake.page_size)
+    assert fake.count("/v2/stocks/bars") == 2 + pages  # pages 1 and 2 (cut), then all again
+    fake.fail(broken, when=lambda r: bool(r.query.get("page_token")), times=None)
+    with pytest.raises(SourceError, match="failed after 3 attempts: .*Connection broken"):
+        source.fetch(list(EQUITIES), "1d", START, END)
 
 
 def test_a_failed_page_fails_the_whole_fetch(alpaca: tuple[AlpacaFake, str]) -> None:

@@ -55,6 +55,9 @@ class Response:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    cut_after: int | None = None
+    """Send only this many bytes of the body, then drop the connection: a transfer
+    broken mid-answer (the client sees a short read against Content-Length)."""
 
 
 def json_response(
@@ -185,8 +188,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
-        self.wfile.write(response.body)
+        self.wfile.write(response.body[: response.cut_after])
         self.wfile.flush()
+        if response.cut_after is not None:
+            self.close_connection = True
 
 
 class _Server(ThreadingHTTPServer):

@@ -11,6 +11,7 @@ a proxy, a sandbox or a local stand-in.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +33,17 @@ from ...config.data import Interval
 from . import calendar
 from .base import SourceError, daily_stamp, finish, parse_interval, utc_bounds
 from .credentials import Credentials
+from .retry import Retry, call
+
+# A connection dropped mid-answer (a reset, a body cut short, a read timeout) is
+# transient: the chunk is asked again from its first page. alpaca-py itself
+# retries only HTTP 429 and 504.
+TRANSPORT_ERRORS = (
+    requests.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.Timeout,
+)
+TRANSPORT_RETRY = Retry(attempts=3, base_delay=1.0)
 
 TIMEFRAMES = {
     Interval.MINUTE: TimeFrame(1, TimeFrameUnit.Minute),
@@ -68,7 +80,12 @@ class AlpacaSource:
     name = "alpaca"
 
     def __init__(
-        self, credentials: Credentials, *, feed: str | None = None, url: str | None = None
+        self,
+        credentials: Credentials,
+        *,
+        feed: str | None = None,
+        url: str | None = None,
+        retry: Retry = TRANSPORT_RETRY,
     ) -> None:
         missing = credentials.missing("apiKey", "apiSecret")
         if missing:
@@ -78,6 +95,7 @@ class AlpacaSource:
             )
         self.feed = DataFeed(feed) if feed else None
         self.url = url
+        self.retry = retry
         self._client = StockHistoricalDataClient(
             api_key=credentials["apiKey"],
             secret_key=credentials["apiSecret"],
@@ -108,8 +126,14 @@ class AlpacaSource:
                 adjustment=Adjustment.ALL,
                 feed=self.feed,
             )
+            what = f"alpaca: bars for {', '.join(chunk)}"
             try:
-                raw = self._client.get_stock_bars(request)
+                raw = call(
+                    functools.partial(self._client.get_stock_bars, request),
+                    retry_on=TRANSPORT_ERRORS,
+                    policy=self.retry,
+                    what=what,
+                )
             except (APIError, requests.RequestException, ValueError) as err:
                 raise SourceError(
                     f"alpaca: bars for {', '.join(chunk)} failed: {_describe(err)}"
