@@ -313,7 +313,7 @@ def test_the_console_in_the_cluster_answers_each_token_as_its_rbac_allows(
 ) -> None:
     """Issue 16 in real containers: the chart's console (its own ServiceAccount, the
     workload image) checks tokens with TokenReview and rights with SubjectAccessReview."""
-    import httpx
+    import httpx2 as httpx
 
     if STORAGE != "pvc":
         pytest.skip("the s3 pass repeats only the lifecycle")
