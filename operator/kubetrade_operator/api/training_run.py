@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
 from kubetrade_workloads.config import EvaluationConfig, TrainingConfig
-from kubetrade_workloads.config.base import Frozen, cel
+from kubetrade_workloads.config.base import Frozen, cel, validations
+from kubetrade_workloads.config.training import TRAINING_RULES
 
 from .common import (
     ArtifactUri,
@@ -51,15 +52,9 @@ _DISTRIBUTED_RULES = (
 )
 
 
-def _with_rules(base: Any, *rules: dict[str, str]) -> dict[str, Any]:
-    return {"x-kubernetes-validations": [*base["x-kubernetes-validations"], *rules]}
-
-
 class TrainingRunSpec(TrainingConfig):
     model_config = TrainingConfig.model_config | {
-        "json_schema_extra": _with_rules(
-            TrainingConfig.model_config["json_schema_extra"], *_DISTRIBUTED_RULES
-        )
+        "json_schema_extra": validations(*TRAINING_RULES, *_DISTRIBUTED_RULES)
     }
 
     dataset_ref: LocalObjectRef

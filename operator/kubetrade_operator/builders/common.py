@@ -263,3 +263,13 @@ def job_children(
 def artifact_uri(settings: OperatorSettings, *parts: str) -> str:
     """A location under the configured artifact root."""
     return "/".join([settings.artifact_root.rstrip("/"), *parts])
+
+
+def indexed(job: dict[str, Any], pods: int, role: str) -> dict[str, Any]:
+    """`job` made an Indexed Job of `pods` pods at once (completions = parallelism),
+    its pods labelled `kubetrade.io/<role>: worker`."""
+    spec = job["spec"]
+    spec["template"]["metadata"]["labels"][f"kubetrade.io/{role}"] = "worker"
+    return job | {
+        "spec": spec | {"completionMode": "Indexed", "completions": pods, "parallelism": pods}
+    }

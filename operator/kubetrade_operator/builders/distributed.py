@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..api.training_run import Distributed
-from .common import Owner, metadata, shorten
+from .common import Owner, indexed, metadata, shorten
 
 RDZV_PORT = 29400
 """torchrun's default c10d rendezvous port."""
@@ -95,15 +95,7 @@ def distributed_job(job: dict[str, Any], distributed: Distributed) -> dict[str, 
     ]
     container["ports"] = [{"name": "rendezvous", "containerPort": RDZV_PORT}]
     pod["subdomain"] = service_name(name)
-    spec["template"]["metadata"]["labels"]["kubetrade.io/distributed"] = "worker"
-    return job | {
-        "spec": spec
-        | {
-            "completionMode": "Indexed",
-            "completions": distributed.replicas,
-            "parallelism": distributed.replicas,
-        }
-    }
+    return indexed(job, distributed.replicas, "distributed")
 
 
 def build_distributed_children(

@@ -15,31 +15,22 @@ from kubetrade_workloads.config.search import SearchConfig
 
 from ..api import TrainingRunSpec
 from ..settings import OperatorSettings
-from .common import Owner, job_children
+from .common import Owner, indexed, job_children
 
 COMMAND = "tune"
 
 
-def indexed(job: dict[str, Any], search: SearchConfig) -> dict[str, Any]:
+def tuning_job(job: dict[str, Any], search: SearchConfig) -> dict[str, Any]:
     """`job` made an Indexed Job of `search.parallelism` workers running `tune`.
 
     completions = parallelism: every worker loops over trials until the study holds
     `maxTrials`, so the Job succeeds when all workers have seen the study finish.
     """
-    spec = job["spec"]
-    container = spec["template"]["spec"]["containers"][0]
+    container = job["spec"]["template"]["spec"]["containers"][0]
     command = list(container["command"])
     command[command.index("train")] = COMMAND
     container["command"] = command
-    spec["template"]["metadata"]["labels"]["kubetrade.io/search"] = "worker"
-    return job | {
-        "spec": spec
-        | {
-            "completionMode": "Indexed",
-            "completions": search.parallelism,
-            "parallelism": search.parallelism,
-        }
-    }
+    return indexed(job, search.parallelism, "search")
 
 
 def build_tuning_children(
@@ -67,4 +58,4 @@ def build_tuning_children(
         credentials_secret=search.storage_secret_ref.name if search.storage_secret_ref else None,
         run=run,
     )
-    return [config_map, indexed(job, search)]
+    return [config_map, tuning_job(job, search)]

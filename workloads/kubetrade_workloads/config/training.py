@@ -268,21 +268,23 @@ def _param_rule(block: str, owners: tuple[str, ...]) -> dict[str, str]:
     )
 
 
+TRAINING_RULES = (
+    *(_param_rule(block, owners) for block, owners in _PARAM_OWNERS.items()),
+    cel(
+        "self.algorithm != 'HYBRID' || has(self.hybrid)",
+        "hybrid is required when algorithm is HYBRID",
+        ".hybrid",
+    ),
+    cel(_CONTINUOUS_RULE, _CONTINUOUS_MESSAGE, ".environment.actionSpace"),
+    *_SEARCH_RULES,
+)
+"""TrainingConfig's cross-field CEL rules (a spec that embeds it adds its own)."""
+
+
 class TrainingConfig(Frozen):
     """Everything the training workload needs for one run."""
 
-    model_config = Frozen.model_config | {
-        "json_schema_extra": validations(
-            *(_param_rule(block, owners) for block, owners in _PARAM_OWNERS.items()),
-            cel(
-                "self.algorithm != 'HYBRID' || has(self.hybrid)",
-                "hybrid is required when algorithm is HYBRID",
-                ".hybrid",
-            ),
-            cel(_CONTINUOUS_RULE, _CONTINUOUS_MESSAGE, ".environment.actionSpace"),
-            *_SEARCH_RULES,
-        )
-    }
+    model_config = Frozen.model_config | {"json_schema_extra": validations(*TRAINING_RULES)}
 
     algorithm: Algorithm = Algorithm.PPO
     total_timesteps: Annotated[int, Field(ge=1, le=10_000_000_000)] = 100_000

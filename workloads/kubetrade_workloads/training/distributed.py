@@ -59,9 +59,9 @@ SOLO = World()
 """A process that trains alone: every collective below is a no-op for it."""
 
 
-def backend_for(on: torch.device, asked: str | None = None) -> str:
+def backend_for(on: torch.device) -> str:
     """NCCL between GPUs, gloo between CPUs, unless the operator named one."""
-    wanted = (asked or os.environ.get(BACKEND_ENV) or "auto").lower()
+    wanted = os.environ.get(BACKEND_ENV, "auto").lower()
     if wanted != "auto":
         return wanted
     return "nccl" if on.type == "cuda" else "gloo"
